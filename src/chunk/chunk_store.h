@@ -1,0 +1,82 @@
+// ChunkStore: slices <-> block objects. A slice (id, size) is stored as ceil(size/BlockSize)
+// objects named by BlockKey() (docs/format.md, JuiceFS pkg/chunk/cached_store.go); each object
+// is the block's bytes through the volume's codec (none, lz4 block, zstd frame).
+// The store reads through tier 1 (local disk cache) to tier 3 (object store) and writes blocks
+// while the slice is still being filled, within a memory budget (`--buffer-size`) that blocks
+// writers instead of growing.
+//
+// Thread-safety: ChunkStore methods are thread-safe. A SliceWriter is used by one writer at a
+// time (the VFS serialises calls per slice) but uploads run on the store's pool.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "util/status.h"
+
+namespace tierfs::object {
+class ObjectStore;
+}
+namespace tierfs::metrics {
+class Registry;
+}
+
+namespace tierfs::chunk {
+
+struct ChunkConfig {
+  uint32_t block_size = 4 << 20;     // bytes; the volume's BlockSize
+  std::string compression = "none";  // none | lz4 | zstd
+  bool hash_prefix = false;          // volume's HashPrefix (key layout)
+  uint64_t buffer_size = 300ULL << 20;  // bytes of write buffers before writers block
+  int max_uploads = 20;                 // concurrent PUTs
+  int max_deletes = 10;
+  std::string cache_dir;                // tier-1 directory root ("" = no disk cache)
+  uint64_t cache_size = 100ULL << 30;   // bytes
+  std::string volume_uuid;              // cache sub-directory (JuiceFS {cache-dir}/{UUID}/raw)
+  int io_retries = 10;
+};
+
+// Writes one slice. Offsets are within the slice (0..64 MiB).
+class SliceWriter {
+ public:
+  virtual ~SliceWriter() = default;
+  virtual uint64_t id() const = 0;
+  // Copies data into the slice buffer at `off`; blocks while the store's memory budget is
+  // exhausted. EIO if an earlier upload of this slice failed.
+  virtual Status WriteAt(std::span<const char> data, uint32_t off) = 0;
+  // Starts uploading every full block that ends at or before `off` (asynchronous).
+  virtual Status FlushTo(uint32_t off) = 0;
+  // Uploads the remaining bytes as the slice's last block(s) of total `length` and waits until
+  // every block of the slice is durable. Returns EIO naming the object on failure.
+  virtual Status Finish(uint32_t length) = 0;
+  // Drops the buffer; deletes blocks already uploaded.
+  virtual void Abort() = 0;
+};
+
+class ChunkStore {
+ public:
+  virtual ~ChunkStore() = default;
+  // Reads buf.size() bytes at `off` of slice (id, size) into buf. Returns bytes read (short
+  // only at the slice end). ENOENT/EIO when a block object is missing or corrupt (after
+  // io_retries), the message naming the object key.
+  virtual Result<size_t> ReadSlice(uint64_t id, uint32_t size, uint32_t off,
+                                   std::span<char> buf) = 0;
+  virtual std::unique_ptr<SliceWriter> NewWriter(uint64_t id) = 0;
+  // Deletes every block object of slice (id, size) (and its tier-1 copies).
+  virtual Status Remove(uint64_t id, uint32_t size) = 0;
+  // Bytes of write buffers in use (for metrics and tests).
+  virtual uint64_t UsedBuffer() const = 0;
+};
+
+// Object key of block `indx` (length `len` bytes) of slice `id`: JuiceFS's
+// "chunks/{id/1e6}/{id/1e3}/{id}_{indx}_{len}" or, with hash_prefix,
+// "chunks/{id%256:02X}/{id/1e6}/{id}_{indx}_{len}". Relative to the volume prefix "{Name}/".
+std::string BlockKey(uint64_t id, uint32_t indx, uint32_t len, bool hash_prefix);
+
+// `store` is not owned and must outlive the ChunkStore; `registry` may be null.
+std::unique_ptr<ChunkStore> NewChunkStore(object::ObjectStore* store, const ChunkConfig& config,
+                                          metrics::Registry* registry);
+
+}  // namespace tierfs::chunk

@@ -1,0 +1,64 @@
+// Format: the volume setting (JuiceFS "Format" JSON in jfs_setting.format / Redis `setting`).
+// Field names, defaults and the JSON shape follow JuiceFS pkg/meta/config.go; docs/format.md
+// lists them. Unknown fields written by newer clients are kept and written back unchanged.
+//
+// Thread-safety: value type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "util/status.h"
+
+namespace tierfs::meta {
+
+// The newest MetaVersion this client understands (JuiceFS MaxVersion).
+inline constexpr int kMaxMetaVersion = 1;
+// The version tierfs reports to MinClientVersion/MaxClientVersion checks: the JuiceFS release
+// whose volume format it implements.
+inline constexpr const char* kCompatClientVersion = "1.4.2";
+
+struct Format {
+  std::string name;
+  std::string uuid;
+  std::string storage = "file";
+  std::string bucket;
+  std::string access_key;
+  std::string secret_key;
+  std::string session_token;
+  uint32_t block_size_kib = 4096;  // KiB (JuiceFS stores BlockSize in KiB)
+  std::string compression = "none";  // none | lz4 | zstd
+  int shards = 0;
+  bool hash_prefix = false;
+  uint64_t capacity = 0;  // bytes; 0 = unlimited
+  uint64_t inodes = 0;    // 0 = unlimited
+  int trash_days = 1;
+  int meta_version = 1;
+  std::string min_client_version = "1.1.0-A";
+  std::string max_client_version;
+  bool dir_stats = true;
+  bool enable_acl = false;
+  // Every field as last read (unknown ones included); ToJson overlays the typed fields on it.
+  nlohmann::ordered_json raw = nlohmann::ordered_json::object();
+
+  uint64_t BlockSizeBytes() const { return uint64_t(block_size_kib) * 1024; }
+
+  // Go json.MarshalIndent(f, "", "") shape: one field per line, no indentation.
+  // With remove_secrets, secret fields read "removed" (as `juicefs status` prints them).
+  std::string ToJson(bool remove_secrets = false) const;
+  // EINVAL with the parse error for malformed JSON or wrongly typed known fields.
+  static Result<Format> FromJson(const std::string& text);
+  // EINVAL naming the problem if this client must not use the volume: MetaVersion newer than
+  // kMaxMetaVersion, MinClientVersion newer / MaxClientVersion older than kCompatClientVersion.
+  Status CheckVersion() const;
+};
+
+// Compares JuiceFS version strings ("1.1.0-A", "1.4.2+2026-10-26"): <0, 0, >0.
+int CompareVersion(const std::string& a, const std::string& b);
+
+// Volume names: ^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$ (JuiceFS cmd/format.go).
+bool ValidVolumeName(const std::string& name);
+
+}  // namespace tierfs::meta
