@@ -81,6 +81,9 @@ struct MetaCallbacks {
   // Delete every block object of slice (id, size); called once its refcount drops below 0.
   // Must be safe to call from background threads. Returns errno status.
   std::function<Status(uint64_t id, uint32_t size)> delete_slice;
+  // Asks the data layer to compact chunk (ino, indx) (JuiceFS triggers: after a Write whose
+  // list length % 100 == 99 or > 350 asynchronously). May be empty. Must not block.
+  std::function<void(Ino ino, uint32_t indx)> compact_chunk;
 };
 
 // Counters a chunk's compaction needs: what was read, so the commit can verify nothing changed.

@@ -1,0 +1,62 @@
+// The tierfs commands. Each Run* takes parsed flags and returns the process exit code; errors
+// are printed as one line on stderr ("tierfs format: <reason>"). This is the only layer that
+// exits or may see exceptions (CLI11's).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace tierfs::cli {
+
+// Prints "tierfs <cmd>: <msg>" on stderr and returns 1.
+int Fail(const std::string& cmd, const std::string& msg);
+
+struct FormatFlags {
+  std::string meta_url;
+  std::string name;
+  std::string storage = "file";
+  std::string bucket;
+  std::string access_key;
+  std::string secret_key;
+  std::string block_size = "4M";  // "4M", "4096" (KiB)
+  std::string compress = "none";
+  int trash_days = 1;
+  uint64_t capacity_gib = 0;
+  uint64_t inodes = 0;
+  bool hash_prefix = false;
+  bool force = false;
+};
+void AddFormat(CLI::App& app, FormatFlags& f, int& rc);
+
+struct MountFlags {
+  std::string meta_url;
+  std::string mountpoint;
+  bool background = false;
+  std::string log_path;
+  std::string log_level = "info";
+  std::string cache_dir;
+  std::string cache_size = "102400";  // MiB
+  std::string buffer_size = "300";    // MiB
+  std::string attr_cache = "1";       // seconds
+  std::string entry_cache = "1";
+  std::string dir_entry_cache = "1";
+  std::string metrics_addr = "127.0.0.1:9567";
+  std::string heartbeat = "12";
+  int max_uploads = 20;
+  int max_deletes = 10;
+  int io_retries = 10;
+  bool no_bgjob = false;
+  bool read_only = false;
+  bool enable_xattr = false;  // accepted for JuiceFS compatibility; xattrs are always on
+  std::vector<std::string> fuse_options;
+};
+void AddMount(CLI::App& app, MountFlags& f, int& rc);
+
+void AddUmount(CLI::App& app, int& rc);
+void AddStatus(CLI::App& app, int& rc);
+void AddInfo(CLI::App& app, int& rc);
+
+}  // namespace tierfs::cli

@@ -1,0 +1,151 @@
+// tierfs format META-URL NAME: creates a volume (or, with --force, updates the mutable
+// settings of an existing one), as `juicefs format` does (JuiceFS cmd/format.go).
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "meta/meta.h"
+#include "object/object_store.h"
+#include "util/units.h"
+
+namespace tierfs::cli {
+namespace {
+
+std::string NewUuid() {
+  std::random_device rd;
+  std::mt19937_64 gen((uint64_t(rd()) << 32) ^ rd());
+  uint64_t hi = gen(), lo = gen();
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;                // version 4
+  lo = (lo & ~(3ULL << 62)) | (2ULL << 62);          // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
+                     hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
+}
+
+// Block size in KiB from "4M", "512K" or a plain KiB number; a power of two in [64, 16384].
+Result<uint32_t> BlockSizeKiB(const std::string& text) {
+  ASSIGN_OR_RETURN(uint64_t bytes, ParseBytes(text, 1024));
+  uint64_t kib = bytes / 1024;
+  if (kib < 64 || kib > 16384) return Err(EINVAL, "--block-size must be within 64K..16M");
+  uint32_t p = 64;
+  while (p * 2 <= kib) p *= 2;
+  return p;
+}
+
+std::string BucketPath(const FormatFlags& f) {
+  std::string b = f.bucket.empty() ? "/var/jfs/" : f.bucket;
+  if (f.storage == "file") {
+    b = std::filesystem::absolute(b).lexically_normal().string();
+    if (b.back() != '/') b.push_back('/');
+  }
+  return b;
+}
+
+// Opens the volume's store (bucket + "{name}/" prefix) and proves it is writable.
+Result<std::unique_ptr<object::ObjectStore>> CheckedStore(const meta::Format& fmt) {
+  object::StoreConfig sc{fmt.storage, fmt.bucket, fmt.access_key, fmt.secret_key};
+  ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));
+  RETURN_IF_ERROR(raw->Create());
+  auto store = object::WithPrefix(std::move(raw), fmt.name + "/");
+  const std::string probe = "testing/tierfs-format-probe";
+  if (Status s = store->Put(probe, "ok"); !s.ok())
+    return Err(s.code(), "bucket " + fmt.bucket + " is not writable: " + s.message());
+  RETURN_IF_ERROR(store->Delete(probe));
+  return store;
+}
+
+int Run(const FormatFlags& f) {
+  const std::string cmd = "format";
+  if (!meta::ValidVolumeName(f.name))
+    return Fail(cmd, "invalid volume name '" + f.name +
+                         "': use 3-63 characters of a-z, 0-9 and '-', not starting or ending with '-'");
+  if (f.compress != "none" && f.compress != "lz4" && f.compress != "zstd")
+    return Fail(cmd, "unknown --compress '" + f.compress + "' (none, lz4, zstd)");
+  if (f.trash_days < 0) return Fail(cmd, "--trash-days must be >= 0");
+  auto bs = BlockSizeKiB(f.block_size);
+  if (!bs) return Fail(cmd, bs.error().message());
+
+  // An existing database is only read until every check passed.
+  auto existing = meta::OpenMeta(f.meta_url, /*must_exist=*/true);
+  if (!existing && existing.error().code() != ENOENT) return Fail(cmd, existing.error().message());
+  if (existing) {
+    auto old = (*existing)->Load();
+    if (old) {
+      if (!f.force)
+        return Fail(cmd, "volume '" + old->name + "' is already formatted in " + f.meta_url +
+                             "; use --force to update its settings");
+      if (old->name != f.name)
+        return Fail(cmd, "the database holds volume '" + old->name + "', not '" + f.name + "'");
+      if (Status s = old->CheckVersion(); !s.ok()) return Fail(cmd, s.message());
+      meta::Format upd = *old;
+      upd.trash_days = f.trash_days;
+      upd.capacity = f.capacity_gib << 30;
+      upd.inodes = f.inodes;
+      if (Status s = (*existing)->Init(upd, /*force=*/true); !s.ok()) return Fail(cmd, s.message());
+      std::printf("%s\n", upd.ToJson(true).c_str());
+      return 0;
+    }
+    if (old.error().code() != ENOENT) return Fail(cmd, old.error().message());
+  }
+
+  meta::Format fmt;
+  fmt.name = f.name;
+  fmt.uuid = NewUuid();
+  fmt.storage = f.storage;
+  fmt.bucket = BucketPath(f);
+  fmt.access_key = f.access_key;
+  fmt.secret_key = f.secret_key;
+  fmt.block_size_kib = *bs;
+  fmt.compression = f.compress;
+  fmt.hash_prefix = f.hash_prefix;
+  fmt.capacity = f.capacity_gib << 30;
+  fmt.inodes = f.inodes;
+  fmt.trash_days = f.trash_days;
+
+  auto store = CheckedStore(fmt);
+  if (!store) return Fail(cmd, store.error().message());
+  auto listed = (*store)->List("", "", 2);
+  if (!listed) return Fail(cmd, "cannot list bucket " + fmt.bucket + ": " + listed.error().message());
+  for (const auto& o : *listed) {
+    if (o.key.rfind("testing", 0) != 0)
+      return Fail(cmd, "storage " + fmt.bucket + fmt.name +
+                           "/ is not empty; clean it up or pick another volume name");
+  }
+  if (Status s = (*store)->Put("juicefs_uuid", fmt.uuid); !s.ok()) return Fail(cmd, s.message());
+
+  auto m = existing ? std::move(*existing) : nullptr;
+  if (!m) {
+    auto opened = meta::OpenMeta(f.meta_url, /*must_exist=*/false);
+    if (!opened) return Fail(cmd, opened.error().message());
+    m = std::move(*opened);
+  }
+  if (Status s = m->Init(fmt, false); !s.ok()) return Fail(cmd, s.message());
+  std::printf("%s\n", fmt.ToJson(true).c_str());
+  return 0;
+}
+
+}  // namespace
+
+void AddFormat(CLI::App& app, FormatFlags& f, int& rc) {
+  CLI::App* c = app.add_subcommand("format", "Format a volume");
+  c->add_option("META-URL", f.meta_url, "metadata engine, e.g. sqlite3:///var/lib/tierfs/vol.db")
+      ->required();
+  c->add_option("NAME", f.name, "volume name")->required();
+  c->add_option("--storage", f.storage, "object storage type (file)")->capture_default_str();
+  c->add_option("--bucket", f.bucket, "bucket: for file storage a directory (default /var/jfs/)");
+  c->add_option("--access-key", f.access_key, "object storage access key");
+  c->add_option("--secret-key", f.secret_key, "object storage secret key");
+  c->add_option("--block-size", f.block_size, "block size: 4M, 512K or a number of KiB")
+      ->capture_default_str();
+  c->add_option("--compress", f.compress, "compression: none, lz4, zstd")->capture_default_str();
+  c->add_option("--trash-days", f.trash_days, "days deleted files stay in .trash (0 = off)")
+      ->capture_default_str();
+  c->add_option("--capacity", f.capacity_gib, "volume quota in GiB (0 = unlimited)");
+  c->add_option("--inodes", f.inodes, "volume inode quota (0 = unlimited)");
+  c->add_flag("--hash-prefix", f.hash_prefix, "prefix object keys with a hash (many-prefix stores)");
+  c->add_flag("--force", f.force, "update the settings of an existing volume");
+  c->callback([&f, &rc] { rc = Run(f); });
+}
+
+}  // namespace tierfs::cli

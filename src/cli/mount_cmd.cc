@@ -1,0 +1,159 @@
+// tierfs mount META-URL MOUNTPOINT: serves a volume through FUSE (JuiceFS cmd/mount.go flags).
+// With -d the command returns once the mount is ready, its exit code telling whether it is.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/mount_runner.h"
+#include "util/units.h"
+
+namespace tierfs::cli {
+namespace {
+
+// True when `path` is a mount point (it appears as such in /proc/self/mountinfo).
+bool IsMounted(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    // fields: id parent major:minor root mountpoint ...
+    size_t p = 0;
+    for (int i = 0; i < 4 && p != std::string::npos; i++) p = line.find(' ', p + 1);
+    if (p == std::string::npos) continue;
+    size_t e = line.find(' ', p + 1);
+    if (line.substr(p + 1, e - p - 1) == path) return true;
+  }
+  return false;
+}
+
+Result<double> Seconds(const std::string& text) {
+  ASSIGN_OR_RETURN(auto ns, ParseDuration(text));
+  return double(ns.count()) / 1e9;
+}
+
+Status CheckMountpoint(const std::string& mp) {
+  struct stat st;
+  if (::stat(mp.c_str(), &st) != 0) {
+    if (errno == ENOTCONN) return Status(EBUSY, "mount point " + mp + " is a dead mount; unmount it first");
+    return Status(ENOENT, "mount point " + mp + " does not exist");
+  }
+  if (!S_ISDIR(st.st_mode)) return Status(ENOTDIR, "mount point " + mp + " is not a directory");
+  if (IsMounted(mp)) return Status(EBUSY, mp + " is already mounted");
+  return Status::Ok();
+}
+
+Result<MountSettings> Settings(const MountFlags& f) {
+  MountSettings s;
+  s.meta_url = f.meta_url;
+  std::error_code ec;
+  s.mountpoint = std::filesystem::weakly_canonical(f.mountpoint, ec).string();
+  if (ec || s.mountpoint.empty()) s.mountpoint = f.mountpoint;
+  ASSIGN_OR_RETURN(s.buffer_size, ParseBytes(f.buffer_size, 1 << 20));
+  if (s.buffer_size < (32ULL << 20)) s.buffer_size = 32ULL << 20;  // JuiceFS minimum
+  ASSIGN_OR_RETURN(s.cache_size, ParseBytes(f.cache_size, 1 << 20));
+  ASSIGN_OR_RETURN(s.attr_timeout, Seconds(f.attr_cache));
+  ASSIGN_OR_RETURN(s.entry_timeout, Seconds(f.entry_cache));
+  ASSIGN_OR_RETURN(s.dir_entry_timeout, Seconds(f.dir_entry_cache));
+  ASSIGN_OR_RETURN(double hb, Seconds(f.heartbeat));
+  s.heartbeat_s = std::clamp(int(hb), 1, 600);
+  s.cache_dir = f.cache_dir.empty() ? (geteuid() == 0 ? "/var/jfsCache" : "") : f.cache_dir;
+  s.metrics_addr = f.metrics_addr;
+  s.max_uploads = f.max_uploads;
+  s.max_deletes = f.max_deletes;
+  s.io_retries = f.io_retries;
+  s.no_bgjob = f.no_bgjob;
+  s.read_only = f.read_only;
+  for (const auto& o : f.fuse_options) {
+    // -o a,b,c as libfuse takes it.
+    size_t start = 0;
+    while (start <= o.size()) {
+      size_t comma = o.find(',', start);
+      std::string one = o.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!one.empty()) s.fuse_options.push_back(one);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return s;
+}
+
+// Forks; the parent waits for the child's "ready" byte or its error text on a pipe.
+int RunInBackground(const MountSettings& s, const std::string& log_path) {
+  int fds[2];
+  if (pipe(fds) != 0) return Fail("mount", "pipe: " + std::string(std::strerror(errno)));
+  pid_t pid = fork();
+  if (pid < 0) return Fail("mount", "fork: " + std::string(std::strerror(errno)));
+  if (pid > 0) {
+    close(fds[1]);
+    std::string msg;
+    char buf[512];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) msg.append(buf, size_t(n));
+    close(fds[0]);
+    if (msg == "ready") {
+      std::printf("tierfs: %s is ready at %s (pid %d)\n", s.meta_url.c_str(), s.mountpoint.c_str(), pid);
+      return 0;
+    }
+    return Fail("mount", msg.empty() ? "the mount process exited before the mount was ready" : msg);
+  }
+  close(fds[0]);
+  setsid();
+  int null = open("/dev/null", O_RDWR);
+  dup2(null, 0);
+  int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (log < 0) log = null;
+  dup2(log, 1);
+  dup2(log, 2);
+  int rc = RunMount(s, fds[1]);
+  _exit(rc);
+}
+
+int Run(const MountFlags& f) {
+  auto s = Settings(f);
+  if (!s) return Fail("mount", s.error().message());
+  if (Status st = CheckMountpoint(s->mountpoint); !st.ok()) return Fail("mount", st.message());
+  // Everything that can be checked before forking is, so the error reaches the terminal.
+  if (Status st = PreflightMount(*s); !st.ok()) return Fail("mount", st.message());
+  if (!f.background) return RunMount(*s, -1);
+  std::string log = f.log_path.empty() ? (geteuid() == 0 ? "/var/log/tierfs.log" : "/tmp/tierfs.log")
+                                       : f.log_path;
+  return RunInBackground(*s, log);
+}
+
+}  // namespace
+
+void AddMount(CLI::App& app, MountFlags& f, int& rc) {
+  CLI::App* c = app.add_subcommand("mount", "Mount a volume");
+  c->add_option("META-URL", f.meta_url, "metadata engine URL")->required();
+  c->add_option("MOUNTPOINT", f.mountpoint, "directory to mount at")->required();
+  c->add_flag("-d,--background", f.background, "run in the background");
+  c->add_option("--log", f.log_path, "log file in background mode (/var/log/tierfs.log)");
+  c->add_option("--cache-dir", f.cache_dir, "local block cache directory (/var/jfsCache)");
+  c->add_option("--cache-size", f.cache_size, "cache size limit (MiB unless suffixed)")
+      ->capture_default_str();
+  c->add_option("--buffer-size", f.buffer_size, "write buffer memory (MiB unless suffixed)")
+      ->capture_default_str();
+  c->add_option("--attr-cache", f.attr_cache, "attribute cache timeout (s)")->capture_default_str();
+  c->add_option("--entry-cache", f.entry_cache, "file entry cache timeout (s)")->capture_default_str();
+  c->add_option("--dir-entry-cache", f.dir_entry_cache, "dir entry cache timeout (s)")
+      ->capture_default_str();
+  c->add_option("--metrics", f.metrics_addr, "Prometheus metrics address")->capture_default_str();
+  c->add_option("--heartbeat", f.heartbeat, "session heartbeat (s)")->capture_default_str();
+  c->add_option("--max-uploads", f.max_uploads, "concurrent uploads")->capture_default_str();
+  c->add_option("--max-deletes", f.max_deletes, "concurrent object deletions")->capture_default_str();
+  c->add_option("--io-retries", f.io_retries, "object request retries")->capture_default_str();
+  c->add_flag("--no-bgjob", f.no_bgjob, "do not run background cleanup jobs");
+  c->add_flag("--read-only", f.read_only, "mount read-only");
+  c->add_flag("--enable-xattr", f.enable_xattr, "accepted for JuiceFS compatibility (always on)");
+  c->add_option("-o", f.fuse_options, "FUSE options, comma separated (allow_other, ...)");
+  c->callback([&f, &rc] { rc = Run(f); });
+}
+
+}  // namespace tierfs::cli

@@ -1,0 +1,165 @@
+#include "cli/mount_runner.h"
+
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include <spdlog/spdlog.h>
+
+#include "chunk/chunk_store.h"
+#include "fuse/fuse_server.h"
+#include "meta/meta.h"
+#include "metrics/http_server.h"
+#include "metrics/process.h"
+#include "metrics/registry.h"
+#include "object/object_store.h"
+#include "vfs/vfs.h"
+
+namespace tierfs::cli {
+namespace {
+
+struct Volume {
+  std::unique_ptr<meta::Meta> meta;
+  meta::Format format;
+  std::unique_ptr<object::ObjectStore> store;
+};
+
+Result<Volume> OpenVolume(const MountSettings& s) {
+  Volume v;
+  ASSIGN_OR_RETURN(v.meta, meta::OpenMeta(s.meta_url, /*must_exist=*/true));
+  auto f = v.meta->Load();
+  if (!f) {
+    if (f.error().code() == ENOENT)
+      return Err(ENOENT, "database " + s.meta_url + " holds no volume; run `tierfs format` first");
+    return Err(f.error());
+  }
+  v.format = *f;
+  RETURN_IF_ERROR(v.format.CheckVersion());
+  object::StoreConfig sc{v.format.storage, v.format.bucket, v.format.access_key,
+                         v.format.secret_key};
+  ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));
+  v.store = object::WithPrefix(std::move(raw), v.format.name + "/");
+  return v;
+}
+
+std::vector<std::string> LocalAddresses() {
+  std::vector<std::string> out;
+  ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) != 0) return out;
+  for (ifaddrs* i = ifs; i; i = i->ifa_next) {
+    if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+      continue;
+    char host[NI_MAXHOST];
+    socklen_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    if (getnameinfo(i->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0) {
+      std::string h = host;
+      if (h != "127.0.0.1" && h != "::1") out.push_back(h.substr(0, h.find('%')));
+    }
+  }
+  freeifaddrs(ifs);
+  return out;
+}
+
+meta::SessionInfo MakeSession(const MountSettings& s) {
+  meta::SessionInfo info;
+  info.version = "tierfs-0.1.0";
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  info.host_name = host;
+  info.ip_addrs = LocalAddresses();
+  info.mount_point = s.mountpoint;
+  std::time_t now = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  info.mount_time = buf;
+  info.process_id = uint32_t(getpid());
+  return info;
+}
+
+void Report(int fd, const std::string& msg) {
+  if (fd < 0) return;
+  (void)!write(fd, msg.data(), msg.size());
+  close(fd);
+}
+
+}  // namespace
+
+Status PreflightMount(const MountSettings& s) {
+  auto v = OpenVolume(s);
+  return v ? Status::Ok() : v.error();
+}
+
+int RunMount(const MountSettings& s, int ready_fd) {
+  auto v = OpenVolume(s);
+  if (!v) {
+    Report(ready_fd, v.error().message());
+    std::fprintf(stderr, "tierfs mount: %s\n", v.error().message().c_str());
+    return 1;
+  }
+  metrics::Registry registry({{"vol_name", v->format.name}, {"mp", s.mountpoint}});
+  metrics::RegisterProcessMetrics(registry);
+
+  chunk::ChunkConfig cc;
+  cc.block_size = uint32_t(v->format.BlockSizeBytes());
+  cc.compression = v->format.compression;
+  cc.hash_prefix = v->format.hash_prefix;
+  cc.buffer_size = s.buffer_size;
+  cc.max_uploads = s.max_uploads;
+  cc.max_deletes = s.max_deletes;
+  cc.cache_dir = s.cache_dir;
+  cc.cache_size = s.cache_size;
+  cc.volume_uuid = v->format.uuid;
+  cc.io_retries = s.io_retries;
+  auto chunks = chunk::NewChunkStore(v->store.get(), cc, &registry);
+
+  vfs::VfsConfig vc;
+  vc.attr_timeout = s.attr_timeout;
+  vc.entry_timeout = s.entry_timeout;
+  vc.dir_entry_timeout = s.dir_entry_timeout;
+  vc.mountpoint = s.mountpoint;
+  vc.meta_url = s.meta_url;
+  vc.format = v->format;
+  vc.cache_dir = s.cache_dir;
+  vc.buffer_size = s.buffer_size;
+  vfs::Vfs fs(v->meta.get(), chunks.get(), &registry, vc);
+
+  meta::MetaOptions mo;
+  mo.read_only = s.read_only;
+  mo.no_bgjob = s.no_bgjob;
+  mo.heartbeat_s = s.heartbeat_s;
+  mo.max_deletes = s.max_deletes;
+  if (Status st = v->meta->NewSession(MakeSession(s), mo, fs.Callbacks()); !st.ok()) {
+    Report(ready_fd, "cannot register the session: " + st.message());
+    return 1;
+  }
+
+  metrics::HttpServer http(registry, {s.metrics_addr, metrics::HttpServer::Fallback::kNextPorts});
+  if (!s.metrics_addr.empty()) {
+    if (Status st = http.Start(); !st.ok()) spdlog::warn("metrics endpoint: {}", st.ToString());
+  }
+
+  fuse::FuseOptions fo;
+  fo.mountpoint = s.mountpoint;
+  fo.fsname = "TierFS:" + v->format.name;
+  fo.options = s.fuse_options;
+  if (s.read_only) fo.options.push_back("ro");
+  fo.registry = &registry;
+  spdlog::info("mounting volume {} at {}", v->format.name, s.mountpoint);
+  Status st = fuse::RunFuse(&fs, fo, [&] {
+    Report(ready_fd, "ready");
+    ready_fd = -1;
+  });
+  if (!st.ok()) Report(ready_fd, st.message());
+  fs.Shutdown();
+  http.Stop();
+  Status cs = v->meta->CloseSession();
+  if (!cs.ok()) spdlog::warn("close session: {}", cs.ToString());
+  spdlog::info("unmounted {}", s.mountpoint);
+  return st.ok() ? 0 : 1;
+}
+
+}  // namespace tierfs::cli

@@ -1,0 +1,37 @@
+// Assembles a mount from its settings: meta engine, object store, chunk store, VFS, metrics
+// endpoint, FUSE loop; tears it down in reverse order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace tierfs::cli {
+
+struct MountSettings {
+  std::string meta_url;
+  std::string mountpoint;
+  std::string cache_dir;
+  uint64_t cache_size = 100ULL << 30;  // bytes
+  uint64_t buffer_size = 300ULL << 20;  // bytes
+  double attr_timeout = 1, entry_timeout = 1, dir_entry_timeout = 1;  // seconds
+  int heartbeat_s = 12;
+  std::string metrics_addr;
+  int max_uploads = 20;
+  int max_deletes = 10;
+  int io_retries = 10;
+  bool no_bgjob = false;
+  bool read_only = false;
+  std::vector<std::string> fuse_options;
+};
+
+// Opens the metadata, loads and version-checks the volume, opens its bucket. Changes nothing.
+Status PreflightMount(const MountSettings& s);
+
+// Mounts and serves until unmounted. When ready_fd >= 0, writes "ready" (or the error text) to
+// it once the mount exists (or failed) and closes it. Returns the process exit code.
+int RunMount(const MountSettings& s, int ready_fd);
+
+}  // namespace tierfs::cli

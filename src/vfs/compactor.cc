@@ -1,0 +1,91 @@
+#include "vfs/compactor.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "vfs/data_reader.h"
+#include "vfs/slice_view.h"
+
+namespace tierfs::vfs {
+
+Compactor::Compactor(meta::Meta* meta, chunk::ChunkStore* store, int threads)
+    : meta_(meta), store_(store) {
+  for (int i = 0; i < threads; i++) threads_.emplace_back([this] { Loop(); });
+}
+
+Compactor::~Compactor() { Stop(); }
+
+void Compactor::Stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stop_) return;
+    stop_ = true;
+    queue_.clear();
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void Compactor::Request(meta::Ino ino, uint32_t indx) {
+  {
+    std::lock_guard lk(mu_);
+    if (stop_ || !pending_.insert({ino, indx}).second) return;
+    queue_.emplace_back(ino, indx);
+  }
+  cv_.notify_one();
+}
+
+void Compactor::Loop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+    if (stop_) return;
+    auto [ino, indx] = queue_.front();
+    queue_.pop_front();
+    lk.unlock();
+    Status s = CompactNow(ino, indx);
+    if (!s.ok() && s.code() != EAGAIN && s.code() != ENOENT)
+      spdlog::warn("compact inode {} chunk {}: {}", ino, indx, s.ToString());
+    lk.lock();
+    pending_.erase({ino, indx});
+  }
+}
+
+Status Compactor::CompactNow(meta::Ino ino, uint32_t indx) {
+  ASSIGN_OR_RETURN(meta::ChunkSnapshot snap, meta_->ReadChunkForCompaction(ino, indx));
+  if (snap.slices.size() < 2) return Status::Ok();
+  std::vector<Piece> pieces = ResolveSlices(snap.slices);
+  if (pieces.empty()) return Status::Ok();
+  uint32_t start = pieces.front().pos;
+  uint32_t end = pieces.back().pos + pieces.back().len;
+  uint32_t size = end - start;
+  ASSIGN_OR_RETURN(uint64_t id, meta_->NewSlice());
+  auto writer = store_->NewWriter(id);
+  // Shift the pieces so the new slice starts at `start`, then copy in bounded steps.
+  std::vector<Piece> shifted = pieces;
+  for (Piece& p : shifted) p.pos -= start;
+  PieceSource source = [&](uint32_t) -> Result<std::vector<Piece>> { return shifted; };
+  constexpr uint32_t kStep = 4 << 20;
+  std::string buf;
+  for (uint32_t off = 0; off < size; off += kStep) {
+    uint32_t n = std::min(kStep, size - off);
+    buf.resize(n);
+    auto got = ReadFileRange(store_, source, size, off, std::span<char>(buf.data(), n));
+    Status st = got ? writer->WriteAt(std::span<const char>(buf.data(), n), off) : got.error();
+    if (st.ok()) st = writer->FlushTo(off + n);
+    if (!st.ok()) {
+      writer->Abort();
+      return st;
+    }
+  }
+  if (Status st = writer->Finish(size); !st.ok()) {
+    writer->Abort();
+    return st;
+  }
+  Status st = meta_->CommitCompaction(ino, indx, snap, {meta::Slice{start, id, size, 0, size}});
+  if (!st.ok()) (void)store_->Remove(id, size);
+  return st;
+}
+
+}  // namespace tierfs::vfs

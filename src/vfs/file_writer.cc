@@ -1,0 +1,149 @@
+#include "vfs/file_writer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "util/thread_pool.h"
+
+namespace tierfs::vfs {
+
+struct FileWriter::OpenSlice {
+  uint32_t indx = 0;     // chunk index
+  uint32_t pos = 0;      // offset of the slice in its chunk
+  uint32_t len = 0;      // bytes written so far (contiguous from pos)
+  uint32_t flushed = 0;  // bytes from the slice start already handed to upload (block-aligned)
+  bool frozen = false;
+  std::unique_ptr<chunk::SliceWriter> writer;
+};
+
+FileWriter::FileWriter(meta::Ino ino, meta::Meta* meta, chunk::ChunkStore* store,
+                       uint32_t block_size, util::ThreadPool* pool)
+    : ino_(ino), meta_(meta), store_(store), block_size_(block_size), pool_(pool) {}
+
+FileWriter::~FileWriter() {
+  // The VFS flushes before dropping a writer; whatever is left was never acknowledged.
+  std::unique_lock lk(mu_);
+  drained_.wait(lk, [&] { return !committing_; });
+  for (auto& s : slices_) s->writer->Abort();
+}
+
+uint64_t FileWriter::Length() const {
+  std::lock_guard lk(mu_);
+  return length_;
+}
+
+bool FileWriter::Dirty() const {
+  std::lock_guard lk(mu_);
+  return !slices_.empty() || committing_;
+}
+
+Status FileWriter::Write(uint64_t off, std::span<const char> data) {
+  std::unique_lock lk(mu_);
+  if (!error_.ok()) return Status(EIO, "earlier write failed: " + error_.ToString());
+  while (!data.empty()) {
+    uint32_t indx = uint32_t(off >> meta::kChunkBits);
+    uint32_t pos = uint32_t(off & (meta::kChunkSize - 1));
+    size_t n = std::min<uint64_t>(data.size(), meta::kChunkSize - pos);
+    RETURN_IF_ERROR(WriteChunk(indx, pos, data.first(n), lk));
+    off += n;
+    data = data.subspan(n);
+  }
+  return Status::Ok();
+}
+
+FileWriter::OpenSlice* FileWriter::FindSlice(uint32_t indx, uint32_t pos) {
+  int open = 0;
+  for (auto it = slices_.rbegin(); it != slices_.rend(); ++it) {
+    OpenSlice* s = it->get();
+    if (s->frozen || s->indx != indx) continue;
+    if (pos >= s->pos + s->flushed && pos <= s->pos + s->len) return s;
+    if (++open >= kMaxOpenSlices) Freeze(s);  // too many open: stop the older ones growing
+  }
+  return nullptr;
+}
+
+Status FileWriter::WriteChunk(uint32_t indx, uint32_t pos, std::span<const char> data,
+                              std::unique_lock<std::mutex>& lk) {
+  OpenSlice* s = FindSlice(indx, pos);
+  if (s == nullptr) {
+    lk.unlock();
+    auto id = meta_->NewSlice();
+    lk.lock();
+    if (!id) return id.error();
+    auto fresh = std::make_unique<OpenSlice>();
+    fresh->indx = indx;
+    fresh->pos = pos;
+    fresh->writer = store_->NewWriter(*id);
+    s = fresh.get();
+    slices_.push_back(std::move(fresh));
+    ++created_;
+  }
+  uint32_t at = pos - s->pos;
+  RETURN_IF_ERROR(s->writer->WriteAt(data, at));
+  s->len = std::max<uint32_t>(s->len, at + uint32_t(data.size()));
+  length_ = std::max<uint64_t>(length_, (uint64_t(indx) << meta::kChunkBits) + pos + data.size());
+  uint32_t full = s->len / block_size_ * block_size_;
+  if (full > s->flushed) {
+    s->flushed = full;
+    RETURN_IF_ERROR(s->writer->FlushTo(full));
+  }
+  if (uint64_t(s->pos) + s->len >= meta::kChunkSize) Freeze(s);
+  return Status::Ok();
+}
+
+void FileWriter::Freeze(OpenSlice* s) {
+  if (s->frozen) return;
+  s->frozen = true;
+  ScheduleCommit();
+}
+
+void FileWriter::FreezeAll() {
+  for (auto& s : slices_) s->frozen = true;
+  ScheduleCommit();
+}
+
+// REQUIRES: mu_ held.
+void FileWriter::ScheduleCommit() {
+  if (committing_ || slices_.empty() || !slices_.front()->frozen) return;
+  committing_ = true;
+  pool_->Submit([this] { CommitLoop(); });
+}
+
+void FileWriter::CommitLoop() {
+  std::unique_lock lk(mu_);
+  while (!slices_.empty() && slices_.front()->frozen) {
+    OpenSlice* s = slices_.front().get();
+    lk.unlock();
+    Status st = error_.ok() ? CommitOne(*s) : Status(EIO, "skipped after earlier failure");
+    lk.lock();
+    if (!st.ok()) {
+      if (error_.ok()) error_ = st;
+      s->writer->Abort();
+    }
+    slices_.pop_front();
+    ++done_;
+    drained_.notify_all();
+  }
+  committing_ = false;
+  drained_.notify_all();
+}
+
+// Runs without mu_: the slice is frozen, nobody else touches it.
+Status FileWriter::CommitOne(OpenSlice& s) {
+  RETURN_IF_ERROR(s.writer->Finish(s.len));
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  meta::Slice slice{s.pos, s.writer->id(), s.len, 0, s.len};
+  return meta_->Write(ino_, s.indx, s.pos, slice, ns / 1000000000, uint32_t(ns % 1000000000));
+}
+
+Status FileWriter::Flush() {
+  std::unique_lock lk(mu_);
+  FreezeAll();
+  // Waits for the slices that exist now, not for writes other threads add meanwhile.
+  const uint64_t target = created_;
+  drained_.wait(lk, [&] { return done_ >= target; });
+  return error_;
+}
+
+}  // namespace tierfs::vfs

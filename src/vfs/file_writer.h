@@ -1,0 +1,77 @@
+// FileWriter: buffers one inode's writes as slices (JuiceFS pkg/vfs/writer.go model) and commits
+// them to meta in creation order once their blocks are durable.
+//
+// A slice accepts a write that starts inside [pos + flushed, pos + len] of the slice, so a slice
+// is always contiguous; other writes start a new slice. A slice is frozen when it reaches its
+// chunk's end, when more than kMaxOpenSlices are open in its chunk, or on Flush. Frozen slices
+// are finished (last block uploaded) and committed by a task on the shared commit pool, strictly
+// in creation order, so later slices win on read exactly as written.
+//
+// Thread-safety: all methods are thread-safe. Write may block while the chunk store's memory
+// budget (`--buffer-size`) is exhausted: that is the back-pressure. Errors are errno Status; a
+// failed upload or commit is sticky: every later Write/Flush of this writer returns EIO.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <span>
+
+#include "chunk/chunk_store.h"
+#include "meta/meta.h"
+#include "util/status.h"
+
+namespace tierfs::util {
+class ThreadPool;
+}
+
+namespace tierfs::vfs {
+
+class FileWriter {
+ public:
+  // meta, store and pool are not owned and must outlive the writer.
+  FileWriter(meta::Ino ino, meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size,
+             util::ThreadPool* pool);
+  ~FileWriter();
+
+  // Buffers data at file offset `off` (bytes).
+  Status Write(uint64_t off, std::span<const char> data);
+  // Returns once every byte written before the call is committed to meta (or the sticky error).
+  Status Flush();
+  // The largest end offset written through this writer (bytes); 0 if none.
+  uint64_t Length() const;
+  // True while some written byte is not yet committed.
+  bool Dirty() const;
+
+ private:
+  struct OpenSlice;
+  static constexpr int kMaxOpenSlices = 3;  // per chunk, as JuiceFS's writer scans back 3
+
+  Status WriteChunk(uint32_t indx, uint32_t pos, std::span<const char> data,
+                    std::unique_lock<std::mutex>& lk);
+  OpenSlice* FindSlice(uint32_t indx, uint32_t pos);
+  void Freeze(OpenSlice* s);
+  void FreezeAll();
+  void ScheduleCommit();
+  void CommitLoop();
+  Status CommitOne(OpenSlice& s);
+
+  const meta::Ino ino_;
+  meta::Meta* meta_;
+  chunk::ChunkStore* store_;
+  const uint32_t block_size_;
+  util::ThreadPool* pool_;
+
+  mutable std::mutex mu_;
+  std::condition_variable drained_;
+  std::deque<std::unique_ptr<OpenSlice>> slices_;  // creation order; front is committed first
+  bool committing_ = false;
+  uint64_t created_ = 0;  // slices ever created
+  uint64_t done_ = 0;     // slices committed (or dropped after an error), in creation order
+  uint64_t length_ = 0;
+  Status error_;
+};
+
+}  // namespace tierfs::vfs

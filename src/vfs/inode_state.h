@@ -1,0 +1,44 @@
+// Private to src/vfs: per-inode state of open files and per-open handles.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "meta/types.h"
+#include "vfs/file_writer.h"
+#include "vfs/slice_view.h"
+#include "vfs/vfs.h"
+
+namespace tierfs::vfs {
+
+// State shared by every handle open on one inode. Lives while some handle is open.
+struct InodeState {
+  std::mutex mu;
+  int opens = 0;
+  std::unique_ptr<FileWriter> writer;             // created at the first write
+  std::map<uint32_t, std::vector<Piece>> chunks;  // resolved slice lists, dropped on change
+};
+
+struct Handle {
+  meta::Ino ino = 0;
+  int flags = 0;
+  std::shared_ptr<InodeState> inode;  // files
+  bool is_dir = false;
+  std::vector<DirEntryOut> entries;  // directory snapshot, taken at the first readdir
+  bool listed = false;
+  bool plus = false;
+  bool internal = false;
+  std::string content;  // internal files: produced at open
+  std::mutex mu;
+};
+
+// Virtual inodes of the mount root (JuiceFS vfs/internal.go numbering).
+inline constexpr meta::Ino kStatsIno = meta::kMinInternalIno + 3;
+inline constexpr meta::Ino kConfigIno = meta::kMinInternalIno + 4;
+inline bool IsInternal(meta::Ino ino) { return ino > meta::kMinInternalIno && ino < meta::kTrashIno; }
+
+}  // namespace tierfs::vfs

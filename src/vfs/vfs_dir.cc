@@ -1,0 +1,46 @@
+// Vfs directory handles: a listing snapshot per opendir, served by index.
+#include "vfs/inode_state.h"
+#include "vfs/vfs.h"
+
+namespace tierfs::vfs {
+
+Result<uint64_t> Vfs::OpenDir(const meta::Context& ctx, meta::Ino ino, bool plus) {
+  ASSIGN_OR_RETURN(meta::Attr a, meta_->GetAttr(ctx, ino));
+  if (a.type != meta::FileType::kDirectory) return Err(ENOTDIR);
+  auto h = std::make_shared<Handle>();
+  h->ino = ino;
+  h->is_dir = true;
+  h->plus = plus;
+  return NewHandle(std::move(h));
+}
+
+Result<const std::vector<DirEntryOut>*> Vfs::ReadDir(const meta::Context& ctx, meta::Ino ino,
+                                                     uint64_t fh, bool plus) {
+  auto h = GetHandle(fh);
+  if (!h || !h->is_dir) return Err(EBADF, "unknown directory handle");
+  std::lock_guard lk(h->mu);
+  if (!h->listed || (plus && !h->plus)) {
+    ASSIGN_OR_RETURN(std::vector<meta::Entry> entries, meta_->Readdir(ctx, ino, plus));
+    h->entries.clear();
+    h->entries.reserve(entries.size() + 3);
+    for (const meta::Entry& e : entries) h->entries.push_back({e.name, MakeEntry(e.ino, e.attr)});
+    if (ino == meta::kRootIno) {
+      for (meta::Ino vino : {kStatsIno, kConfigIno}) {
+        h->entries.push_back({vino == kStatsIno ? ".stats" : ".config",
+                              MakeEntry(vino, *InternalAttr(vino))});
+      }
+      if (auto t = meta_->GetAttr(ctx, meta::kTrashIno)) {
+        h->entries.push_back({".trash", MakeEntry(meta::kTrashIno, *t)});
+      }
+    }
+    h->listed = true;
+    h->plus = plus;
+  }
+  return &h->entries;
+}
+
+Status Vfs::ReleaseDir(meta::Ino ino, uint64_t fh) {
+  return TakeHandle(fh) ? Status::Ok() : Status(EBADF, "unknown directory handle");
+}
+
+}  // namespace tierfs::vfs

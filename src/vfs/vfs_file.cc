@@ -1,0 +1,181 @@
+// Vfs file handles: open/create, read, write, flush, release and the data-sharing calls.
+#include <fcntl.h>
+
+#include <algorithm>
+
+#include "vfs/compactor.h"
+#include "vfs/data_reader.h"
+#include "vfs/inode_state.h"
+#include "vfs/vfs.h"
+
+namespace tierfs::vfs {
+
+uint64_t Vfs::NewHandle(std::shared_ptr<Handle> h) {
+  uint64_t fh = next_fh_.fetch_add(1);
+  std::lock_guard lk(handles_mu_);
+  handles_.emplace(fh, std::move(h));
+  if (open_handles_) open_handles_->Add(1);
+  return fh;
+}
+
+std::shared_ptr<Handle> Vfs::GetHandle(uint64_t fh) {
+  std::lock_guard lk(handles_mu_);
+  auto it = handles_.find(fh);
+  return it == handles_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Handle> Vfs::TakeHandle(uint64_t fh) {
+  std::lock_guard lk(handles_mu_);
+  auto it = handles_.find(fh);
+  if (it == handles_.end()) return nullptr;
+  auto h = std::move(it->second);
+  handles_.erase(it);
+  if (open_handles_) open_handles_->Add(-1);
+  return h;
+}
+
+Result<OpenOut> Vfs::Open(const meta::Context& ctx, meta::Ino ino, int flags) {
+  if (IsInternal(ino)) return OpenInternal(ino, flags);
+  RETURN_IF_ERROR(meta_->Open(ctx, ino, uint32_t(flags)));
+  auto h = std::make_shared<Handle>();
+  h->ino = ino;
+  h->flags = flags;
+  h->inode = Inode(ino, true);
+  {
+    std::lock_guard lk(h->inode->mu);
+    // Close-to-open: the first open re-reads slice lists; others share what is cached.
+    if (h->inode->opens++ == 0) h->inode->chunks.clear();
+  }
+  OpenOut out;
+  out.fh = NewHandle(std::move(h));
+  return out;
+}
+
+Result<std::pair<EntryOut, OpenOut>> Vfs::Create(const meta::Context& ctx, meta::Ino parent,
+                                                 std::string_view name, uint32_t mode,
+                                                 int flags) {
+  ASSIGN_OR_RETURN(meta::Entry e, meta_->Mknod(ctx, parent, name, meta::FileType::kFile,
+                                               uint16_t(mode & 07777), ctx.umask, 0));
+  // The creator may write even if the new mode forbids it (open(O_CREAT, 0444) works).
+  RETURN_IF_ERROR(meta_->Open(meta::Context::Root(), e.ino, uint32_t(flags)));
+  auto h = std::make_shared<Handle>();
+  h->ino = e.ino;
+  h->flags = flags;
+  h->inode = Inode(e.ino, true);
+  {
+    std::lock_guard lk(h->inode->mu);
+    h->inode->opens++;
+  }
+  OpenOut out;
+  out.fh = NewHandle(std::move(h));
+  return std::make_pair(MakeEntry(e.ino, e.attr), out);
+}
+
+Result<std::vector<Piece>> Vfs::ChunkPieces(InodeState& st, meta::Ino ino, uint32_t indx) {
+  {
+    std::lock_guard lk(st.mu);
+    auto it = st.chunks.find(indx);
+    if (it != st.chunks.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(std::vector<meta::Slice> slices, meta_->Read(ino, indx));
+  std::vector<Piece> pieces = ResolveSlices(slices);
+  // Many overlapping slices make reads slow: compact them (JuiceFS: >= 5 after a read).
+  if (slices.size() >= 5 || pieces.size() >= 5) compactor_->Request(ino, indx);
+  std::lock_guard lk(st.mu);
+  st.chunks[indx] = pieces;
+  return pieces;
+}
+
+Result<size_t> Vfs::Read(const meta::Context& ctx, meta::Ino ino, uint64_t fh, uint64_t off,
+                         std::span<char> buf) {
+  auto h = GetHandle(fh);
+  if (!h) return Err(EBADF, "unknown file handle");
+  if (h->internal) {
+    if (off >= h->content.size()) return 0;
+    size_t n = std::min<uint64_t>(buf.size(), h->content.size() - off);
+    std::copy_n(h->content.data() + off, n, buf.data());
+    return n;
+  }
+  if ((h->flags & O_ACCMODE) == O_WRONLY) return Err(EBADF, "not open for reading");
+  // Reads see this mount's own writes: commit them first (JuiceFS vfs.Read does the same).
+  RETURN_IF_ERROR(FlushInode(ino));
+  ASSIGN_OR_RETURN(meta::Attr attr, meta_->GetAttr(ctx, ino));
+  InodeState& st = *h->inode;
+  PieceSource source = [&](uint32_t indx) { return ChunkPieces(st, ino, indx); };
+  return ReadFileRange(store_, source, attr.length, off, buf);
+}
+
+Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, uint64_t off,
+                          std::span<const char> data) {
+  auto h = GetHandle(fh);
+  if (!h) return Err(EBADF, "unknown file handle");
+  if (h->internal) return Err(EACCES, "internal file is read-only");
+  if ((h->flags & O_ACCMODE) == O_RDONLY) return Err(EBADF, "not open for writing");
+  if (off + data.size() > (1ULL << 50)) return Err(EFBIG, "offset too large");
+  FileWriter* w;
+  {
+    std::lock_guard lk(h->inode->mu);
+    if (!h->inode->writer) {
+      h->inode->writer = std::make_unique<FileWriter>(ino, meta_, store_,
+                                                      uint32_t(config_.format.BlockSizeBytes()),
+                                                      commit_pool_.get());
+    }
+    w = h->inode->writer.get();
+  }
+  RETURN_IF_ERROR(w->Write(off, data));
+  return data.size();
+}
+
+Status Vfs::Flush(const meta::Context& ctx, meta::Ino ino, uint64_t fh) {
+  auto h = GetHandle(fh);
+  if (!h) return Status(EBADF, "unknown file handle");
+  if (h->internal) return Status::Ok();
+  return FlushInode(ino);
+}
+
+Status Vfs::Fsync(const meta::Context& ctx, meta::Ino ino, uint64_t fh) { return Flush(ctx, ino, fh); }
+
+Status Vfs::Release(meta::Ino ino, uint64_t fh) {
+  auto h = TakeHandle(fh);
+  if (!h) return Status(EBADF, "unknown file handle");
+  if (h->internal) return Status::Ok();
+  Status s = FlushInode(ino);
+  bool last = false;
+  {
+    std::lock_guard lk(h->inode->mu);
+    last = --h->inode->opens == 0;
+  }
+  if (last) {
+    std::lock_guard lk(inodes_mu_);
+    auto it = inodes_.find(ino);
+    // Still unused after taking the map lock: nobody re-opened it meanwhile.
+    if (it != inodes_.end() && it->second->opens == 0 &&
+        (!it->second->writer || !it->second->writer->Dirty()))
+      inodes_.erase(it);
+  }
+  Status c = meta_->Close(meta::Context::Root(), ino);
+  return s.ok() ? c : s;
+}
+
+Status Vfs::Fallocate(const meta::Context& ctx, meta::Ino ino, uint64_t fh, int mode, uint64_t off,
+                      uint64_t len) {
+  if (IsInternal(ino)) return Status(EPERM, "internal file");
+  RETURN_IF_ERROR(FlushInode(ino));
+  Status s = meta_->Fallocate(ctx, ino, uint32_t(mode), off, len);
+  InvalidateChunks(ino);
+  return s;
+}
+
+Result<size_t> Vfs::CopyFileRange(const meta::Context& ctx, meta::Ino ino_in, uint64_t fh_in,
+                                  uint64_t off_in, meta::Ino ino_out, uint64_t fh_out,
+                                  uint64_t off_out, size_t len, int flags) {
+  if (IsInternal(ino_in) || IsInternal(ino_out)) return Err(EPERM, "internal file");
+  RETURN_IF_ERROR(FlushInode(ino_in));
+  RETURN_IF_ERROR(FlushInode(ino_out));
+  ASSIGN_OR_RETURN(uint64_t n, meta_->CopyFileRange(ctx, ino_in, off_in, ino_out, off_out, len,
+                                                    uint32_t(flags)));
+  InvalidateChunks(ino_out);
+  return size_t(n);
+}
+
+}  // namespace tierfs::vfs
