@@ -14,6 +14,9 @@ namespace {
 
 constexpr int kFallbackPorts = 10;  // JuiceFS-like: a few neighbours before any free port
 constexpr const char* kContentType = "text/plain; version=0.0.4";
+// Scrapes come every few seconds from one or two collectors; httplib's default of 8+ threads
+// per mount would be idle stacks.
+constexpr size_t kServerThreads = 2;
 
 // httplib's default sets SO_REUSEPORT, which lets a second mount bind the same port and take
 // half the scrapes. SO_REUSEADDR alone still allows a quick restart over TIME_WAIT sockets.
@@ -95,6 +98,7 @@ Status HttpServer::Start() {
 
   server_ = std::make_unique<httplib::Server>();
   server_->set_socket_options(ReuseAddrOnly);
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& resp) {
     resp.set_content(registry_.PrometheusText(), kContentType);
   });

@@ -7,7 +7,7 @@
 // lifetime. One Registry per mount, passed down through constructors (never a global).
 // Thread-safety: all methods may be called concurrently; updates are lock-free atomics.
 // Exposition (PrometheusText, StatsText) takes the registry lock only to walk the families;
-// it never blocks updates. Output order is deterministic: families by name, then series by
+// it never blocks updates of existing metrics. Output order is deterministic: families by name, then series by
 // their sorted labels.
 #pragma once
 
@@ -92,7 +92,8 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
 
   // Returns the metric of `name` with `labels`, creating it on first use. `help` is kept from
-  // the first call. Asking for an existing name with another kind is a programming error.
+  // the first call. Asking for an existing name with another kind, or an invalid metric or
+  // label name, is a programming error: the process aborts with a message.
   Counter* GetCounter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge* GetGauge(const std::string& name, const std::string& help, const Labels& labels = {});
   FloatGauge* GetFloatGauge(const std::string& name, const std::string& help,
