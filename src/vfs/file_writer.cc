@@ -17,7 +17,7 @@ struct FileWriter::OpenSlice {
 };
 
 FileWriter::FileWriter(meta::Ino ino, meta::Meta* meta, chunk::ChunkStore* store,
-                       uint32_t block_size, util::ThreadPool* pool)
+                       uint32_t block_size, ThreadPool* pool)
     : ino_(ino), meta_(meta), store_(store), block_size_(block_size), pool_(pool) {}
 
 FileWriter::~FileWriter() {
@@ -106,7 +106,16 @@ void FileWriter::FreezeAll() {
 void FileWriter::ScheduleCommit() {
   if (committing_ || slices_.empty() || !slices_.front()->frozen) return;
   committing_ = true;
-  pool_->Submit([this] { CommitLoop(); });
+  // Submit waits only while the pool's queue is full (no task of that pool needs mu_); it
+  // fails only once the pool is stopping, and then the writes are reported failed, not lost.
+  if (Status s = pool_->Submit([this] { CommitLoop(); }); !s.ok()) {
+    committing_ = false;
+    if (error_.ok()) error_ = s;
+    for (auto& sl : slices_) sl->writer->Abort();
+    done_ += slices_.size();
+    slices_.clear();
+    drained_.notify_all();
+  }
 }
 
 void FileWriter::CommitLoop() {

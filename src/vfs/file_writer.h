@@ -23,7 +23,7 @@
 #include "meta/meta.h"
 #include "util/status.h"
 
-namespace tierfs::util {
+namespace tierfs {
 class ThreadPool;
 }
 
@@ -33,7 +33,7 @@ class FileWriter {
  public:
   // meta, store and pool are not owned and must outlive the writer.
   FileWriter(meta::Ino ino, meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size,
-             util::ThreadPool* pool);
+             ThreadPool* pool);
   ~FileWriter();
 
   // Buffers data at file offset `off` (bytes).
@@ -62,7 +62,7 @@ class FileWriter {
   meta::Meta* meta_;
   chunk::ChunkStore* store_;
   const uint32_t block_size_;
-  util::ThreadPool* pool_;
+  ThreadPool* pool_;
 
   mutable std::mutex mu_;
   std::condition_variable drained_;

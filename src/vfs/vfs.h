@@ -27,7 +27,7 @@
 #include "util/status.h"
 #include "vfs/slice_view.h"
 
-namespace tierfs::util {
+namespace tierfs {
 class ThreadPool;
 }
 
@@ -179,7 +179,7 @@ class Vfs {
   chunk::ChunkStore* store_;
   metrics::Registry* registry_;
   VfsConfig config_;
-  std::unique_ptr<util::ThreadPool> commit_pool_;
+  std::unique_ptr<ThreadPool> commit_pool_;
   std::unique_ptr<Compactor> compactor_;
 
   std::mutex inodes_mu_;
