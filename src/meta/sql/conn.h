@@ -23,7 +23,7 @@ namespace tierfs::meta::sql {
 using ::tierfs::internal::ToStatus;
 
 struct Value {
-  enum Kind : uint8_t { kNull, kInt, kBlob } kind = kNull;
+  enum Kind : uint8_t { kNull, kInt, kBlob, kText } kind = kNull;
   int64_t i = 0;
   std::string b;
   Value() = default;
@@ -34,7 +34,14 @@ struct Value {
   Value(uint32_t v) : kind(kInt), i(v) {}                      // NOLINT
   Value(std::string v) : kind(kBlob), b(std::move(v)) {}       // NOLINT
   Value(std::string_view v) : kind(kBlob), b(v) {}             // NOLINT
-  Value(const char* v) : kind(kBlob), b(v) {}                  // NOLINT
+  Value(const char* v) : kind(kText), b(v) {}                  // NOLINT: literals are TEXT
+  // For TEXT columns (jfs_setting, jfs_counter names, jfs_xattr names): a BLOB never compares
+  // equal to TEXT in SQLite, and JuiceFS stores these as TEXT.
+  static Value Text(std::string_view v) {
+    Value x(v);
+    x.kind = kText;
+    return x;
+  }
 };
 
 struct Row {

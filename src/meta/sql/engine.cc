@@ -122,9 +122,9 @@ Status SqlEngine::DoInit(const std::string& setting_json, const Attr& root,
     ASSIGN_OR_RETURN(auto cur, c.QueryOne("SELECT value FROM jfs_setting WHERE name='format'"));
     if (cur) {
       if (!force) return Status(EEXIST, "volume already formatted");
-      RETURN_IF_ERROR(c.Exec("UPDATE jfs_setting SET value=? WHERE name='format'", {setting_json}));
+      RETURN_IF_ERROR(c.Exec("UPDATE jfs_setting SET value=? WHERE name='format'", {Value::Text(setting_json)}));
     } else {
-      RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_setting (name,value) VALUES ('format',?)", {setting_json}));
+      RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_setting (name,value) VALUES ('format',?)", {Value::Text(setting_json)}));
       for (auto [n, v] : {std::pair{"nextInode", 2}, {"nextChunk", 1}, {"nextSession", 0},
                           {"usedSpace", 0}, {"totalInodes", 0}, {"nextCleanupSlices", 0}}) {
         RETURN_IF_ERROR(c.Exec(dialect_.InsertIgnore("jfs_counter", "name,value", 2), {n, v}));
@@ -146,7 +146,7 @@ Result<int64_t> SqlEngine::IncrCounter(std::string_view name, int64_t delta) {
   int64_t v = 0;
   Status st = Txn(true, [&](Conn& c) -> Status {
     RETURN_IF_ERROR(AddCounter(c, name, delta));
-    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_counter WHERE name=?", {name}));
+    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_counter WHERE name=?", {Value::Text(name)}));
     v = r ? r->I(0) : 0;
     return Status();
   });
@@ -157,7 +157,7 @@ Result<int64_t> SqlEngine::IncrCounter(std::string_view name, int64_t delta) {
 Result<int64_t> SqlEngine::GetCounter(std::string_view name) {
   int64_t v = 0;
   Status st = Txn(false, [&](Conn& c) -> Status {
-    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_counter WHERE name=?", {name}));
+    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_counter WHERE name=?", {Value::Text(name)}));
     v = r ? r->I(0) : 0;
     return Status();
   });
@@ -166,8 +166,8 @@ Result<int64_t> SqlEngine::GetCounter(std::string_view name) {
 }
 
 Status SqlEngine::AddCounter(Conn& c, std::string_view name, int64_t delta) {
-  ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE jfs_counter SET value=value+? WHERE name=?", {delta, name}));
-  if (n == 0) RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_counter (name,value) VALUES (?,?)", {name, delta}));
+  ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE jfs_counter SET value=value+? WHERE name=?", {delta, Value::Text(name)}));
+  if (n == 0) RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_counter (name,value) VALUES (?,?)", {Value::Text(name), delta}));
   return Status();
 }
 

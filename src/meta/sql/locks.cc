@@ -16,7 +16,7 @@ constexpr int64_t kFlockWrite = 'W';
 Result<std::string> SqlEngine::DoGetXattr(Ino ino, std::string_view name) {
   std::string v;
   Status st = Txn(false, [&](Conn& c) -> Status {
-    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_xattr WHERE inode=? AND name=?", {ino, name}));
+    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_xattr WHERE inode=? AND name=?", {ino, Value::Text(name)}));
     if (!r) return Status(ENODATA, "no xattr " + std::string(name));
     v = r->B(0);
     return Status();
@@ -29,13 +29,13 @@ Status SqlEngine::DoSetXattr(Ino ino, std::string_view name, std::string_view va
                              uint32_t flags) {
   return Txn(true, [&](Conn& c) -> Status {
     ASSIGN_OR_RETURN(Attr a, MustGetNode(c, ino));
-    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT id FROM jfs_xattr WHERE inode=? AND name=?", {ino, name}));
+    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT id FROM jfs_xattr WHERE inode=? AND name=?", {ino, Value::Text(name)}));
     if (r && (flags & kXattrCreate)) return Status(EEXIST, "xattr exists");
     if (!r && (flags & kXattrReplace)) return Status(ENODATA, "no xattr " + std::string(name));
     if (r) {
       RETURN_IF_ERROR(c.Exec("UPDATE jfs_xattr SET value=? WHERE id=?", {value, r->I(0)}));
     } else {
-      RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_xattr (inode,name,value) VALUES (?,?,?)", {ino, name, value}));
+      RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_xattr (inode,name,value) VALUES (?,?,?)", {ino, Value::Text(name), value}));
     }
     int64_t s; uint32_t ns;
     NowTime(s, ns);
@@ -60,7 +60,7 @@ Result<std::vector<std::string>> SqlEngine::DoListXattr(Ino ino) {
 
 Status SqlEngine::DoRemoveXattr(Ino ino, std::string_view name) {
   return Txn(true, [&](Conn& c) -> Status {
-    ASSIGN_OR_RETURN(auto n, c.Exec("DELETE FROM jfs_xattr WHERE inode=? AND name=?", {ino, name}));
+    ASSIGN_OR_RETURN(auto n, c.Exec("DELETE FROM jfs_xattr WHERE inode=? AND name=?", {ino, Value::Text(name)}));
     if (n == 0) return Status(ENODATA, "no xattr " + std::string(name));
     return Status();
   });

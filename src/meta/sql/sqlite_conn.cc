@@ -93,6 +93,9 @@ class SqliteConn : public Conn {
       switch (v.kind) {
         case Value::kNull: rc = sqlite3_bind_null(s, idx); break;
         case Value::kInt: rc = sqlite3_bind_int64(s, idx, v.i); break;
+        case Value::kText:
+          rc = sqlite3_bind_text(s, idx, v.b.data(), static_cast<int>(v.b.size()), SQLITE_TRANSIENT);
+          break;
         default:
           rc = sqlite3_bind_blob(s, idx, v.b.data(), static_cast<int>(v.b.size()), SQLITE_TRANSIENT);
       }
