@@ -220,7 +220,7 @@ Status BaseMeta::CheckQuota(int64_t space, int64_t inodes) {
 }
 
 Result<Ino> BaseMeta::NextInode() {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(id_mu_);
   if (next_ino_ >= end_ino_) {
     ASSIGN_OR_RETURN(int64_t v, engine_->IncrCounter("nextInode", kInodeBatch));
     next_ino_ = std::max<Ino>(uint64_t(v) - kInodeBatch, kRootIno + 1);
@@ -230,7 +230,7 @@ Result<Ino> BaseMeta::NextInode() {
 }
 
 Result<uint64_t> BaseMeta::NewSlice() {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(id_mu_);
   if (next_slice_ >= end_slice_) {
     ASSIGN_OR_RETURN(int64_t v, engine_->IncrCounter("nextChunk", kSliceBatch));
     next_slice_ = std::max<uint64_t>(uint64_t(v) - kSliceBatch, 1);

@@ -101,6 +101,9 @@ class BaseMeta : public Meta {
   MetaOptions options_;
   MetaCallbacks callbacks_;
   std::map<Ino, int> open_;  // open count per inode, this session
+  // Id batches have their own mutex: they call the engine while holding it, and engine
+  // transactions call back into IsOpen (mu_), so holding mu_ here could deadlock.
+  std::mutex id_mu_;
   Ino next_ino_ = 0, end_ino_ = 0;
   uint64_t next_slice_ = 0, end_slice_ = 0;
   bool stopping_ = false;
