@@ -1,0 +1,450 @@
+#include "meta/base.h"
+
+#include <fcntl.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "meta/perm.h"
+
+namespace tierfs::meta {
+namespace {
+
+constexpr int64_t kInodeBatch = 1024;  // JuiceFS: nextInode advances by 1024 per client batch
+constexpr int64_t kSliceBatch = 4096;  // JuiceFS: nextChunk advances by 4096
+
+void Now(int64_t& s, uint32_t& ns) {
+  auto t = std::chrono::system_clock::now().time_since_epoch();
+  auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
+  s = total / 1000000000;
+  ns = static_cast<uint32_t>(total % 1000000000);
+}
+
+int64_t NowSec() {
+  int64_t s; uint32_t ns;
+  Now(s, ns);
+  return s;
+}
+
+Status CheckName(std::string_view name) {
+  if (name.empty()) return Status(ENOENT, "empty name");
+  if (name.size() > kMaxNameLen) return Status(ENAMETOOLONG, "name longer than 255 bytes");
+  if (name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
+    return Status(EINVAL, "name contains '/' or NUL");
+  }
+  return Status();
+}
+
+Attr NewDirAttr(uint16_t mode, Ino parent) {
+  Attr a;
+  a.type = FileType::kDirectory;
+  a.mode = mode;
+  a.nlink = 2;
+  a.length = 4096;
+  a.parent = parent;
+  Now(a.mtime, a.mtimensec);
+  a.atime = a.ctime = a.mtime;
+  a.atimensec = a.ctimensec = a.mtimensec;
+  a.full = true;
+  return a;
+}
+
+}  // namespace
+
+BaseMeta::BaseMeta(std::unique_ptr<Engine> engine) : engine_(std::move(engine)) {}
+
+BaseMeta::~BaseMeta() { (void)CloseSession(); }
+
+Format BaseMeta::CurrentFormat() {
+  std::lock_guard lk(mu_);
+  return format_;
+}
+
+Status BaseMeta::Init(const Format& format, bool force) {
+  if (!ValidVolumeName(format.name)) return Status(EINVAL, "invalid volume name '" + format.name + "'");
+  std::optional<Attr> trash;
+  if (format.trash_days > 0) trash = NewDirAttr(0555, kRootIno);
+  RETURN_IF_ERROR(engine_->DoInit(format.ToJson(), NewDirAttr(0777, kRootIno), trash, force));
+  std::lock_guard lk(mu_);
+  format_ = format;
+  loaded_ = true;
+  return Status();
+}
+
+Result<Format> BaseMeta::Load() {
+  ASSIGN_OR_RETURN(auto text, engine_->LoadSetting());
+  if (!text) return Err(ENOENT, Name() + ": database holds no volume (run format first)");
+  ASSIGN_OR_RETURN(Format f, Format::FromJson(*text));
+  RETURN_IF_ERROR(f.CheckVersion());
+  std::lock_guard lk(mu_);
+  format_ = f;
+  loaded_ = true;
+  return f;
+}
+
+Status BaseMeta::NewSession(const SessionInfo& info, const MetaOptions& options,
+                            MetaCallbacks callbacks) {
+  if (!loaded_) RETURN_IF_ERROR(Load());
+  {
+    std::lock_guard lk(mu_);
+    options_ = options;
+    callbacks_ = std::move(callbacks);
+    stopping_ = false;
+  }
+  if (!options.read_only) {
+    ASSIGN_OR_RETURN(int64_t next, engine_->IncrCounter("nextSession", 1));
+    nlohmann::ordered_json j;
+    j["Version"] = info.version.empty() ? std::string(kCompatClientVersion) + "+tierfs" : info.version;
+    j["HostName"] = info.host_name;
+    j["IPAddrs"] = info.ip_addrs;
+    j["MountPoint"] = info.mount_point;
+    j["MountTime"] = info.mount_time;
+    j["ProcessID"] = info.process_id;
+    j["PeerEndpoint"] = info.peer_endpoint;
+    // nextSession holds the next free id; ours is the value before the increment.
+    uint64_t sid = static_cast<uint64_t>(next);
+    RETURN_IF_ERROR(engine_->DoNewSession(sid, NowSec() + 5 * options.heartbeat_s, j.dump()));
+    std::lock_guard lk(mu_);
+    sid_ = sid;
+  }
+  if (!options.read_only) bg_ = std::thread([this] { BackgroundLoop(); });
+  return Status();
+}
+
+void BaseMeta::BackgroundLoop() {
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lk, std::chrono::seconds(options_.heartbeat_s), [&] { return stopping_; });
+    if (stopping_) break;
+    uint64_t sid = sid_;
+    int hb = options_.heartbeat_s;
+    bool jobs = !options_.no_bgjob;
+    lk.unlock();
+    (void)engine_->DoRefreshSession(sid, NowSec() + 5 * hb);
+    if (auto text = engine_->LoadSetting(); text && *text) {
+      if (auto f = Format::FromJson(**text)) {
+        std::lock_guard g(mu_);
+        format_ = *f;
+      }
+    }
+    if (jobs) {
+      (void)CleanupStaleSessions();
+      (void)CleanupDeletedFiles();
+    }
+    lk.lock();
+  }
+}
+
+Status BaseMeta::CleanupStaleSessions() {
+  ASSIGN_OR_RETURN(auto stale, engine_->DoStaleSessions(NowSec()));
+  for (uint64_t sid : stale) {
+    if (sid == sid_) continue;
+    ASSIGN_OR_RETURN(auto freed, engine_->DoCleanSession(sid));
+    for (Ino ino : freed) RETURN_IF_ERROR(DeleteFileData(ino));
+  }
+  return Status();
+}
+
+Status BaseMeta::CloseSession() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (bg_.joinable()) bg_.join();
+  uint64_t sid;
+  {
+    std::lock_guard lk(mu_);
+    sid = sid_;
+    sid_ = 0;
+    open_.clear();
+  }
+  if (sid == 0) return Status();
+  ASSIGN_OR_RETURN(auto freed, engine_->DoCleanSession(sid));
+  for (Ino ino : freed) RETURN_IF_ERROR(DeleteFileData(ino));
+  return Status();
+}
+
+Result<std::vector<SessionInfo>> BaseMeta::ListSessions() {
+  std::vector<std::string> infos;
+  ASSIGN_OR_RETURN(auto rows, engine_->DoListSessions(&infos));
+  std::vector<SessionInfo> out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    SessionInfo s;
+    s.sid = rows[i].first;
+    s.expire = rows[i].second;
+    try {
+      auto j = nlohmann::json::parse(infos[i]);
+      s.version = j.value("Version", "");
+      s.host_name = j.value("HostName", "");
+      s.ip_addrs = j.value("IPAddrs", std::vector<std::string>{});
+      s.mount_point = j.value("MountPoint", "");
+      s.mount_time = j.value("MountTime", "");
+      s.process_id = j.value("ProcessID", 0u);
+      s.peer_endpoint = j.value("PeerEndpoint", "");
+    } catch (const std::exception&) {
+      // A session whose info is unreadable is still listed, with its id and expiry.
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<StatFs> BaseMeta::StatFS(const Context& ctx, Ino ino) {
+  Format f = CurrentFormat();
+  ASSIGN_OR_RETURN(int64_t used, engine_->GetCounter("usedSpace"));
+  ASSIGN_OR_RETURN(int64_t inodes, engine_->GetCounter("totalInodes"));
+  used = std::max<int64_t>(used, 0);
+  inodes = std::max<int64_t>(inodes, 0);
+  StatFs st;
+  // Without a quota JuiceFS reports 1 PiB total and 10M free inodes beyond those used.
+  st.total_space = f.capacity ? f.capacity : (1ULL << 50);
+  st.avail_space = st.total_space > uint64_t(used) ? st.total_space - used : 0;
+  st.used_inodes = inodes;
+  uint64_t total_inodes = f.inodes ? f.inodes : uint64_t(inodes) + (10ULL << 20);
+  st.avail_inodes = total_inodes > uint64_t(inodes) ? total_inodes - inodes : 0;
+  return st;
+}
+
+Status BaseMeta::CheckQuota(int64_t space, int64_t inodes) {
+  Format f = CurrentFormat();
+  if (f.capacity && space > 0) {
+    ASSIGN_OR_RETURN(int64_t used, engine_->GetCounter("usedSpace"));
+    if (uint64_t(used + space) > f.capacity) return Status(ENOSPC, "volume capacity exceeded");
+  }
+  if (f.inodes && inodes > 0) {
+    ASSIGN_OR_RETURN(int64_t used, engine_->GetCounter("totalInodes"));
+    if (uint64_t(used + inodes) > f.inodes) return Status(ENOSPC, "volume inode quota exceeded");
+  }
+  return Status();
+}
+
+Result<Ino> BaseMeta::NextInode() {
+  std::lock_guard lk(id_mu_);
+  if (next_ino_ >= end_ino_) {
+    ASSIGN_OR_RETURN(int64_t v, engine_->IncrCounter("nextInode", kInodeBatch));
+    next_ino_ = std::max<Ino>(uint64_t(v) - kInodeBatch, kRootIno + 1);
+    end_ino_ = v;
+  }
+  return next_ino_++;
+}
+
+Result<uint64_t> BaseMeta::NewSlice() {
+  std::lock_guard lk(id_mu_);
+  if (next_slice_ >= end_slice_) {
+    ASSIGN_OR_RETURN(int64_t v, engine_->IncrCounter("nextChunk", kSliceBatch));
+    next_slice_ = std::max<uint64_t>(uint64_t(v) - kSliceBatch, 1);
+    end_slice_ = v;
+  }
+  return next_slice_++;
+}
+
+bool BaseMeta::IsOpen(Ino ino) {
+  // Called inside engine transactions; mu_ is not held by callers of the engine.
+  std::lock_guard lk(mu_);
+  return open_.count(ino) > 0;
+}
+
+Status BaseMeta::DeleteFileData(Ino ino) {
+  ASSIGN_OR_RETURN(auto dead, engine_->DoDeleteFileData(ino));
+  std::function<Status(uint64_t, uint32_t)> del;
+  {
+    std::lock_guard lk(mu_);
+    del = callbacks_.delete_slice;
+  }
+  for (const auto& d : dead) {
+    if (del) RETURN_IF_ERROR(del(d.id, d.size));
+  }
+  return Status();
+}
+
+Status BaseMeta::CleanupDeletedFiles() {
+  ASSIGN_OR_RETURN(auto inos, engine_->ListDelFiles());
+  for (Ino ino : inos) RETURN_IF_ERROR(DeleteFileData(ino));
+  return Status();
+}
+
+Result<std::optional<TrashTarget>> BaseMeta::TrashFor(Ino parent, std::string_view name,
+                                                      bool skip) {
+  Format f = CurrentFormat();
+  if (skip || f.trash_days <= 0 || IsTrash(parent)) return std::optional<TrashTarget>();
+  Context root = Context::Root();
+  ASSIGN_OR_RETURN(Entry e, engine_->DoLookup(root, parent, name));
+  if (e.attr.flags & kFlagSkipTrash) return std::optional<TrashTarget>();
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char hour[32];
+  std::strftime(hour, sizeof(hour), "%Y-%m-%d-%H", &tm);
+  TrashTarget t;
+  auto dir = engine_->DoLookup(root, kTrashIno, hour);
+  if (!dir && dir.error().code() == ENOENT) {
+    ASSIGN_OR_RETURN(int64_t n, engine_->IncrCounter("nextTrash", 1));
+    Attr a = NewDirAttr(0555, kTrashIno);
+    auto made = engine_->DoMknod(root, kTrashIno, hour, kTrashIno + uint64_t(n), a, {});
+    if (!made && made.error().code() != EEXIST) return Err(made.error());
+    dir = made ? made : engine_->DoLookup(root, kTrashIno, hour);
+  }
+  if (!dir) return Err(dir.error());
+  t.dir = dir->ino;
+  t.name = std::to_string(parent) + "-" + std::to_string(e.ino) + "-" + std::string(name);
+  if (t.name.size() > kMaxNameLen) t.name.resize(kMaxNameLen);
+  return std::optional<TrashTarget>(std::move(t));
+}
+
+Result<Entry> BaseMeta::Lookup(const Context& ctx, Ino parent, std::string_view name) {
+  if (name.size() > kMaxNameLen) return Err(ENAMETOOLONG, "name longer than 255 bytes");
+  if (name == "." || name == "..") {
+    ASSIGN_OR_RETURN(Attr p, GetAttr(ctx, parent));
+    if (p.type != FileType::kDirectory) return Err(ENOTDIR, "not a directory");
+    RETURN_IF_ERROR(Access(ctx, p, kMaskExec));
+    Ino ino = parent;
+    if (name == ".." && parent != kRootIno) ino = p.parent ? p.parent : kRootIno;
+    ASSIGN_OR_RETURN(Attr a, GetAttr(ctx, ino));
+    return Entry{std::string(name), ino, a};
+  }
+  return engine_->DoLookup(ctx, parent, name);
+}
+
+Result<Attr> BaseMeta::GetAttr(const Context& ctx, Ino ino) {
+  auto r = engine_->GetAttrs(std::span<const Ino>(&ino, 1));
+  return std::move(r.front());
+}
+
+std::vector<Result<Attr>> BaseMeta::GetAttrs(std::span<const Ino> inos) {
+  return engine_->GetAttrs(inos);
+}
+
+Result<Attr> BaseMeta::SetAttr(const Context& ctx, Ino ino, uint32_t mask, const Attr& in) {
+  return engine_->DoSetAttr(ino, [&](const Attr& cur) -> Result<Attr> {
+    int64_t s; uint32_t ns;
+    Now(s, ns);
+    return ApplySetAttr(ctx, cur, mask, in, s, ns);
+  });
+}
+
+Result<Entry> BaseMeta::Mknod(const Context& ctx, Ino parent, std::string_view name,
+                              FileType type, uint16_t mode, uint16_t cumask, uint32_t rdev,
+                              std::string_view target) {
+  RETURN_IF_ERROR(CheckName(name));
+  if (name == "." || name == "..") return Err(EEXIST, "'" + std::string(name) + "' exists");
+  if (type == FileType{} || static_cast<int>(type) > 7) return Err(EINVAL, "bad file type");
+  if (type == FileType::kSymlink && (target.empty() || target.size() > kMaxSymlinkLen)) {
+    return Err(target.empty() ? ENOENT : ENAMETOOLONG, "bad symlink target length");
+  }
+  RETURN_IF_ERROR(CheckQuota(4096, 1));
+  ASSIGN_OR_RETURN(Ino ino, NextInode());
+  Attr a;
+  a.type = type;
+  a.mode = mode & ~cumask & 07777;
+  a.rdev = rdev;
+  a.nlink = type == FileType::kDirectory ? 2 : 1;
+  a.length = type == FileType::kDirectory ? 4096 : (type == FileType::kSymlink ? target.size() : 0);
+  return engine_->DoMknod(ctx, parent, name, ino, a, target);
+}
+
+Status BaseMeta::Unlink(const Context& ctx, Ino parent, std::string_view name, bool skip_trash) {
+  RETURN_IF_ERROR(CheckName(name));
+  if (name == "." || name == "..") return Status(EISDIR, "cannot unlink '" + std::string(name) + "'");
+  ASSIGN_OR_RETURN(auto trash, TrashFor(parent, name, skip_trash));
+  ASSIGN_OR_RETURN(Removed r, engine_->DoUnlink(ctx, parent, name, trash, sid_,
+                                                [this](Ino i) { return IsOpen(i); }));
+  if (r.freed) return DeleteFileData(r.ino);
+  return Status();
+}
+
+Status BaseMeta::Rmdir(const Context& ctx, Ino parent, std::string_view name, bool skip_trash) {
+  RETURN_IF_ERROR(CheckName(name));
+  if (name == ".") return Status(EINVAL, "cannot rmdir '.'");
+  if (name == "..") return Status(ENOTEMPTY, "cannot rmdir '..'");
+  ASSIGN_OR_RETURN(auto trash, TrashFor(parent, name, skip_trash));
+  return engine_->DoRmdir(ctx, parent, name, trash);
+}
+
+Result<Entry> BaseMeta::Rename(const Context& ctx, Ino psrc, std::string_view nsrc, Ino pdst,
+                               std::string_view ndst, uint32_t flags) {
+  RETURN_IF_ERROR(CheckName(nsrc));
+  RETURN_IF_ERROR(CheckName(ndst));
+  if (flags & ~(kRenameNoReplace | kRenameExchange)) return Err(EINVAL, "unknown rename flags");
+  if ((flags & kRenameNoReplace) && (flags & kRenameExchange)) {
+    return Err(EINVAL, "RENAME_NOREPLACE with RENAME_EXCHANGE");
+  }
+  for (auto n : {nsrc, ndst}) {
+    if (n == "." || n == "..") return Err(EBUSY, "cannot rename '.' or '..'");
+  }
+  std::optional<Removed> removed;
+  ASSIGN_OR_RETURN(Entry e, engine_->DoRename(ctx, psrc, nsrc, pdst, ndst, flags, sid_,
+                                              [this](Ino i) { return IsOpen(i); }, removed));
+  if (removed && removed->freed) RETURN_IF_ERROR(DeleteFileData(removed->ino));
+  return e;
+}
+
+Result<Attr> BaseMeta::Link(const Context& ctx, Ino ino, Ino parent, std::string_view name) {
+  RETURN_IF_ERROR(CheckName(name));
+  if (name == "." || name == "..") return Err(EEXIST, "'" + std::string(name) + "' exists");
+  return engine_->DoLink(ctx, ino, parent, name);
+}
+
+Result<std::string> BaseMeta::ReadLink(const Context& ctx, Ino ino) {
+  return engine_->DoReadlink(ino);
+}
+
+Result<std::vector<Entry>> BaseMeta::Readdir(const Context& ctx, Ino ino, bool plus) {
+  ASSIGN_OR_RETURN(auto children, engine_->DoReaddir(ctx, ino, plus));
+  ASSIGN_OR_RETURN(Attr self, GetAttr(ctx, ino));
+  Ino parent = (ino == kRootIno || self.parent == 0) ? kRootIno : self.parent;
+  std::vector<Entry> out;
+  out.reserve(children.size() + 2);
+  out.push_back(Entry{".", ino, self});
+  Entry dotdot{"..", parent, Attr{}};
+  dotdot.attr.type = FileType::kDirectory;
+  if (plus) {
+    ASSIGN_OR_RETURN(dotdot.attr, GetAttr(ctx, parent));
+  }
+  out.push_back(std::move(dotdot));
+  for (auto& c : children) out.push_back(std::move(c));
+  return out;
+}
+
+Result<Attr> BaseMeta::Open(const Context& ctx, Ino ino, uint32_t flags) {
+  ASSIGN_OR_RETURN(Attr a, GetAttr(ctx, ino));
+  int mask = 0;
+  switch (flags & O_ACCMODE) {
+    case O_RDONLY: mask = kMaskRead; break;
+    case O_WRONLY: mask = kMaskWrite; break;
+    default: mask = kMaskRead | kMaskWrite;
+  }
+  if (flags & O_TRUNC) mask |= kMaskWrite;
+  RETURN_IF_ERROR(Access(ctx, a, mask));
+  if (mask & kMaskWrite) {
+    if (a.flags & kFlagImmutable) return Err(EPERM, "file is immutable");
+    if ((a.flags & kFlagAppend) && (!(flags & O_APPEND) || (flags & O_TRUNC))) {
+      return Err(EPERM, "file is append-only");
+    }
+  }
+  std::lock_guard lk(mu_);
+  open_[ino]++;
+  return a;
+}
+
+Status BaseMeta::Close(const Context& ctx, Ino ino) {
+  uint64_t sid;
+  {
+    std::lock_guard lk(mu_);
+    auto it = open_.find(ino);
+    if (it == open_.end()) return Status(EBADF, "inode " + std::to_string(ino) + " is not open");
+    if (--it->second > 0) return Status();
+    open_.erase(it);
+    sid = sid_;
+  }
+  ASSIGN_OR_RETURN(bool freed, engine_->DoReleaseSustained(sid, ino));
+  if (freed) return DeleteFileData(ino);
+  return Status();
+}
+
+Result<std::vector<Slice>> BaseMeta::Read(Ino ino, uint32_t indx) {
+  ASSIGN_OR_RETURN(std::string raw, engine_->DoReadChunk(ino, indx));
+  return DecodeSlices(raw);
+}
+
+}  // namespace tierfs::meta

@@ -1,0 +1,114 @@
+// BaseMeta: the Meta interface over an Engine. Holds the engine-independent rules of JuiceFS
+// base.go: name validation ("", ".", "..", > 255 bytes), the "." and ".." entries, inode and
+// slice id batches (nextInode += 1024, nextChunk += 4096), volume quotas (Capacity/Inodes ->
+// ENOSPC), trash placement (hourly "YYYY-MM-DD-HH" directories under kTrashIno named
+// "{parent}-{ino}-{name}"), the per-session open-file table (unlinked open files are sustained
+// and freed at last Close), deletion of freed data through MetaCallbacks::delete_slice,
+// lock polling for blocking calls, the session heartbeat and background jobs.
+//
+// Thread-safety: every method, as meta.h requires.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "meta/engine.h"
+
+namespace tierfs::meta {
+
+class BaseMeta : public Meta {
+ public:
+  explicit BaseMeta(std::unique_ptr<Engine> engine);
+  ~BaseMeta() override;
+
+  std::string Name() const override { return engine_->Name(); }
+  Status Init(const Format& format, bool force) override;
+  Result<Format> Load() override;
+  Status NewSession(const SessionInfo& info, const MetaOptions& options,
+                    MetaCallbacks callbacks) override;
+  Status CloseSession() override;
+  Result<std::vector<SessionInfo>> ListSessions() override;
+  Result<StatFs> StatFS(const Context& ctx, Ino ino) override;
+
+  Result<Entry> Lookup(const Context& ctx, Ino parent, std::string_view name) override;
+  Result<Attr> GetAttr(const Context& ctx, Ino ino) override;
+  std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) override;
+  Result<Attr> SetAttr(const Context& ctx, Ino ino, uint32_t mask, const Attr& in) override;
+  Result<Entry> Mknod(const Context& ctx, Ino parent, std::string_view name, FileType type,
+                      uint16_t mode, uint16_t cumask, uint32_t rdev,
+                      std::string_view target) override;
+  Status Unlink(const Context& ctx, Ino parent, std::string_view name, bool skip_trash) override;
+  Status Rmdir(const Context& ctx, Ino parent, std::string_view name, bool skip_trash) override;
+  Result<Entry> Rename(const Context& ctx, Ino parent_src, std::string_view name_src,
+                       Ino parent_dst, std::string_view name_dst, uint32_t flags) override;
+  Result<Attr> Link(const Context& ctx, Ino ino, Ino parent, std::string_view name) override;
+  Result<std::string> ReadLink(const Context& ctx, Ino ino) override;
+  Result<std::vector<Entry>> Readdir(const Context& ctx, Ino ino, bool plus) override;
+
+  Result<Attr> Open(const Context& ctx, Ino ino, uint32_t flags) override;
+  Status Close(const Context& ctx, Ino ino) override;
+
+  Result<std::vector<Slice>> Read(Ino ino, uint32_t indx) override;
+  Result<uint64_t> NewSlice() override;
+  Status Write(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice, int64_t mtime_s,
+               uint32_t mtime_ns) override;
+  Result<Attr> Truncate(const Context& ctx, Ino ino, uint64_t length,
+                        bool skip_perm_check) override;
+  Status Fallocate(const Context& ctx, Ino ino, uint32_t mode, uint64_t off,
+                   uint64_t size) override;
+  Result<uint64_t> CopyFileRange(const Context& ctx, Ino fin, uint64_t off_in, Ino fout,
+                                 uint64_t off_out, uint64_t size, uint32_t flags) override;
+  Result<ChunkSnapshot> ReadChunkForCompaction(Ino ino, uint32_t indx) override;
+  Status CommitCompaction(Ino ino, uint32_t indx, const ChunkSnapshot& snapshot,
+                          const std::vector<Slice>& replacement) override;
+
+  Result<std::string> GetXattr(const Context& ctx, Ino ino, std::string_view name) override;
+  Status SetXattr(const Context& ctx, Ino ino, std::string_view name, std::string_view value,
+                  uint32_t flags) override;
+  Result<std::vector<std::string>> ListXattr(const Context& ctx, Ino ino) override;
+  Status RemoveXattr(const Context& ctx, Ino ino, std::string_view name) override;
+
+  Status Flock(const Context& ctx, Ino ino, uint64_t owner, uint32_t type, bool block) override;
+  Result<PosixLock> GetLk(const Context& ctx, Ino ino, uint64_t owner,
+                          const PosixLock& probe) override;
+  Status SetLk(const Context& ctx, Ino ino, uint64_t owner, bool block,
+               const PosixLock& lock) override;
+
+  Status CleanupDeletedFiles() override;
+
+  // Runs one pass of the stale-session cleanup now (what the heartbeat thread does).
+  Status CleanupStaleSessions();
+  uint64_t sid() const { return sid_; }
+
+ private:
+  Result<Ino> NextInode();
+  Result<std::optional<TrashTarget>> TrashFor(Ino parent, std::string_view name, bool skip);
+  Status CheckQuota(int64_t space, int64_t inodes);
+  Status DeleteFileData(Ino ino);
+  bool IsOpen(Ino ino);
+  Status PollLock(const std::function<Status()>& attempt, bool block);
+  void BackgroundLoop();
+  Format CurrentFormat();
+
+  std::unique_ptr<Engine> engine_;
+  std::mutex mu_;  // guards everything below
+  Format format_;
+  bool loaded_ = false;
+  uint64_t sid_ = 0;
+  MetaOptions options_;
+  MetaCallbacks callbacks_;
+  std::map<Ino, int> open_;  // open count per inode, this session
+  // Id batches have their own mutex: they call the engine while holding it, and engine
+  // transactions call back into IsOpen (mu_), so holding mu_ here could deadlock.
+  std::mutex id_mu_;
+  Ino next_ino_ = 0, end_ino_ = 0;
+  uint64_t next_slice_ = 0, end_slice_ = 0;
+  bool stopping_ = false;
+  std::condition_variable cv_;
+  std::thread bg_;
+};
+
+}  // namespace tierfs::meta

@@ -1,0 +1,120 @@
+// BaseMeta: data, compaction, xattr and lock entry points (the rest of base.cc).
+#include <chrono>
+#include <thread>
+
+#include "meta/base.h"
+#include "meta/perm.h"
+
+namespace tierfs::meta {
+
+Status BaseMeta::Write(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice, int64_t mtime_s,
+                       uint32_t mtime_ns) {
+  if (uint64_t(pos) + slice.len > kChunkSize) return Status(EINVAL, "slice crosses its chunk");
+  RETURN_IF_ERROR(CheckQuota(slice.len, 0));
+  return engine_->DoWrite(ino, indx, pos, slice, mtime_s, mtime_ns);
+}
+
+Result<Attr> BaseMeta::Truncate(const Context& ctx, Ino ino, uint64_t length,
+                                bool skip_perm_check) {
+  ASSIGN_OR_RETURN(Attr cur, GetAttr(ctx, ino));
+  if (length > cur.length) RETURN_IF_ERROR(CheckQuota(int64_t(length - cur.length), 0));
+  return engine_->DoTruncate(ctx, ino, length, skip_perm_check);
+}
+
+Status BaseMeta::Fallocate(const Context& ctx, Ino ino, uint32_t mode, uint64_t off,
+                           uint64_t size) {
+  RETURN_IF_ERROR(CheckQuota(int64_t(size), 0));
+  return engine_->DoFallocate(ctx, ino, mode, off, size);
+}
+
+Result<uint64_t> BaseMeta::CopyFileRange(const Context& ctx, Ino fin, uint64_t off_in, Ino fout,
+                                         uint64_t off_out, uint64_t size, uint32_t flags) {
+  if (flags != 0) return Err(EINVAL, "copy_file_range flags must be 0");
+  return engine_->DoCopyFileRange(ctx, fin, off_in, fout, off_out, size);
+}
+
+Result<ChunkSnapshot> BaseMeta::ReadChunkForCompaction(Ino ino, uint32_t indx) {
+  ChunkSnapshot snap;
+  ASSIGN_OR_RETURN(snap.raw, engine_->DoReadChunk(ino, indx));
+  snap.slices = DecodeSlices(snap.raw);
+  return snap;
+}
+
+Status BaseMeta::CommitCompaction(Ino ino, uint32_t indx, const ChunkSnapshot& snapshot,
+                                  const std::vector<Slice>& replacement) {
+  // Only the records of snapshot.slices are replaced; compare exactly their bytes.
+  std::string prefix = snapshot.raw.substr(0, snapshot.slices.size() * 24);
+  std::vector<DeadSlice> dead;
+  bool keep = CurrentFormat().trash_days > 0;
+  RETURN_IF_ERROR(engine_->DoCommitCompaction(ino, indx, prefix, replacement, keep, dead));
+  std::function<Status(uint64_t, uint32_t)> del;
+  {
+    std::lock_guard lk(mu_);
+    del = callbacks_.delete_slice;
+  }
+  for (const auto& d : dead) {
+    if (del) RETURN_IF_ERROR(del(d.id, d.size));
+  }
+  return Status();
+}
+
+namespace {
+Status CheckXattrName(std::string_view name) {
+  if (name.empty()) return Status(EINVAL, "empty xattr name");
+  if (name.size() > kMaxNameLen) return Status(ERANGE, "xattr name longer than 255 bytes");
+  return Status();
+}
+}  // namespace
+
+Result<std::string> BaseMeta::GetXattr(const Context& ctx, Ino ino, std::string_view name) {
+  RETURN_IF_ERROR(CheckXattrName(name));
+  return engine_->DoGetXattr(ino, name);
+}
+
+Status BaseMeta::SetXattr(const Context& ctx, Ino ino, std::string_view name,
+                          std::string_view value, uint32_t flags) {
+  RETURN_IF_ERROR(CheckXattrName(name));
+  if (flags & ~3u) return Status(EINVAL, "bad xattr flags");
+  if (value.size() > 65536) return Status(E2BIG, "xattr value larger than 64 KiB");
+  return engine_->DoSetXattr(ino, name, value, flags);
+}
+
+Result<std::vector<std::string>> BaseMeta::ListXattr(const Context& ctx, Ino ino) {
+  return engine_->DoListXattr(ino);
+}
+
+Status BaseMeta::RemoveXattr(const Context& ctx, Ino ino, std::string_view name) {
+  RETURN_IF_ERROR(CheckXattrName(name));
+  return engine_->DoRemoveXattr(ino, name);
+}
+
+Status BaseMeta::PollLock(const std::function<Status()>& attempt, bool block) {
+  auto wait = std::chrono::milliseconds(1);
+  for (;;) {
+    Status st = attempt();
+    if (st.code() != EAGAIN || !block) return st;
+    std::unique_lock lk(mu_);
+    // Backoff up to 1 s between tries; CloseSession interrupts the wait.
+    if (cv_.wait_for(lk, wait, [&] { return stopping_; })) return Status(EINTR, "session closing");
+    wait = std::min(wait * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+Status BaseMeta::Flock(const Context& ctx, Ino ino, uint64_t owner, uint32_t type, bool block) {
+  if (type > kLockUnlock) return Status(EINVAL, "bad flock type");
+  return PollLock([&] { return engine_->DoFlock(ino, sid_, owner, type); }, block && type != kLockUnlock);
+}
+
+Result<PosixLock> BaseMeta::GetLk(const Context& ctx, Ino ino, uint64_t owner,
+                                  const PosixLock& probe) {
+  if (probe.type > kLockWrite || probe.start > probe.end) return Err(EINVAL, "bad lock probe");
+  return engine_->DoGetLk(ino, sid_, owner, probe);
+}
+
+Status BaseMeta::SetLk(const Context& ctx, Ino ino, uint64_t owner, bool block,
+                       const PosixLock& lock) {
+  if (lock.type > kLockUnlock || lock.start > lock.end) return Status(EINVAL, "bad lock range");
+  return PollLock([&] { return engine_->DoSetLk(ino, sid_, owner, lock); }, block && lock.type != kLockUnlock);
+}
+
+}  // namespace tierfs::meta

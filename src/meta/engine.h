@@ -1,0 +1,140 @@
+// Engine: the transactional primitives a metadata store supplies to meta/base (BaseMeta), on
+// the model of JuiceFS base.go's `engine` interface. Each Do* method is ONE transaction on the
+// store; the POSIX rules it must enforce on what it reads (permissions, sticky bit, setgid) are
+// the functions of meta/perm.h, which it calls but never re-implements. BaseMeta does
+// everything that needs no transaction: name validation, ".", "..", inode/slice id batches,
+// trash directory naming, the open-file table, object deletion through MetaCallbacks, session
+// heartbeat and background jobs, metrics.
+//
+// Batching: read primitives take spans or answer whole directories (GetAttrs, DoReaddir with
+// plus) so that a network engine (Redis) can issue all independent reads of one operation in a
+// single pipelined round trip (MGET of i{ino} keys; HSCAN d{ino} + MGET); SQL answers them with
+// one query (`WHERE inode IN (...)`, a JOIN for readdir-plus).
+//
+// Errors: errno statuses as meta.h lists; EIO for store failures. Thread-safety: all methods.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "meta/meta.h"
+
+namespace tierfs::meta {
+
+// Where unlink/rmdir move an entry when the trash is on (BaseMeta creates `dir`).
+struct TrashTarget {
+  Ino dir = 0;
+  std::string name;  // "{parent}-{ino}-{name}", cut to 255 bytes
+};
+
+// What an unlink/rename-overwrite did to the inode that lost a link.
+struct Removed {
+  Ino ino = 0;
+  Attr attr;             // after the change
+  bool freed = false;    // last link gone and not open: its data must now be deleted
+  bool sustained = false;  // last link gone but still open in this session
+};
+
+// A slice whose reference count dropped to zero: its objects must be deleted.
+struct DeadSlice {
+  uint64_t id = 0;
+  uint32_t size = 0;
+};
+
+// The 24-byte big-endian slice records of a chunk (FORMAT.md §1.3), as every engine stores them.
+std::string EncodeSlice(const Slice& s);
+std::vector<Slice> DecodeSlices(std::string_view raw);
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string Name() const = 0;
+
+  // ---- volume ----
+  // The stored setting JSON, or nullopt when the store holds no volume.
+  virtual Result<std::optional<std::string>> LoadSetting() = 0;
+  // Creates the schema if needed and stores the setting; on a new volume also the root (and,
+  // when `trash`, the trash) inode and the counters. EEXIST if formatted and !force.
+  virtual Status DoInit(const std::string& setting_json, const Attr& root,
+                        std::optional<Attr> trash, bool force) = 0;
+  // Adds delta to a counter (absent = 0) and returns the new value.
+  virtual Result<int64_t> IncrCounter(std::string_view name, int64_t delta) = 0;
+  virtual Result<int64_t> GetCounter(std::string_view name) = 0;
+
+  // ---- namespace ----
+  virtual std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) = 0;
+  // `parent` must be a directory the caller may search (checked here, inside the read).
+  virtual Result<Entry> DoLookup(const Context& ctx, Ino parent, std::string_view name) = 0;
+  // Reads the attr, calls `update` on it (which applies perm.h rules) and stores the result.
+  virtual Result<Attr> DoSetAttr(Ino ino, const std::function<Result<Attr>(const Attr&)>& update) = 0;
+  // Creates `attr` (with attr.parent = parent) named `name` in `parent`; inode id `ino` was
+  // allocated by the caller. Applies InitOwner. Returns the entry as stored.
+  virtual Result<Entry> DoMknod(const Context& ctx, Ino parent, std::string_view name, Ino ino,
+                                Attr attr, std::string_view target) = 0;
+  // `is_open(ino)`: whether this session has the inode open (then it is sustained, not freed).
+  virtual Result<Removed> DoUnlink(const Context& ctx, Ino parent, std::string_view name,
+                                   const std::optional<TrashTarget>& trash, uint64_t sid,
+                                   const std::function<bool(Ino)>& is_open) = 0;
+  virtual Status DoRmdir(const Context& ctx, Ino parent, std::string_view name,
+                         const std::optional<TrashTarget>& trash) = 0;
+  // Moves (or exchanges) the entry; an overwritten target is reported in `removed`.
+  virtual Result<Entry> DoRename(const Context& ctx, Ino psrc, std::string_view nsrc, Ino pdst,
+                                 std::string_view ndst, uint32_t flags, uint64_t sid,
+                                 const std::function<bool(Ino)>& is_open,
+                                 std::optional<Removed>& removed) = 0;
+  virtual Result<Attr> DoLink(const Context& ctx, Ino ino, Ino parent, std::string_view name) = 0;
+  virtual Result<std::string> DoReadlink(Ino ino) = 0;
+  // Entries of directory `ino` without "." and ".."; attrs filled (full) when `plus`.
+  virtual Result<std::vector<Entry>> DoReaddir(const Context& ctx, Ino ino, bool plus) = 0;
+
+  // ---- data ----
+  virtual Result<std::string> DoReadChunk(Ino ino, uint32_t indx) = 0;  // raw 24-byte records
+  virtual Status DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
+                         int64_t mtime_s, uint32_t mtime_ns) = 0;
+  virtual Result<Attr> DoTruncate(const Context& ctx, Ino ino, uint64_t length,
+                                  bool skip_perm_check) = 0;
+  virtual Status DoFallocate(const Context& ctx, Ino ino, uint32_t mode, uint64_t off,
+                             uint64_t size) = 0;
+  virtual Result<uint64_t> DoCopyFileRange(const Context& ctx, Ino fin, uint64_t off_in, Ino fout,
+                                           uint64_t off_out, uint64_t size) = 0;
+  virtual Status DoCommitCompaction(Ino ino, uint32_t indx, const std::string& expect_prefix,
+                                    const std::vector<Slice>& replacement, bool keep_in_trash,
+                                    std::vector<DeadSlice>& dead) = 0;
+  // Removes a freed file's chunks and its jfs_delfile row; returns slices whose refs hit 0.
+  virtual Result<std::vector<DeadSlice>> DoDeleteFileData(Ino ino) = 0;
+  // Inodes of jfs_delfile (pending data deletion).
+  virtual Result<std::vector<Ino>> ListDelFiles() = 0;
+  // Drops (sid, ino) from jfs_sustained; when the inode has no links left, moves it to
+  // jfs_delfile and returns true (its data must be deleted).
+  virtual Result<bool> DoReleaseSustained(uint64_t sid, Ino ino) = 0;
+
+  // ---- xattrs ----
+  virtual Result<std::string> DoGetXattr(Ino ino, std::string_view name) = 0;
+  virtual Status DoSetXattr(Ino ino, std::string_view name, std::string_view value,
+                            uint32_t flags) = 0;
+  virtual Result<std::vector<std::string>> DoListXattr(Ino ino) = 0;
+  virtual Status DoRemoveXattr(Ino ino, std::string_view name) = 0;
+
+  // ---- locks ---- (one try; EAGAIN on conflict; BaseMeta polls for blocking calls)
+  virtual Status DoFlock(Ino ino, uint64_t sid, uint64_t owner, uint32_t type) = 0;
+  virtual Result<PosixLock> DoGetLk(Ino ino, uint64_t sid, uint64_t owner, const PosixLock& probe) = 0;
+  virtual Status DoSetLk(Ino ino, uint64_t sid, uint64_t owner, const PosixLock& lock) = 0;
+
+  // ---- sessions ----
+  virtual Status DoNewSession(uint64_t sid, int64_t expire, const std::string& info_json) = 0;
+  virtual Status DoRefreshSession(uint64_t sid, int64_t expire) = 0;
+  virtual Result<std::vector<std::pair<uint64_t, int64_t>>> DoListSessions(
+      std::vector<std::string>* infos) = 0;
+  // Sessions with expire < now.
+  virtual Result<std::vector<uint64_t>> DoStaleSessions(int64_t now) = 0;
+  // Drops the session's locks, its row, and its sustained inodes (returned: those whose data
+  // must now be deleted).
+  virtual Result<std::vector<Ino>> DoCleanSession(uint64_t sid) = 0;
+};
+
+}  // namespace tierfs::meta

@@ -1,0 +1,238 @@
+#include "meta/sql/engine.h"
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+namespace tierfs::meta::sql {
+namespace {
+
+constexpr const char* kNodeCols =
+    "inode,type,flags,mode,uid,gid,atime,mtime,ctime,atimensec,mtimensec,ctimensec,nlink,length,"
+    "rdev,parent,access_acl_id,default_acl_id";
+
+// Retry budget for a transaction that keeps finding the database locked.
+constexpr int kMaxTxnRetries = 50;
+
+void SplitTime(int64_t us, int64_t nsrem, int64_t& s, uint32_t& ns) {
+  int64_t sec = us / 1000000, rem = us % 1000000;
+  if (rem < 0) { rem += 1000000; --sec; }
+  s = sec;
+  ns = static_cast<uint32_t>(rem * 1000 + nsrem);
+}
+
+int64_t MicrosOf(int64_t s, uint32_t ns) { return s * 1000000 + ns / 1000; }
+
+Attr AttrFromRow(const Row& r) {
+  Attr a;
+  a.type = static_cast<FileType>(r.I(1));
+  a.flags = static_cast<uint8_t>(r.I(2));
+  a.mode = static_cast<uint16_t>(r.I(3));
+  a.uid = static_cast<uint32_t>(r.I(4));
+  a.gid = static_cast<uint32_t>(r.I(5));
+  SplitTime(r.I(6), r.I(9), a.atime, a.atimensec);
+  SplitTime(r.I(7), r.I(10), a.mtime, a.mtimensec);
+  SplitTime(r.I(8), r.I(11), a.ctime, a.ctimensec);
+  a.nlink = static_cast<uint32_t>(r.I(12));
+  a.length = r.U(13);
+  a.rdev = static_cast<uint32_t>(r.I(14));
+  a.parent = r.U(15);
+  a.access_acl = static_cast<uint32_t>(r.I(16));
+  a.default_acl = static_cast<uint32_t>(r.I(17));
+  a.full = true;
+  return a;
+}
+
+Args NodeArgs(const Attr& a) {
+  return {static_cast<int>(a.type), static_cast<int>(a.flags), static_cast<int>(a.mode), a.uid, a.gid,
+          MicrosOf(a.atime, a.atimensec), MicrosOf(a.mtime, a.mtimensec),
+          MicrosOf(a.ctime, a.ctimensec), static_cast<int>(a.atimensec % 1000),
+          static_cast<int>(a.mtimensec % 1000), static_cast<int>(a.ctimensec % 1000), a.nlink,
+          a.length, a.rdev, a.parent, a.access_acl, a.default_acl};
+}
+
+}  // namespace
+
+void NowTime(int64_t& s, uint32_t& ns) {
+  auto t = std::chrono::system_clock::now().time_since_epoch();
+  auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
+  s = total / 1000000000;
+  ns = static_cast<uint32_t>(total % 1000000000);
+}
+
+int64_t Align4K(uint64_t length) {
+  if (length == 0) return 4096;
+  return static_cast<int64_t>((((length - 1) >> 12) + 1) << 12);
+}
+
+SqlEngine::SqlEngine(std::string name, std::unique_ptr<Connector> connector,
+                     const Dialect& dialect)
+    : name_(std::move(name)), pool_(std::move(connector)), dialect_(dialect) {}
+
+Status SqlEngine::Txn(bool write, const std::function<Status(Conn&)>& fn) {
+  thread_local std::minstd_rand rng(std::random_device{}());
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(auto lease, pool_.Acquire(write));
+    Status st = lease->Begin(write);
+    if (st.ok()) {
+      st = fn(*lease);
+      if (st.ok()) st = lease->Commit();
+    }
+    if (!st.ok()) lease->Rollback();
+    if (st.code() != EBUSY || attempt >= kMaxTxnRetries) {
+      if (st.code() == EBUSY) return Status(EIO, name_ + ": database stays locked: " + st.message());
+      return st;
+    }
+    // Backoff outside the writer lease (it is released at the end of this iteration).
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % ((attempt + 1) * 5) + 1));
+  }
+}
+
+Status SqlEngine::CheckReadable() {
+  return Txn(false, [&](Conn& c) -> Status {
+    ASSIGN_OR_RETURN(auto rows, c.Query(dialect_.ListTables()));
+    bool has_setting = false;
+    for (auto& r : rows) has_setting |= r.B(0) == "jfs_setting";
+    if (!rows.empty() && !has_setting) {
+      return Status(EIO, name_ + ": database has jfs_ tables but no jfs_setting: corrupt volume");
+    }
+    return Status();
+  });
+}
+
+Result<std::optional<std::string>> SqlEngine::LoadSetting() {
+  std::optional<std::string> out;
+  Status st = Txn(false, [&](Conn& c) -> Status {
+    ASSIGN_OR_RETURN(auto tables, c.Query(dialect_.ListTables()));
+    bool has_setting = false;
+    for (auto& t : tables) has_setting |= t.B(0) == "jfs_setting";
+    if (!has_setting) return Status();
+    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_setting WHERE name='format'"));
+    if (r) out = r->B(0);
+    return Status();
+  });
+  if (!st.ok()) return Err(st);
+  return out;
+}
+
+Status SqlEngine::DoInit(const std::string& setting_json, const Attr& root,
+                         std::optional<Attr> trash, bool force) {
+  return Txn(true, [&](Conn& c) -> Status {
+    for (const auto& ddl : dialect_.Schema()) RETURN_IF_ERROR(c.Exec(ddl));
+    ASSIGN_OR_RETURN(auto cur, c.QueryOne("SELECT value FROM jfs_setting WHERE name='format'"));
+    if (cur) {
+      if (!force) return Status(EEXIST, "volume already formatted");
+      RETURN_IF_ERROR(c.Exec("UPDATE jfs_setting SET value=? WHERE name='format'", {Value::Text(setting_json)}));
+    } else {
+      RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_setting (name,value) VALUES ('format',?)", {Value::Text(setting_json)}));
+      for (auto [n, v] : {std::pair{"nextInode", 2}, {"nextChunk", 1}, {"nextSession", 0},
+                          {"usedSpace", 0}, {"totalInodes", 0}, {"nextCleanupSlices", 0}}) {
+        RETURN_IF_ERROR(c.Exec(dialect_.InsertIgnore("jfs_counter", "name,value", 2), {n, v}));
+      }
+    }
+    if (!cur || force) {
+      ASSIGN_OR_RETURN(auto r, GetNode(c, kRootIno));
+      if (!r) RETURN_IF_ERROR(InsertNode(c, kRootIno, root));
+      if (trash) {
+        ASSIGN_OR_RETURN(auto t, GetNode(c, kTrashIno));
+        if (!t) RETURN_IF_ERROR(InsertNode(c, kTrashIno, *trash));
+      }
+    }
+    return Status();
+  });
+}
+
+Result<int64_t> SqlEngine::IncrCounter(std::string_view name, int64_t delta) {
+  int64_t v = 0;
+  Status st = Txn(true, [&](Conn& c) -> Status {
+    RETURN_IF_ERROR(AddCounter(c, name, delta));
+    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_counter WHERE name=?", {Value::Text(name)}));
+    v = r ? r->I(0) : 0;
+    return Status();
+  });
+  if (!st.ok()) return Err(st);
+  return v;
+}
+
+Result<int64_t> SqlEngine::GetCounter(std::string_view name) {
+  int64_t v = 0;
+  Status st = Txn(false, [&](Conn& c) -> Status {
+    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_counter WHERE name=?", {Value::Text(name)}));
+    v = r ? r->I(0) : 0;
+    return Status();
+  });
+  if (!st.ok()) return Err(st);
+  return v;
+}
+
+Status SqlEngine::AddCounter(Conn& c, std::string_view name, int64_t delta) {
+  ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE jfs_counter SET value=value+? WHERE name=?", {delta, Value::Text(name)}));
+  if (n == 0) RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_counter (name,value) VALUES (?,?)", {Value::Text(name), delta}));
+  return Status();
+}
+
+Status SqlEngine::AddUsage(Conn& c, int64_t space, int64_t inodes) {
+  if (space) RETURN_IF_ERROR(AddCounter(c, "usedSpace", space));
+  if (inodes) RETURN_IF_ERROR(AddCounter(c, "totalInodes", inodes));
+  return Status();
+}
+
+Result<std::optional<Attr>> SqlEngine::GetNode(Conn& c, Ino ino) {
+  ASSIGN_OR_RETURN(auto r, c.QueryOne(std::string("SELECT ") + kNodeCols + " FROM jfs_node WHERE inode=?", {ino}));
+  if (!r) return std::optional<Attr>();
+  return std::optional<Attr>(AttrFromRow(*r));
+}
+
+Result<Attr> SqlEngine::MustGetNode(Conn& c, Ino ino) {
+  ASSIGN_OR_RETURN(auto a, GetNode(c, ino));
+  if (!a) return Err(ENOENT, "no inode " + std::to_string(ino));
+  return *a;
+}
+
+Status SqlEngine::InsertNode(Conn& c, Ino ino, const Attr& a) {
+  Args args{ino};
+  for (auto& v : NodeArgs(a)) args.push_back(v);
+  args.push_back(0);  // tier_id
+  return ToStatus(c.Exec(std::string("INSERT INTO jfs_node (") + kNodeCols +
+                             ",tier_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", args));
+}
+
+Status SqlEngine::UpdateNode(Conn& c, Ino ino, const Attr& a) {
+  Args args = NodeArgs(a);
+  args.push_back(ino);
+  return ToStatus(c.Exec(
+      "UPDATE jfs_node SET type=?,flags=?,mode=?,uid=?,gid=?,atime=?,mtime=?,ctime=?,atimensec=?,"
+      "mtimensec=?,ctimensec=?,nlink=?,length=?,rdev=?,parent=?,access_acl_id=?,default_acl_id=? "
+      "WHERE inode=?", args));
+}
+
+Result<std::optional<std::pair<Ino, FileType>>> SqlEngine::GetEdge(Conn& c, Ino parent,
+                                                                    std::string_view name) {
+  ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT inode,type FROM jfs_edge WHERE parent=? AND name=?", {parent, name}));
+  if (!r) return std::optional<std::pair<Ino, FileType>>();
+  return std::optional<std::pair<Ino, FileType>>({r->U(0), static_cast<FileType>(r->I(1))});
+}
+
+Status SqlEngine::RetireInode(Conn& c, Ino ino, const Attr& a, uint64_t sid, bool open,
+                              Removed& out) {
+  out.ino = ino;
+  out.attr = a;
+  RETURN_IF_ERROR(AddUsage(c, -Align4K(a.type == FileType::kFile ? a.length : 0), -1));
+  RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_xattr WHERE inode=?", {ino}));
+  if (a.type != FileType::kFile) {
+    RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_symlink WHERE inode=?", {ino}));
+    return ToStatus(c.Exec("DELETE FROM jfs_node WHERE inode=?", {ino}));
+  }
+  if (open) {
+    out.sustained = true;
+    return ToStatus(c.Exec("INSERT INTO jfs_sustained (sid,inode) VALUES (?,?) ON CONFLICT DO NOTHING", {sid, ino}));
+  }
+  out.freed = true;
+  int64_t s; uint32_t ns;
+  NowTime(s, ns);
+  RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_delfile (inode,length,expire) VALUES (?,?,?) ON CONFLICT(inode) DO "
+                         "UPDATE SET length=excluded.length, expire=excluded.expire", {ino, a.length, s}));
+  return ToStatus(c.Exec("DELETE FROM jfs_node WHERE inode=?", {ino}));
+}
+
+}  // namespace tierfs::meta::sql

@@ -1,0 +1,117 @@
+// SqlEngine: the Engine primitives on the JuiceFS SQL schema (docs/format.md §SQL), over a
+// ConnPool and a Dialect. One method = one transaction: writes run under BEGIN IMMEDIATE on the
+// pool's writer connection and are retried with backoff while the database reports EBUSY (another
+// process holds the write lock); reads run on reader connections (WAL readers never block).
+//
+// Stored encodings (JuiceFS): jfs_node times are microseconds with the remaining nanoseconds
+// (0..999) in *timensec; `mode` holds permission bits only (type in `type`); counters hold the
+// next free value; jfs_chunk.slices is the concatenation of 24-byte big-endian slice records;
+// jfs_chunk_ref has one row (refs = actual count) per written slice.
+//
+// Thread-safety: all methods.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "meta/engine.h"
+#include "meta/sql/conn.h"
+#include "meta/sql/dialect.h"
+
+namespace tierfs::meta::sql {
+
+class SqlEngine : public Engine {
+ public:
+  SqlEngine(std::string name, std::unique_ptr<Connector> connector, const Dialect& dialect);
+
+  std::string Name() const override { return name_; }
+  // EIO when the database is not readable or holds some jfs_ tables but not jfs_setting.
+  Status CheckReadable();
+
+  Result<std::optional<std::string>> LoadSetting() override;
+  Status DoInit(const std::string& setting_json, const Attr& root, std::optional<Attr> trash,
+                bool force) override;
+  Result<int64_t> IncrCounter(std::string_view name, int64_t delta) override;
+  Result<int64_t> GetCounter(std::string_view name) override;
+
+  std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) override;
+  Result<Entry> DoLookup(const Context& ctx, Ino parent, std::string_view name) override;
+  Result<Attr> DoSetAttr(Ino ino, const std::function<Result<Attr>(const Attr&)>& update) override;
+  Result<Entry> DoMknod(const Context& ctx, Ino parent, std::string_view name, Ino ino, Attr attr,
+                        std::string_view target) override;
+  Result<Removed> DoUnlink(const Context& ctx, Ino parent, std::string_view name,
+                           const std::optional<TrashTarget>& trash, uint64_t sid,
+                           const std::function<bool(Ino)>& is_open) override;
+  Status DoRmdir(const Context& ctx, Ino parent, std::string_view name,
+                 const std::optional<TrashTarget>& trash) override;
+  Result<Entry> DoRename(const Context& ctx, Ino psrc, std::string_view nsrc, Ino pdst,
+                         std::string_view ndst, uint32_t flags, uint64_t sid,
+                         const std::function<bool(Ino)>& is_open,
+                         std::optional<Removed>& removed) override;
+  Result<Attr> DoLink(const Context& ctx, Ino ino, Ino parent, std::string_view name) override;
+  Result<std::string> DoReadlink(Ino ino) override;
+  Result<std::vector<Entry>> DoReaddir(const Context& ctx, Ino ino, bool plus) override;
+
+  Result<std::string> DoReadChunk(Ino ino, uint32_t indx) override;
+  Status DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice, int64_t mtime_s,
+                 uint32_t mtime_ns) override;
+  Result<Attr> DoTruncate(const Context& ctx, Ino ino, uint64_t length,
+                          bool skip_perm_check) override;
+  Status DoFallocate(const Context& ctx, Ino ino, uint32_t mode, uint64_t off,
+                     uint64_t size) override;
+  Result<uint64_t> DoCopyFileRange(const Context& ctx, Ino fin, uint64_t off_in, Ino fout,
+                                   uint64_t off_out, uint64_t size) override;
+  Status DoCommitCompaction(Ino ino, uint32_t indx, const std::string& expect_prefix,
+                            const std::vector<Slice>& replacement, bool keep_in_trash,
+                            std::vector<DeadSlice>& dead) override;
+  Result<std::vector<DeadSlice>> DoDeleteFileData(Ino ino) override;
+  Result<std::vector<Ino>> ListDelFiles() override;
+  Result<bool> DoReleaseSustained(uint64_t sid, Ino ino) override;
+
+  Result<std::string> DoGetXattr(Ino ino, std::string_view name) override;
+  Status DoSetXattr(Ino ino, std::string_view name, std::string_view value,
+                    uint32_t flags) override;
+  Result<std::vector<std::string>> DoListXattr(Ino ino) override;
+  Status DoRemoveXattr(Ino ino, std::string_view name) override;
+
+  Status DoFlock(Ino ino, uint64_t sid, uint64_t owner, uint32_t type) override;
+  Result<PosixLock> DoGetLk(Ino ino, uint64_t sid, uint64_t owner, const PosixLock& probe) override;
+  Status DoSetLk(Ino ino, uint64_t sid, uint64_t owner, const PosixLock& lock) override;
+
+  Status DoNewSession(uint64_t sid, int64_t expire, const std::string& info_json) override;
+  Status DoRefreshSession(uint64_t sid, int64_t expire) override;
+  Result<std::vector<std::pair<uint64_t, int64_t>>> DoListSessions(
+      std::vector<std::string>* infos) override;
+  Result<std::vector<uint64_t>> DoStaleSessions(int64_t now) override;
+  Result<std::vector<Ino>> DoCleanSession(uint64_t sid) override;
+
+  // ---- helpers shared by the op files (all take the transaction's connection) ----
+  // Runs fn in one transaction; retries the whole transaction while the store is busy.
+  Status Txn(bool write, const std::function<Status(Conn&)>& fn);
+  static Result<std::optional<Attr>> GetNode(Conn& c, Ino ino);
+  static Result<Attr> MustGetNode(Conn& c, Ino ino);
+  static Status InsertNode(Conn& c, Ino ino, const Attr& a);
+  static Status UpdateNode(Conn& c, Ino ino, const Attr& a);
+  // (inode, type) of the entry, or nullopt.
+  static Result<std::optional<std::pair<Ino, FileType>>> GetEdge(Conn& c, Ino parent,
+                                                                 std::string_view name);
+  static Status AddCounter(Conn& c, std::string_view name, int64_t delta);
+  static Status AddUsage(Conn& c, int64_t space, int64_t inodes);
+  // Final-unlink bookkeeping of `ino` (nlink already 0): sustained if open, else jfs_delfile.
+  static Status RetireInode(Conn& c, Ino ino, const Attr& a, uint64_t sid, bool open,
+                            Removed& out);
+  const Dialect& dialect() const { return dialect_; }
+
+ private:
+  std::string name_;
+  ConnPool pool_;
+  const Dialect& dialect_;
+};
+
+// Current time, and the JuiceFS SQL time encoding (microseconds + ns remainder).
+void NowTime(int64_t& s, uint32_t& ns);
+// File size as accounted in usedSpace: 4 KiB aligned, at least 4 KiB (JuiceFS align4K).
+int64_t Align4K(uint64_t length);
+
+}  // namespace tierfs::meta::sql

@@ -1,0 +1,277 @@
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sqlite3.h>
+
+#include "meta/plock.h"
+#include "test_fixture.h"
+
+namespace tierfs::meta::testing {
+namespace {
+
+using DataTest = SqliteMetaTest;
+
+int64_t QueryInt(const std::string& db, const std::string& sql) {
+  sqlite3* h;
+  sqlite3_open(db.c_str(), &h);
+  sqlite3_stmt* s;
+  sqlite3_prepare_v2(h, sql.c_str(), -1, &s, nullptr);
+  int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_finalize(s);
+  sqlite3_close(h);
+  return v;
+}
+
+Slice NewSlice(Meta& m, uint32_t len) {
+  Slice s;
+  s.id = *m.NewSlice();
+  s.size = len;
+  s.len = len;
+  return s;
+}
+
+TEST_F(DataTest, WriteReadAndCounters) {
+  Entry f = Mk(kRootIno, "f");
+  Slice s = NewSlice(*meta_, 5000);
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 100, s, 10, 20).ok());
+  auto slices = meta_->Read(f.ino, 0);
+  ASSERT_TRUE(slices.has_value());
+  ASSERT_EQ(slices->size(), 1u);
+  EXPECT_EQ((*slices)[0].pos, 100u);
+  EXPECT_EQ((*slices)[0].id, s.id);
+  auto a = meta_->GetAttr(root_, f.ino);
+  EXPECT_EQ(a->length, 5100u);
+  EXPECT_EQ(a->mtime, 10);
+  std::string db = dir_ + "/meta.db";
+  EXPECT_EQ(QueryInt(db, "SELECT refs FROM jfs_chunk_ref WHERE chunkid=" + std::to_string(s.id)), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='usedSpace'"), 8192);
+  EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='totalInodes'"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='nextChunk'"), 4097);
+  EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='nextInode'"), 1026);
+  EXPECT_EQ(QueryInt(db, "SELECT mtime FROM jfs_node WHERE inode=" + std::to_string(f.ino)), 10000000);
+}
+
+TEST_F(DataTest, UnlinkDeletesSlicesAtOnce) {
+  Entry f = Mk(kRootIno, "f");
+  Slice s = NewSlice(*meta_, 4096);
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s, 1, 0).ok());
+  ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "f").ok());
+  EXPECT_EQ(deleted_.count(s.id), 1u);
+  EXPECT_EQ(QueryInt(dir_ + "/meta.db", "SELECT count(*) FROM jfs_delfile"), 0);
+}
+
+TEST_F(DataTest, OpenUnlinkedFileSustainedUntilClose) {
+  Entry f = Mk(kRootIno, "f");
+  Slice s = NewSlice(*meta_, 4096);
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s, 1, 0).ok());
+  ASSERT_TRUE(meta_->Open(root_, f.ino, O_RDONLY).has_value());
+  ASSERT_TRUE(meta_->Open(root_, f.ino, O_RDONLY).has_value());
+  ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "f").ok());
+  EXPECT_TRUE(deleted_.empty());
+  EXPECT_EQ(QueryInt(dir_ + "/meta.db", "SELECT count(*) FROM jfs_sustained"), 1);
+  EXPECT_EQ(meta_->GetAttr(root_, f.ino)->nlink, 0u);
+  EXPECT_EQ(meta_->Read(f.ino, 0)->size(), 1u);
+  ASSERT_TRUE(meta_->Close(root_, f.ino).ok());
+  EXPECT_TRUE(deleted_.empty());
+  ASSERT_TRUE(meta_->Close(root_, f.ino).ok());
+  EXPECT_EQ(deleted_.count(s.id), 1u);
+  EXPECT_EQ(QueryInt(dir_ + "/meta.db", "SELECT count(*) FROM jfs_sustained"), 0);
+  EXPECT_EQ(Code(meta_->Close(root_, f.ino)), EBADF);
+}
+
+TEST_F(DataTest, CopyFileRangeSharesSlices) {
+  Entry a = Mk(kRootIno, "a");
+  Entry b = Mk(kRootIno, "b");
+  Slice s = NewSlice(*meta_, 8192);
+  ASSERT_TRUE(meta_->Write(a.ino, 0, 0, s, 1, 0).ok());
+  auto n = meta_->CopyFileRange(root_, a.ino, 1000, b.ino, 0, 100000, 0);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 7192u);
+  EXPECT_EQ(meta_->GetAttr(root_, b.ino)->length, 7192u);
+  auto sl = *meta_->Read(b.ino, 0);
+  ASSERT_EQ(sl.size(), 2u);  // zero fill + shared piece
+  EXPECT_EQ(sl[1].id, s.id);
+  EXPECT_EQ(sl[1].off, 1000u);
+  EXPECT_EQ(QueryInt(dir_ + "/meta.db", "SELECT refs FROM jfs_chunk_ref WHERE chunkid=" + std::to_string(s.id)), 2);
+  ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "a").ok());
+  EXPECT_TRUE(deleted_.empty());
+  ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "b").ok());
+  EXPECT_EQ(deleted_.count(s.id), 1u);
+}
+
+TEST_F(DataTest, TruncateAndFallocate) {
+  Entry f = Mk(kRootIno, "f");
+  Slice s = NewSlice(*meta_, 10000);
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s, 1, 0).ok());
+  auto a = meta_->Truncate(root_, f.ino, 100);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->length, 100u);
+  auto sl = *meta_->Read(f.ino, 0);
+  ASSERT_EQ(sl.size(), 2u);
+  EXPECT_EQ(sl[1].id, 0u);
+  EXPECT_EQ(sl[1].pos, 100u);
+  EXPECT_EQ(sl[1].len, 9900u);
+  EXPECT_EQ(Code(meta_->Truncate(User(1, 1), f.ino, 0)), EACCES);
+  EXPECT_EQ(Code(meta_->Fallocate(root_, f.ino, FALLOC_FL_PUNCH_HOLE, 0, 10)), EINVAL);
+  ASSERT_TRUE(meta_->Fallocate(root_, f.ino, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 50).ok());
+  EXPECT_EQ(meta_->GetAttr(root_, f.ino)->length, 100u);
+  ASSERT_TRUE(meta_->Fallocate(root_, f.ino, 0, 0, 1 << 20).ok());
+  EXPECT_EQ(meta_->GetAttr(root_, f.ino)->length, 1u << 20);
+  Entry d = Mk(kRootIno, "d", FileType::kDirectory);
+  EXPECT_EQ(Code(meta_->Truncate(root_, d.ino, 0)), EISDIR);
+}
+
+TEST_F(DataTest, CompactionCasAndRefs) {
+  Entry f = Mk(kRootIno, "f");
+  Slice s1 = NewSlice(*meta_, 4096), s2 = NewSlice(*meta_, 4096);
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s1, 1, 0).ok());
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 4096, s2, 1, 0).ok());
+  auto snap = meta_->ReadChunkForCompaction(f.ino, 0);
+  ASSERT_TRUE(snap.has_value());
+  ASSERT_EQ(snap->slices.size(), 2u);
+  // A write lands meanwhile: the commit of an older snapshot must still work (prefix intact).
+  Slice s3 = NewSlice(*meta_, 100);
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s3, 1, 0).ok());
+  Slice merged = NewSlice(*meta_, 8192);
+  ASSERT_TRUE(meta_->CommitCompaction(f.ino, 0, *snap, {merged}).ok());
+  auto sl = *meta_->Read(f.ino, 0);
+  ASSERT_EQ(sl.size(), 2u);
+  EXPECT_EQ(sl[0].id, merged.id);
+  EXPECT_EQ(sl[1].id, s3.id);
+  EXPECT_EQ(deleted_.count(s1.id), 1u);
+  EXPECT_EQ(deleted_.count(s2.id), 1u);
+  // The old snapshot no longer matches: EAGAIN.
+  Slice again = NewSlice(*meta_, 8192);
+  EXPECT_EQ(Code(meta_->CommitCompaction(f.ino, 0, *snap, {again})), EAGAIN);
+}
+
+TEST_F(DataTest, Xattrs) {
+  Entry f = Mk(kRootIno, "f");
+  EXPECT_EQ(Code(meta_->GetXattr(root_, f.ino, "user.a")), ENODATA);
+  EXPECT_EQ(Code(meta_->SetXattr(root_, f.ino, "user.a", "v", 2)), ENODATA);
+  ASSERT_TRUE(meta_->SetXattr(root_, f.ino, "user.a", "v1", 1).ok());
+  EXPECT_EQ(Code(meta_->SetXattr(root_, f.ino, "user.a", "v", 1)), EEXIST);
+  ASSERT_TRUE(meta_->SetXattr(root_, f.ino, "user.a", "v2", 2).ok());
+  EXPECT_EQ(*meta_->GetXattr(root_, f.ino, "user.a"), "v2");
+  ASSERT_TRUE(meta_->SetXattr(root_, f.ino, "user.b", "", 0).ok());
+  EXPECT_EQ(meta_->ListXattr(root_, f.ino)->size(), 2u);
+  ASSERT_TRUE(meta_->RemoveXattr(root_, f.ino, "user.a").ok());
+  EXPECT_EQ(Code(meta_->RemoveXattr(root_, f.ino, "user.a")), ENODATA);
+}
+
+TEST_F(DataTest, FlockConflicts) {
+  Entry f = Mk(kRootIno, "f");
+  ASSERT_TRUE(meta_->Flock(root_, f.ino, 1, kLockRead, false).ok());
+  ASSERT_TRUE(meta_->Flock(root_, f.ino, 2, kLockRead, false).ok());
+  EXPECT_EQ(Code(meta_->Flock(root_, f.ino, 3, kLockWrite, false)), EAGAIN);
+  ASSERT_TRUE(meta_->Flock(root_, f.ino, 1, kLockUnlock, false).ok());
+  ASSERT_TRUE(meta_->Flock(root_, f.ino, 2, kLockUnlock, false).ok());
+  ASSERT_TRUE(meta_->Flock(root_, f.ino, 3, kLockWrite, false).ok());
+  EXPECT_EQ(QueryInt(dir_ + "/meta.db", "SELECT ltype FROM jfs_flock"), 'W');
+}
+
+TEST_F(DataTest, PosixLocksSplitAndConflict) {
+  Entry f = Mk(kRootIno, "f");
+  PosixLock w{kLockWrite, 7, 0, 99};
+  ASSERT_TRUE(meta_->SetLk(root_, f.ino, 1, false, w).ok());
+  EXPECT_EQ(Code(meta_->SetLk(root_, f.ino, 2, false, PosixLock{kLockRead, 8, 50, 60})), EAGAIN);
+  auto probe = meta_->GetLk(root_, f.ino, 2, PosixLock{kLockRead, 8, 50, 60});
+  ASSERT_TRUE(probe.has_value());
+  EXPECT_EQ(probe->type, kLockWrite);
+  EXPECT_EQ(probe->pid, 7u);
+  // Unlock the middle: owner 1 keeps [0,39] and [61,99].
+  ASSERT_TRUE(meta_->SetLk(root_, f.ino, 1, false, PosixLock{kLockUnlock, 7, 40, 60}).ok());
+  ASSERT_TRUE(meta_->SetLk(root_, f.ino, 2, false, PosixLock{kLockRead, 8, 50, 60}).ok());
+  EXPECT_EQ(meta_->GetLk(root_, f.ino, 2, PosixLock{kLockRead, 8, 0, UINT64_MAX})->start, 0u);
+}
+
+TEST(PlockTest, UpdateMergesAndSplits) {
+  auto l = UpdatePlocks({}, PosixLock{kLockRead, 1, 0, 9});
+  l = UpdatePlocks(l, PosixLock{kLockRead, 1, 10, 19});
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].end, 19u);
+  l = UpdatePlocks(l, PosixLock{kLockWrite, 1, 5, 7});
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[1].type, kLockWrite);
+  EXPECT_EQ(DecodePlocks(EncodePlocks(l)).size(), 3u);
+  EXPECT_EQ(EncodePlocks(l).size(), 72u);
+}
+
+TEST_F(DataTest, SessionsAndStaleCleanup) {
+  auto sessions = meta_->ListSessions();
+  ASSERT_TRUE(sessions.has_value());
+  ASSERT_EQ(sessions->size(), 1u);
+  // A second client whose session expired while holding a lock and an open-unlinked file.
+  auto other = Open();
+  MetaOptions opt;
+  opt.no_bgjob = true;
+  opt.heartbeat_s = -1;  // expire in the past
+  ASSERT_TRUE(other->NewSession(SessionInfo{}, opt, {}).ok());
+  Entry f = Mk(kRootIno, "f");
+  Slice s = NewSlice(*meta_, 4096);
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s, 1, 0).ok());
+  ASSERT_TRUE(other->Flock(root_, f.ino, 1, kLockWrite, false).ok());
+  ASSERT_TRUE(other->Open(root_, f.ino, O_RDONLY).has_value());
+  ASSERT_TRUE(other->Unlink(root_, kRootIno, "f").ok());
+  EXPECT_EQ(Code(meta_->Flock(root_, f.ino, 9, kLockWrite, false)), EAGAIN);
+  ASSERT_TRUE(static_cast<BaseMeta&>(*meta_).CleanupStaleSessions().ok());
+  EXPECT_TRUE(meta_->Flock(root_, f.ino, 9, kLockWrite, false).ok());
+  EXPECT_EQ(deleted_.count(s.id), 1u);
+  EXPECT_EQ(meta_->ListSessions()->size(), 1u);
+}
+
+TEST_F(DataTest, BlockingLockWaitsForRelease) {
+  Entry f = Mk(kRootIno, "f");
+  ASSERT_TRUE(meta_->Flock(root_, f.ino, 1, kLockWrite, false).ok());
+  std::thread t([&] { EXPECT_TRUE(meta_->Flock(root_, f.ino, 2, kLockWrite, true).ok()); });
+  ASSERT_TRUE(meta_->Flock(root_, f.ino, 1, kLockUnlock, false).ok());
+  t.join();
+  EXPECT_EQ(Code(meta_->Flock(root_, f.ino, 1, kLockWrite, false)), EAGAIN);
+}
+
+class TrashTest : public SqliteMetaTest {
+ protected:
+  TrashTest() { trash_days_ = 1; }
+};
+
+TEST_F(TrashTest, UnlinkMovesIntoHourlyTrash) {
+  EXPECT_EQ(meta_->GetAttr(root_, kTrashIno)->mode, 0555);
+  Entry f = Mk(kRootIno, "f");
+  Slice s = NewSlice(*meta_, 4096);
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s, 1, 0).ok());
+  ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "f").ok());
+  EXPECT_TRUE(deleted_.empty());
+  auto hours = meta_->Readdir(root_, kTrashIno, false);
+  ASSERT_EQ(hours->size(), 3u);
+  Ino hour = (*hours)[2].ino;
+  EXPECT_EQ(hour, kTrashIno + 1);
+  auto e = meta_->Lookup(root_, hour, "1-" + std::to_string(f.ino) + "-f");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->ino, f.ino);
+  // Deleting from the trash frees the data.
+  ASSERT_TRUE(meta_->Unlink(root_, hour, e->name).ok());
+  EXPECT_EQ(deleted_.count(s.id), 1u);
+  // skip_trash bypasses it.
+  Mk(kRootIno, "g");
+  ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "g", true).ok());
+  EXPECT_EQ(meta_->Readdir(root_, hour, false)->size(), 2u);
+}
+
+class QuotaTest : public SqliteMetaTest {
+ protected:
+  QuotaTest() { inode_quota_ = 2; capacity_ = 16384; }
+};
+
+TEST_F(QuotaTest, InodesAndCapacity) {
+  Entry f = Mk(kRootIno, "a");
+  Mk(kRootIno, "b");
+  EXPECT_EQ(Code(meta_->Mknod(root_, kRootIno, "c", FileType::kFile, 0644, 0, 0)), ENOSPC);
+  Slice s = NewSlice(*meta_, 1 << 20);
+  EXPECT_EQ(Code(meta_->Write(f.ino, 0, 0, s, 1, 0)), ENOSPC);
+  auto st = meta_->StatFS(root_, kRootIno);
+  EXPECT_EQ(st->total_space, 16384u);
+  EXPECT_EQ(st->used_inodes, 2u);
+  EXPECT_EQ(st->avail_inodes, 0u);
+}
+
+}  // namespace
+}  // namespace tierfs::meta::testing

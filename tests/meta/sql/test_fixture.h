@@ -1,0 +1,78 @@
+// A fresh SQLite volume per test in its own temp dir.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "meta/base.h"
+#include "meta/meta.h"
+
+namespace tierfs::meta::testing {
+
+class SqliteMetaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/tierfs-meta-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    url_ = "sqlite3://" + dir_ + "/meta.db";
+    Format f;
+    f.name = "testvol";
+    f.uuid = "00000000-0000-0000-0000-000000000001";
+    f.trash_days = trash_days_;
+    f.capacity = capacity_;
+    f.inodes = inode_quota_;
+    meta_ = Open();
+    ASSERT_TRUE(meta_->Init(f, false).ok());
+    MetaOptions opt;
+    opt.no_bgjob = true;
+    MetaCallbacks cb;
+    cb.delete_slice = [this](uint64_t id, uint32_t size) {
+      std::lock_guard lk(mu_);
+      deleted_[id] = size;
+      return Status();
+    };
+    ASSERT_TRUE(meta_->NewSession(SessionInfo{}, opt, cb).ok());
+  }
+  void TearDown() override {
+    if (meta_) (void)meta_->CloseSession();
+    meta_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<Meta> Open() {
+    auto m = OpenMeta(url_, false);
+    EXPECT_TRUE(m.has_value());
+    return std::move(*m);
+  }
+  Entry Mk(Ino parent, const std::string& name, FileType t = FileType::kFile, uint16_t mode = 0644,
+           const Context& ctx = Context::Root()) {
+    auto e = meta_->Mknod(ctx, parent, name, t, mode, 0, 0, t == FileType::kSymlink ? "target" : "");
+    EXPECT_TRUE(e.has_value()) << name << ": " << e.error().ToString();
+    return e.value_or(Entry{});
+  }
+  int Code(const Status& s) { return s.code(); }
+  template <class T>
+  int Code(const Result<T>& r) { return r.has_value() ? 0 : r.error().code(); }
+
+  int trash_days_ = 0;
+  uint64_t capacity_ = 0, inode_quota_ = 0;
+  std::string dir_, url_;
+  std::unique_ptr<Meta> meta_;
+  std::mutex mu_;
+  std::map<uint64_t, uint32_t> deleted_;
+  Context root_ = Context::Root();
+};
+
+inline Context User(uint32_t uid, uint32_t gid, std::vector<uint32_t> gids = {}) {
+  Context c;
+  c.uid = uid;
+  c.gid = gid;
+  c.gids = gids.empty() ? std::vector<uint32_t>{gid} : gids;
+  return c;
+}
+
+}  // namespace tierfs::meta::testing
