@@ -38,6 +38,15 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
   if (config.block_size == 0) init_status_ = Status(EINVAL, "block size must not be 0");
   hits_ = mb::GetCounter(registry, "tierfs_blockcache_hits", "read from cached block");
   misses_ = mb::GetCounter(registry, "tierfs_blockcache_miss", "missed read from cached block");
+  if (!config.cache_dir.empty() && config.cache_size > 0) {
+    std::string root = config.cache_dir + "/";
+    if (!config.volume_uuid.empty()) root += config.volume_uuid + "/";
+    if (auto disk = DiskCache::Open(root + "raw/", config.cache_size)) {
+      disk_ = std::move(*disk);
+    } else {
+      disk_status_ = disk.error();
+    }
+  }
   if (config.prefetch > 0) prefetch_pool_ = std::make_unique<ThreadPool>(config.prefetch);
   upload_pool_ = std::make_unique<ThreadPool>(std::max(1, config.max_uploads));
 }
@@ -67,6 +76,7 @@ Status CachedStore::PutBlock(const std::string& key, const std::string& plain) {
 
 Status CachedStore::DeleteBlock(const std::string& key) {
   cache_.Erase(key);
+  if (disk_) disk_->Remove(key);
   int tries = std::max(1, config_.io_retries);
   Status last;
   for (int attempt = 0; attempt < tries; ++attempt) {
@@ -130,10 +140,17 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
   Result<BlockData> result = cache_.Get(key);
   if (*result) {
     mb::Inc(hits_);
+  } else if (std::optional<std::string> local = disk_ ? disk_->Load(key, len) : std::nullopt) {
+    mb::Inc(hits_);
+    result = BlockData(std::make_shared<const std::string>(std::move(*local)));
+    cache_.Put(key, *result);
   } else {
     mb::Inc(misses_);
     result = FetchBlock(key, len);
-    if (result.has_value()) cache_.Put(key, *result);
+    if (result.has_value()) {
+      cache_.Put(key, *result);
+      if (disk_) disk_->Store(key, **result);
+    }
   }
   {
     std::lock_guard lock(flights_mu_);

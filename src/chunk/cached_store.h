@@ -1,6 +1,8 @@
 // CachedStore: the ChunkStore over one ObjectStore (tier 3), with an in-memory LRU of recently
-// read blocks (BlockCache), single-flighted block fetches, read-ahead of the next block on
-// sequential reads, and block uploads on a bounded pool within a MemoryBudget.
+// read blocks (BlockCache), an optional tier-1 disk cache of downloaded blocks (DiskCache, when
+// config.cache_dir is set: reads go memory -> disk -> object store), single-flighted block
+// fetches, read-ahead of the next block on sequential reads, and block uploads on a bounded
+// pool within a MemoryBudget.
 // Model: JuiceFS pkg/chunk/cached_store.go (our own code; facts from FORMAT.md §3).
 //
 // Block i of slice (id, size) is object BlockKey(id, i, min(bs, size - i*bs)) holding
@@ -22,6 +24,7 @@
 #include "chunk/block_cache.h"
 #include "chunk/chunk_store.h"
 #include "chunk/codec.h"
+#include "chunk/disk_cache.h"
 #include "chunk/memory_budget.h"
 #include "chunk/thread_pool.h"
 
@@ -51,6 +54,10 @@ class CachedStore final : public ChunkStore {
   const Status& init_status() const { return init_status_; }
   MemoryBudget& budget() { return budget_; }
   BlockCache& cache() { return cache_; }
+  // Tier 1, or null when config.cache_dir is empty or unusable (then disk_status() says why:
+  // the store works without it).
+  DiskCache* disk_cache() { return disk_.get(); }
+  const Status& disk_status() const { return disk_status_; }
   ThreadPool& upload_pool() { return *upload_pool_; }
   std::string Key(uint64_t id, uint32_t indx, uint32_t len) const {
     return BlockKey(id, indx, len, config_.hash_prefix);
@@ -77,6 +84,8 @@ class CachedStore final : public ChunkStore {
   metrics::Counter* misses_ = nullptr;
   MemoryBudget budget_;
   BlockCache cache_;
+  std::unique_ptr<DiskCache> disk_;
+  Status disk_status_;
   std::mutex flights_mu_;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
   // Declared last: destroyed first, running queued tasks while the members above still live.

@@ -142,14 +142,21 @@ Status SliceWriterImpl::FlushTo(uint32_t off) {
 }
 
 Status SliceWriterImpl::Finish(uint32_t length) {
-  RETURN_IF_ERROR(Usable());
+  RETURN_IF_ERROR(store_->init_status());
+  if (closed_) return Status(EINVAL, "slice " + std::to_string(id_) + " is already finished");
   if (length > kMaxSliceSize) return Status(EINVAL, "slice longer than 64 MiB");
   if (length < uint64_t{frozen_} * bs_) {
     return Status(EINVAL, "finish length " + std::to_string(length) +
                               " is shorter than the uploaded blocks of slice " + std::to_string(id_));
   }
   uint32_t nblocks = static_cast<uint32_t>((uint64_t{length} + bs_ - 1) / bs_);
-  for (; frozen_ < nblocks; ++frozen_) {
+  bool failed;
+  {
+    std::lock_guard lock(up_->mu);
+    failed = !up_->error.ok();
+  }
+  // After a failed upload the slice is lost anyway: close without uploading the rest.
+  for (; !failed && frozen_ < nblocks; ++frozen_) {
     Submit(frozen_, std::min<uint32_t>(bs_, length - frozen_ * bs_));
   }
   closed_ = true;

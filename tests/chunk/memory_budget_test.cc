@@ -12,7 +12,7 @@ namespace tierfs::chunk {
 namespace {
 
 TEST(MemoryBudgetTest, AcquireBlocksUntilRelease) {
-  int64_t gauge = 0;
+  std::atomic<int64_t> gauge{0};  // updated outside the budget's lock, like a metrics gauge
   MemoryBudget budget(100, [&](int64_t d) { gauge += d; });
   budget.Acquire(60);
   EXPECT_FALSE(budget.TryAcquire(50));
@@ -30,6 +30,7 @@ TEST(MemoryBudgetTest, AcquireBlocksUntilRelease) {
   EXPECT_EQ(budget.used(), 80u);
   budget.Release(80);
   EXPECT_EQ(budget.used(), 0u);
+  EXPECT_EQ(gauge.load(), 0);
   EXPECT_EQ(budget.waiters(), 0);
 }
 
