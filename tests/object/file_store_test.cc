@@ -3,13 +3,16 @@
 #include "object/file_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "object/key.h"
 #include "object/object_store.h"
 
 namespace tierfs::object {
@@ -110,6 +113,34 @@ TEST_F(FileStoreTest, GetOfADirectoryIsEnoent) {
   ASSERT_TRUE(store.Put("a/b", "x").ok());
   EXPECT_EQ(store.Get("a").error().code(), ENOENT);
   EXPECT_EQ(store.Get("a/b/c").error().code(), ENOENT);  // ENOTDIR maps to ENOENT
+}
+
+TEST_F(FileStoreTest, FullDiskIsEnospc) {
+  // A 64 KiB tmpfs (tests run as root, so mount(2) is allowed).
+  std::string mnt = dir_ + "/small";
+  fs::create_directory(mnt);
+  ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64k"), 0) << std::strerror(errno);
+  FileStore file(mnt + "/bucket/");
+  ObjectStore& store = file;
+  ASSERT_TRUE(store.Create().ok());
+  Status st = store.Put("big", std::string(1 << 20, 'x'));
+  EXPECT_EQ(st.code(), ENOSPC) << st.ToString();
+  // The partial temporary file is gone, and no object appeared.
+  EXPECT_TRUE(fs::is_empty(mnt + "/bucket"));
+  EXPECT_EQ(store.Get("big").error().code(), ENOENT);
+  EXPECT_EQ(umount(mnt.c_str()), 0);
+}
+
+TEST(ErrnoMappingTest, OsErrorsMapToTheObjectStoreErrorSpace) {
+  EXPECT_EQ(StatusFromErrno(ENOENT, "open", "p").code(), ENOENT);
+  EXPECT_EQ(StatusFromErrno(ENOTDIR, "open", "p").code(), ENOENT);
+  EXPECT_EQ(StatusFromErrno(EPERM, "open", "p").code(), EACCES);
+  EXPECT_EQ(StatusFromErrno(EROFS, "open", "p").code(), EROFS);
+  EXPECT_EQ(StatusFromErrno(EDQUOT, "write", "p").code(), ENOSPC);
+  EXPECT_EQ(StatusFromErrno(EBADF, "write", "p").code(), EIO);
+  Status st = StatusFromErrno(ENOSPC, "write", "/b/k");
+  EXPECT_EQ(st.code(), ENOSPC);
+  EXPECT_NE(st.message().find("/b/k"), std::string::npos);
 }
 
 // Interop: a volume formatted by the real JuiceFS keeps `{name}/juicefs_uuid` at the layout we
