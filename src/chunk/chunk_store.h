@@ -35,7 +35,11 @@ struct ChunkConfig {
   std::string cache_dir;                // tier-1 directory root ("" = no disk cache)
   uint64_t cache_size = 100ULL << 30;   // bytes
   std::string volume_uuid;              // cache sub-directory (JuiceFS {cache-dir}/{UUID}/raw)
-  int io_retries = 10;
+  int io_retries = 10;                  // tries per object request before giving up
+  // Additions (chunk branch), appended so existing designated initializers stay valid:
+  uint64_t read_cache_size = 64ULL << 20;  // bytes of recently read blocks kept in memory
+  int retry_backoff_ms = 300;  // wait before retry n is n * this (JuiceFS: 300 ms * (n-1))
+  int prefetch = 1;            // read-ahead threads for sequential reads (0 = no read-ahead)
 };
 
 // Writes one slice. Offsets are within the slice (0..64 MiB).

@@ -1,0 +1,225 @@
+#include "chunk/cached_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "chunk/slice_writer.h"
+#include "object/metrics_bridge.h"
+#include "object/object_store.h"
+
+namespace tierfs::chunk {
+namespace mb = object::mbridge;
+
+// Read-ahead never queues more than this many blocks: it must not compete with demand reads.
+constexpr size_t kMaxQueuedPrefetch = 4;
+
+struct CachedStore::Flight {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  Result<BlockData> result = BlockData();
+};
+
+CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
+                         metrics::Registry* registry)
+    : store_(store),
+      config_(config),
+      budget_(config.buffer_size,
+              [g = mb::GetGauge(registry, "tierfs_used_buffer_size_bytes",
+                                "size of currently used buffer.")](int64_t d) { mb::Add(g, d); }),
+      cache_(config.read_cache_size) {
+  if (auto codec = NewCodec(config.compression)) {
+    codec_ = std::move(*codec);
+  } else {
+    init_status_ = codec.error();
+  }
+  if (config.block_size == 0) init_status_ = Status(EINVAL, "block size must not be 0");
+  hits_ = mb::GetCounter(registry, "tierfs_blockcache_hits", "read from cached block");
+  misses_ = mb::GetCounter(registry, "tierfs_blockcache_miss", "missed read from cached block");
+  if (!config.cache_dir.empty() && config.cache_size > 0) {
+    std::string root = config.cache_dir + "/";
+    if (!config.volume_uuid.empty()) root += config.volume_uuid + "/";
+    if (auto disk = DiskCache::Open(root + "raw/", config.cache_size)) {
+      disk_ = std::move(*disk);
+    } else {
+      disk_status_ = disk.error();
+    }
+  }
+  if (config.prefetch > 0) prefetch_pool_ = std::make_unique<ThreadPool>(config.prefetch);
+  upload_pool_ = std::make_unique<ThreadPool>(std::max(1, config.max_uploads));
+}
+
+CachedStore::~CachedStore() = default;
+
+void CachedStore::Backoff(int attempt) const {
+  if (attempt > 0 && config_.retry_backoff_ms > 0) {
+    int64_t ms = std::min<int64_t>(int64_t{config_.retry_backoff_ms} * attempt, 10'000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+}
+
+Status CachedStore::PutBlock(const std::string& key, const std::string& plain) {
+  ASSIGN_OR_RETURN(std::string encoded, codec_->Encode(plain));
+  int tries = std::max(1, config_.io_retries);
+  Status last;
+  for (int attempt = 0; attempt < tries; ++attempt) {
+    Backoff(attempt);
+    last = store_->Put(key, encoded);
+    if (last.ok()) return last;
+    if (last.code() == EINVAL) break;  // a bad key does not get better
+  }
+  return Status(EIO, "upload of " + key + " to " + store_->Describe() + " failed after " +
+                         std::to_string(tries) + " tries: " + last.ToString());
+}
+
+Status CachedStore::DeleteBlock(const std::string& key) {
+  cache_.Erase(key);
+  if (disk_) disk_->Remove(key);
+  int tries = std::max(1, config_.io_retries);
+  Status last;
+  for (int attempt = 0; attempt < tries; ++attempt) {
+    Backoff(attempt);
+    last = store_->Delete(key);
+    if (last.ok() || last.code() == EINVAL) break;
+  }
+  if (last.ok()) return last;
+  return Status(last.code() == EINVAL ? EINVAL : EIO,
+                "delete of " + key + " failed: " + last.ToString());
+}
+
+Result<BlockData> CachedStore::FetchBlock(const std::string& key, uint32_t len) {
+  int tries = std::max(1, config_.io_retries);
+  Status last;
+  for (int attempt = 0; attempt < tries; ++attempt) {
+    Backoff(attempt);
+    auto got = store_->Get(key);
+    if (!got.has_value()) {
+      last = got.error();
+      if (last.code() == EINVAL) break;
+      continue;  // missing objects may appear (another writer's upload), others may heal
+    }
+    if (codec_->identity()) {  // zero-copy: the object is the plaintext
+      if (got->size() != len) {
+        return Err(EIO, "corrupt object " + key + ": has " + std::to_string(got->size()) +
+                            " bytes, expected " + std::to_string(len));
+      }
+      return BlockData(std::make_shared<const std::string>(std::move(*got)));
+    }
+    auto plain = std::make_shared<std::string>(len, '\0');
+    RETURN_IF_ERROR(codec_->Decode(*got, std::span<char>(plain->data(), len), key));
+    return BlockData(std::move(plain));
+  }
+  int code = last.code() == ENOENT ? ENOENT : (last.code() == EINVAL ? EINVAL : EIO);
+  return Err(code, "read of " + key + " from " + store_->Describe() + " failed after " +
+                       std::to_string(tries) + " tries: " + last.ToString());
+}
+
+Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
+  if (BlockData d = cache_.Get(key)) {
+    mb::Inc(hits_);
+    return d;
+  }
+  std::shared_ptr<Flight> flight;
+  bool leader = false;
+  {
+    std::lock_guard lock(flights_mu_);
+    auto [it, inserted] = flights_.try_emplace(key);
+    if (inserted) it->second = std::make_shared<Flight>();
+    flight = it->second;
+    leader = inserted;
+  }
+  if (!leader) {
+    std::unique_lock lock(flight->mu);
+    flight->cv.wait(lock, [&] { return flight->done; });
+    mb::Inc(hits_);
+    return flight->result;
+  }
+  // The previous leader may have filled the cache between our lookup and our registration.
+  Result<BlockData> result = cache_.Get(key);
+  if (*result) {
+    mb::Inc(hits_);
+  } else if (std::optional<std::string> local = disk_ ? disk_->Load(key, len) : std::nullopt) {
+    mb::Inc(hits_);
+    result = BlockData(std::make_shared<const std::string>(std::move(*local)));
+    cache_.Put(key, *result);
+  } else {
+    mb::Inc(misses_);
+    result = FetchBlock(key, len);
+    if (result.has_value()) {
+      cache_.Put(key, *result);
+      if (disk_) disk_->Store(key, **result);
+    }
+  }
+  {
+    std::lock_guard lock(flights_mu_);
+    flights_.erase(key);
+  }
+  {
+    std::lock_guard lock(flight->mu);
+    flight->result = result;
+    flight->done = true;
+  }
+  flight->cv.notify_all();
+  return result;
+}
+
+void CachedStore::Prefetch(const std::string& key, uint32_t len) {
+  if (!prefetch_pool_ || prefetch_pool_->queued() >= kMaxQueuedPrefetch) return;
+  if (cache_.Contains(key)) return;
+  {
+    std::lock_guard lock(flights_mu_);
+    if (flights_.contains(key)) return;
+  }
+  prefetch_pool_->Submit([this, key, len] { (void)LoadBlock(key, len); });
+}
+
+Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
+                                      std::span<char> buf) {
+  RETURN_IF_ERROR(init_status_);
+  if (off >= size || buf.empty()) return size_t{0};
+  const uint32_t bs = config_.block_size;
+  const size_t n = std::min<size_t>(buf.size(), size - off);
+  size_t done = 0;
+  while (done < n) {
+    uint64_t pos = off + done;
+    uint32_t indx = static_cast<uint32_t>(pos / bs);
+    uint32_t boff = static_cast<uint32_t>(pos % bs);
+    uint32_t blen = std::min<uint32_t>(bs, size - indx * bs);
+    std::string key = Key(id, indx, blen);
+    ASSIGN_OR_RETURN(BlockData block, LoadBlock(key, blen));
+    size_t take = std::min<size_t>(n - done, blen - boff);
+    std::memcpy(buf.data() + done, block->data() + boff, take);
+    done += take;
+    // A read that reaches the second half of a block is likely sequential: fetch the next one.
+    if (done == n && boff + take > blen / 2 && uint64_t{indx + 1} * bs < size) {
+      uint32_t next_len = std::min<uint32_t>(bs, size - (indx + 1) * bs);
+      Prefetch(Key(id, indx + 1, next_len), next_len);
+    }
+  }
+  return n;
+}
+
+std::unique_ptr<SliceWriter> CachedStore::NewWriter(uint64_t id) {
+  return NewSliceWriter(this, id);
+}
+
+Status CachedStore::Remove(uint64_t id, uint32_t size) {
+  RETURN_IF_ERROR(init_status_);
+  const uint32_t bs = config_.block_size;
+  Status first;
+  for (uint32_t indx = 0; uint64_t{indx} * bs < size; ++indx) {
+    uint32_t blen = std::min<uint32_t>(bs, size - indx * bs);
+    Status st = DeleteBlock(Key(id, indx, blen));
+    if (first.ok() && !st.ok()) first = st;
+  }
+  return first;
+}
+
+std::unique_ptr<ChunkStore> NewChunkStore(object::ObjectStore* store, const ChunkConfig& config,
+                                          metrics::Registry* registry) {
+  return std::make_unique<CachedStore>(store, config, registry);
+}
+
+}  // namespace tierfs::chunk

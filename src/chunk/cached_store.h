@@ -1,0 +1,96 @@
+// CachedStore: the ChunkStore over one ObjectStore (tier 3), with an in-memory LRU of recently
+// read blocks (BlockCache), an optional tier-1 disk cache of downloaded blocks (DiskCache, when
+// config.cache_dir is set: reads go memory -> disk -> object store), single-flighted block
+// fetches, read-ahead of the next block on sequential reads, and block uploads on a bounded
+// pool within a MemoryBudget.
+// Model: JuiceFS pkg/chunk/cached_store.go (our own code; facts from FORMAT.md §3).
+//
+// Block i of slice (id, size) is object BlockKey(id, i, min(bs, size - i*bs)) holding
+// codec(plaintext). Reads GET the whole object, decode it, keep it in the LRU and copy out.
+// Failed requests are retried `io_retries` times in all, retry n after n*retry_backoff_ms.
+//
+// Ownership: `store` and `registry` are not owned and must outlive the CachedStore. Writers
+// must be finished or aborted before the store is destroyed (the destructor still runs the
+// uploads already queued). Thread-safety: see chunk_store.h.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "chunk/block_cache.h"
+#include "chunk/chunk_store.h"
+#include "chunk/codec.h"
+#include "chunk/disk_cache.h"
+#include "chunk/memory_budget.h"
+#include "chunk/thread_pool.h"
+
+namespace tierfs::metrics {
+class Counter;
+}
+
+namespace tierfs::chunk {
+
+// A slice never exceeds a chunk: 64 MiB (JuiceFS ChunkBits = 26).
+inline constexpr uint32_t kMaxSliceSize = 64u << 20;
+
+class CachedStore final : public ChunkStore {
+ public:
+  // An unusable config (unknown compression, block_size 0) yields a store whose every
+  // operation fails with EINVAL saying why.
+  CachedStore(object::ObjectStore* store, const ChunkConfig& config, metrics::Registry* registry);
+  ~CachedStore() override;
+
+  Result<size_t> ReadSlice(uint64_t id, uint32_t size, uint32_t off, std::span<char> buf) override;
+  std::unique_ptr<SliceWriter> NewWriter(uint64_t id) override;
+  Status Remove(uint64_t id, uint32_t size) override;
+  uint64_t UsedBuffer() const override { return budget_.used(); }
+
+  // For SliceWriter and tests.
+  const ChunkConfig& config() const { return config_; }
+  const Status& init_status() const { return init_status_; }
+  MemoryBudget& budget() { return budget_; }
+  BlockCache& cache() { return cache_; }
+  // Tier 1, or null when config.cache_dir is empty or unusable (then disk_status() says why:
+  // the store works without it).
+  DiskCache* disk_cache() { return disk_.get(); }
+  const Status& disk_status() const { return disk_status_; }
+  ThreadPool& upload_pool() { return *upload_pool_; }
+  std::string Key(uint64_t id, uint32_t indx, uint32_t len) const {
+    return BlockKey(id, indx, len, config_.hash_prefix);
+  }
+  // Encodes and PUTs one block, retrying; EIO naming the key after the last try.
+  Status PutBlock(const std::string& key, const std::string& plain);
+  // DELETEs one object, retrying; drops it from the read cache.
+  Status DeleteBlock(const std::string& key);
+
+ private:
+  struct Flight;
+  // The plaintext of block `key` (`len` bytes): LRU, else joins an in-flight fetch, else GETs.
+  Result<BlockData> LoadBlock(const std::string& key, uint32_t len);
+  Result<BlockData> FetchBlock(const std::string& key, uint32_t len);
+  // Starts fetching block `key` in the background unless cached or in flight.
+  void Prefetch(const std::string& key, uint32_t len);
+  void Backoff(int attempt) const;
+
+  object::ObjectStore* store_;
+  const ChunkConfig config_;
+  Status init_status_;
+  std::unique_ptr<Codec> codec_;
+  metrics::Counter* hits_ = nullptr;
+  metrics::Counter* misses_ = nullptr;
+  MemoryBudget budget_;
+  BlockCache cache_;
+  std::unique_ptr<DiskCache> disk_;
+  Status disk_status_;
+  std::mutex flights_mu_;
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
+  // Declared last: destroyed first, running queued tasks while the members above still live.
+  std::unique_ptr<ThreadPool> prefetch_pool_;
+  std::unique_ptr<ThreadPool> upload_pool_;
+};
+
+}  // namespace tierfs::chunk

@@ -1,0 +1,152 @@
+#include "chunk/disk_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <vector>
+
+namespace tierfs::chunk {
+namespace {
+
+namespace fs = std::filesystem;
+
+int MakeParents(const std::string& path) {
+  size_t pos = 1;
+  while ((pos = path.find('/', pos)) != std::string::npos) {
+    std::string dir = path.substr(0, pos);
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return errno;
+    ++pos;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DiskCache>> DiskCache::Open(std::string root, uint64_t capacity) {
+  if (root.empty() || root.back() != '/') root += '/';
+  if (int e = MakeParents(root); e != 0) {
+    return Err(e == ENOSPC ? ENOSPC : EACCES,
+               "cannot create cache directory " + root + ": " + std::strerror(e));
+  }
+  std::unique_ptr<DiskCache> cache(new DiskCache(root, capacity));
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, ec), end;
+  std::vector<std::pair<std::string, uint64_t>> found;
+  for (; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string path = it->path().string();
+    if (path.ends_with(".tmp")) {
+      unlink(path.c_str());  // a crash mid-write
+      continue;
+    }
+    found.emplace_back(path.substr(root.size()), it->file_size(ec));
+  }
+  if (ec) return Err(EIO, "cannot scan cache directory " + root + ": " + ec.message());
+  for (auto& [key, size] : found) cache->Index(key, size);
+  return cache;
+}
+
+void DiskCache::Index(const std::string& key, uint64_t size) {
+  std::vector<std::string> evict;
+  {
+    std::lock_guard lock(mu_);
+    ForgetLocked(key);
+    lru_.push_front(key);
+    index_[key] = Entry{size, lru_.begin()};
+    bytes_ += size;
+    while (bytes_ > capacity_ && !lru_.empty()) {
+      std::string victim = lru_.back();
+      ForgetLocked(victim);
+      evict.push_back(std::move(victim));
+    }
+  }
+  for (const std::string& k : evict) unlink((root_ + k).c_str());
+}
+
+bool DiskCache::ForgetLocked(const std::string& key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return false;
+  bytes_ -= it->second.size;
+  lru_.erase(it->second.pos);
+  index_.erase(it);
+  return true;
+}
+
+std::optional<std::string> DiskCache::Load(const std::string& key, uint32_t len) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return std::nullopt;
+    lru_.splice(lru_.begin(), lru_, it->second.pos);
+  }
+  std::string path = root_ + key;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    Remove(key);
+    return std::nullopt;
+  }
+  std::string data(len, '\0');
+  size_t got = 0;
+  struct stat st;
+  bool ok = fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == len;
+  while (ok && got < len) {
+    ssize_t n = pread(fd, data.data() + got, len - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (!ok) {  // damaged or foreign: drop it and fall back to the object store
+    Remove(key);
+    return std::nullopt;
+  }
+  return data;
+}
+
+void DiskCache::Store(const std::string& key, std::string_view data) {
+  if (data.size() > capacity_) return;
+  std::string path = root_ + key;
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  std::string tmp = path + "." + std::to_string(rng() % 1000000000) + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT && MakeParents(path) == 0) {
+    fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  }
+  if (fd < 0) return;
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = close(fd) == 0 && done == data.size() && rename(tmp.c_str(), path.c_str()) == 0;
+  if (!ok) {
+    unlink(tmp.c_str());
+    return;
+  }
+  Index(key, data.size());
+}
+
+void DiskCache::Remove(const std::string& key) {
+  bool known;
+  {
+    std::lock_guard lock(mu_);
+    known = ForgetLocked(key);
+  }
+  if (known) unlink((root_ + key).c_str());
+}
+
+uint64_t DiskCache::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
+}  // namespace tierfs::chunk

@@ -1,0 +1,52 @@
+// MeteredStore: an ObjectStore wrapper that records, per request, in `registry` (JuiceFS names
+// with the tierfs_ prefix, pkg/object/metrics.go):
+//   tierfs_object_request_durations_histogram_seconds{method}  latency of every request
+//   tierfs_object_request_data_bytes{method}                   bytes of GET (returned) and PUT
+//   tierfs_object_request_errors                               failed requests (not ENOENT)
+// method is GET, PUT, DELETE, HEAD, LIST or CREATE. A null registry makes it a pass-through.
+//
+// Ownership: owns `inner`; `registry` is not owned and must outlive the store.
+// Thread-safety: as the inner store (the metric handles are resolved once, at construction).
+#pragma once
+
+#include <array>
+#include <memory>
+
+#include "object/object_store.h"
+
+namespace tierfs::metrics {
+class Counter;
+class Histogram;
+class Registry;
+}  // namespace tierfs::metrics
+
+namespace tierfs::object {
+
+class MeteredStore final : public ObjectStore {
+ public:
+  MeteredStore(std::unique_ptr<ObjectStore> inner, metrics::Registry* registry);
+
+  std::string Describe() const override { return inner_->Describe(); }
+  Result<std::string> Get(std::string_view key, uint64_t off = 0, int64_t limit = -1) override;
+  Status Put(std::string_view key, std::string_view data) override;
+  Status Delete(std::string_view key) override;
+  Result<ObjectInfo> Head(std::string_view key) override;
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix, std::string_view marker = {},
+                                       size_t limit = 0) override;
+  Status Create() override;
+
+ private:
+  enum Method { kGet, kPut, kDelete, kHead, kList, kCreate, kNumMethods };
+  struct Handles {
+    metrics::Histogram* duration = nullptr;
+    metrics::Counter* bytes = nullptr;
+  };
+  // Records one finished request that started at `start_ns` (steady clock).
+  void Record(Method m, int64_t start_ns, const Status& st, uint64_t bytes);
+
+  std::unique_ptr<ObjectStore> inner_;
+  std::array<Handles, kNumMethods> handles_{};
+  metrics::Counter* errors_ = nullptr;
+};
+
+}  // namespace tierfs::object

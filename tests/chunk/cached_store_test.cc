@@ -1,0 +1,350 @@
+#include "chunk/cached_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <random>
+#include <thread>
+
+#include "object/faulty_store.h"
+#include "object/mem_store.h"
+
+namespace tierfs::chunk {
+namespace {
+
+using object::FaultyStore;
+using object::MemStore;
+using object::ObjectOp;
+using object::ObjectRequest;
+
+constexpr uint32_t kBs = 64 << 10;  // small blocks keep the tests fast
+
+std::string Random(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// Holds every PUT in flight until Open() (a gate), counting those waiting.
+class PutGate {
+ public:
+  Status Pass(const ObjectRequest& r) {
+    if (r.op != ObjectOp::kPut) return Status::Ok();
+    std::unique_lock lock(mu_);
+    ++waiting_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    --waiting_;
+    return Status::Ok();
+  }
+  void WaitForWaiting(int n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return waiting_ >= n; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int waiting_ = 0;
+  bool open_ = false;
+};
+
+class CachedStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { Make([](ChunkConfig&) {}); }
+  void Make(const std::function<void(ChunkConfig&)>& adjust) {
+    chunks_.reset();
+    objects_ = std::make_unique<FaultyStore>(std::make_unique<MemStore>());
+    config_ = ChunkConfig();
+    config_.block_size = kBs;
+    config_.compression = GetParam();
+    config_.io_retries = 3;
+    config_.retry_backoff_ms = 0;
+    config_.max_uploads = 4;
+    adjust(config_);
+    chunks_ = std::make_unique<CachedStore>(objects_.get(), config_, nullptr);
+  }
+  void TearDown() override {
+    objects_->Clear();
+    chunks_.reset();
+  }
+
+  // Writes `data` as slice `id` in `piece`-byte writes, flushing full blocks as a VFS would.
+  Status WriteSlice(uint64_t id, const std::string& data, size_t piece = 10000) {
+    auto w = chunks_->NewWriter(id);
+    EXPECT_EQ(w->id(), id);
+    for (size_t off = 0; off < data.size(); off += piece) {
+      size_t n = std::min(piece, data.size() - off);
+      RETURN_IF_ERROR(w->WriteAt(std::span(data.data() + off, n), static_cast<uint32_t>(off)));
+      RETURN_IF_ERROR(w->FlushTo(static_cast<uint32_t>(off + n)));
+    }
+    return w->Finish(static_cast<uint32_t>(data.size()));
+  }
+  std::string Read(uint64_t id, uint32_t size, uint32_t off, size_t len) {
+    std::string buf(len, '\xee');
+    auto n = chunks_->ReadSlice(id, size, off, buf);
+    EXPECT_TRUE(n.has_value()) << n.error().ToString();
+    buf.resize(n.value_or(0));
+    return buf;
+  }
+  std::vector<std::string> Keys() {
+    std::vector<std::string> keys;
+    auto list = objects_->inner()->List("");
+    EXPECT_TRUE(list.has_value());
+    for (auto& o : list.value_or(std::vector<object::ObjectInfo>{})) keys.push_back(o.key);
+    return keys;
+  }
+  int CountGets() {
+    gets_ = std::make_shared<std::atomic<int>>(0);
+    objects_->SetInterceptor([g = gets_](const ObjectRequest& r) {
+      if (r.op == ObjectOp::kGet) ++*g;
+      return Status::Ok();
+    });
+    return 0;
+  }
+
+  ChunkConfig config_;
+  std::unique_ptr<FaultyStore> objects_;
+  std::unique_ptr<CachedStore> chunks_;
+  std::shared_ptr<std::atomic<int>> gets_;
+};
+
+TEST_P(CachedStoreTest, SlicesOfEverySizeReadBackExactly) {
+  uint64_t id = 1;
+  for (uint32_t size : {0u, 1u, kBs - 1, kBs, kBs + 1, 3 * kBs + 5}) {
+    SCOPED_TRACE(size);
+    std::string data = Random(size, size);
+    ASSERT_TRUE(WriteSlice(id, data).ok());
+    // Objects: one per block, the last one carrying its exact length.
+    for (uint32_t i = 0; uint64_t{i} * kBs < size; ++i) {
+      uint32_t len = std::min(kBs, size - i * kBs);
+      EXPECT_TRUE(objects_->inner()->Head(BlockKey(id, i, len, false)).has_value()) << i;
+    }
+    EXPECT_EQ(Read(id, size, 0, size), data);
+    EXPECT_EQ(Read(id, size, 0, size + 100), data);  // short at the slice end
+    EXPECT_EQ(Read(id, size, size, 10), "");
+    std::mt19937 rng(size);
+    for (int k = 0; k < 30 && size > 0; ++k) {
+      uint32_t off = rng() % size;
+      uint32_t len = rng() % (size - off + 1);
+      ASSERT_EQ(Read(id, size, off, len), data.substr(off, len)) << off << "+" << len;
+    }
+    ++id;
+  }
+  EXPECT_EQ(chunks_->UsedBuffer(), 0u);
+}
+
+TEST_P(CachedStoreTest, KeysFollowTheVolumeLayout) {
+  ASSERT_TRUE(WriteSlice(1234567, Random(2 * kBs + 7, 1)).ok());
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"chunks/1/1234/1234567_0_65536",
+                                              "chunks/1/1234/1234567_1_65536",
+                                              "chunks/1/1234/1234567_2_7"}));
+  Make([](ChunkConfig& c) { c.hash_prefix = true; });
+  ASSERT_TRUE(WriteSlice(1234567, "abc").ok());
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"chunks/87/1/1234567_0_3"}));
+}
+
+TEST_P(CachedStoreTest, FullSizeSliceWithSequentialFuseReads) {
+  Make([](ChunkConfig& c) { c.block_size = 4 << 20; });
+  std::string data = Random(kMaxSliceSize, 7);
+  ASSERT_TRUE(WriteSlice(9, data, 1 << 20).ok());
+  EXPECT_EQ(Keys().size(), 16u);
+  CountGets();
+  constexpr size_t kFuseRead = 128 << 10;
+  for (uint32_t off = 0; off < kMaxSliceSize; off += kFuseRead) {
+    ASSERT_EQ(Read(9, kMaxSliceSize, off, kFuseRead), data.substr(off, kFuseRead)) << off;
+  }
+  // One GET per block, not one per FUSE read (LRU + single-flighted read-ahead).
+  EXPECT_EQ(gets_->load(), 16);
+}
+
+TEST_P(CachedStoreTest, ConcurrentReadsOfOneBlockFetchItOnce) {
+  std::string data = Random(kBs, 3);
+  ASSERT_TRUE(WriteSlice(5, data).ok());
+  CountGets();
+  std::vector<std::thread> readers;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 8; ++t) {
+    readers.emplace_back([&, t] {
+      std::string buf(100, '\0');
+      auto n = chunks_->ReadSlice(5, kBs, t * 1000, buf);
+      if (!n || *n != 100 || buf != data.substr(t * 1000, 100)) ++bad;
+    });
+  }
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(gets_->load(), 1);
+}
+
+TEST_P(CachedStoreTest, ConcurrentWriters) {
+  std::vector<std::thread> writers;
+  std::vector<std::string> datas;
+  for (int t = 0; t < 6; ++t) datas.push_back(Random(t * kBs + 1000 * t + 1, t));
+  std::atomic<int> failed{0};
+  for (int t = 0; t < 6; ++t) {
+    writers.emplace_back([&, t] {
+      if (!WriteSlice(100 + t, datas[t], 3000 + t).ok()) ++failed;
+    });
+  }
+  for (auto& w : writers) w.join();
+  ASSERT_EQ(failed.load(), 0);
+  for (int t = 0; t < 6; ++t) {
+    uint32_t size = static_cast<uint32_t>(datas[t].size());
+    EXPECT_EQ(Read(100 + t, size, 0, size), datas[t]) << t;
+  }
+}
+
+TEST_P(CachedStoreTest, WriterBlocksWhileTheBudgetIsFull) {
+  Make([](ChunkConfig& c) {
+    c.buffer_size = 2 * kBs;
+    c.max_uploads = 2;
+  });
+  PutGate gate;
+  objects_->SetInterceptor([&](const ObjectRequest& r) { return gate.Pass(r); });
+  std::string data = Random(3 * kBs, 11);
+  auto w = chunks_->NewWriter(77);
+  ASSERT_TRUE(w->WriteAt(std::span(data.data(), 2 * kBs), 0).ok());
+  ASSERT_TRUE(w->FlushTo(2 * kBs).ok());
+  gate.WaitForWaiting(2);  // both blocks are in PUTs that cannot finish
+  EXPECT_EQ(chunks_->UsedBuffer(), 2u * kBs);
+  std::atomic<bool> wrote{false};
+  std::thread t([&] {
+    EXPECT_TRUE(w->WriteAt(std::span(data.data() + 2 * kBs, kBs), 2 * kBs).ok());
+    wrote = true;
+  });
+  chunks_->budget().WaitForWaiters(1);
+  EXPECT_FALSE(wrote.load());  // back-pressure, not growth
+  EXPECT_EQ(chunks_->UsedBuffer(), 2u * kBs);
+  gate.Open();
+  t.join();
+  EXPECT_TRUE(wrote.load());
+  ASSERT_TRUE(w->Finish(3 * kBs).ok());
+  EXPECT_EQ(chunks_->UsedBuffer(), 0u);
+  EXPECT_EQ(Read(77, 3 * kBs, 0, 3 * kBs), data);
+}
+
+TEST_P(CachedStoreTest, TransientPutFailureIsRetried) {
+  objects_->FailNth(1, Status(EIO, "injected"));
+  std::string data = Random(100, 1);
+  ASSERT_TRUE(WriteSlice(3, data).ok());
+  EXPECT_EQ(Read(3, 100, 0, 100), data);
+}
+
+TEST_P(CachedStoreTest, PersistentPutFailureIsEioNamingTheKey) {
+  objects_->FailWhen([](const ObjectRequest& r) { return r.op == ObjectOp::kPut; },
+                     Status(ENOSPC, "disk full"));
+  auto w = chunks_->NewWriter(4);
+  std::string data = Random(kBs + 10, 2);
+  ASSERT_TRUE(w->WriteAt(data, 0).ok());
+  ASSERT_TRUE(w->FlushTo(kBs + 10).ok());
+  Status st = w->Finish(kBs + 10);
+  EXPECT_EQ(st.code(), EIO);
+  EXPECT_NE(st.message().find("chunks/0/0/4_"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("disk full"), std::string::npos) << st.message();
+  // Three tries per block; the last block is not sent if the first one failed already.
+  EXPECT_TRUE(objects_->requests() == 3u || objects_->requests() == 6u) << objects_->requests();
+  EXPECT_EQ(chunks_->UsedBuffer(), 0u);
+}
+
+TEST_P(CachedStoreTest, FinishAfterAFailedUploadClosesTheWriter) {
+  objects_->FailWhen([](const ObjectRequest& r) { return r.op == ObjectOp::kPut; },
+                     Status(EIO, "down"));
+  auto w = chunks_->NewWriter(6);
+  std::string data = Random(kBs, 2);
+  ASSERT_TRUE(w->WriteAt(data, 0).ok());
+  ASSERT_TRUE(w->FlushTo(kBs).ok());
+  // Whether or not the upload has failed yet, Finish waits for it and reports it.
+  Status st = w->Finish(2 * kBs);
+  EXPECT_EQ(st.code(), EIO);
+  EXPECT_EQ(w->WriteAt(data, kBs).code(), EINVAL);  // finished
+}
+
+TEST_P(CachedStoreTest, ReadRetriesThenReportsMissingObject) {
+  std::string data = Random(500, 5);
+  ASSERT_TRUE(WriteSlice(8, data).ok());
+  objects_->FailNth(1, Status(EIO, "flaky"));
+  EXPECT_EQ(Read(8, 500, 0, 500), data);  // retried
+
+  std::string buf(10, '\0');
+  auto r = chunks_->ReadSlice(9999, 10, 0, buf);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ENOENT);
+  EXPECT_NE(r.error().message().find("chunks/0/9/9999_0_10"), std::string::npos);
+}
+
+TEST_P(CachedStoreTest, CorruptObjectIsEio) {
+  ASSERT_TRUE(objects_->inner()->Put(BlockKey(12, 0, 50, false), "too short").ok());
+  std::string buf(50, '\0');
+  auto r = chunks_->ReadSlice(12, 50, 0, buf);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), EIO);
+  EXPECT_NE(r.error().message().find("chunks/0/0/12_0_50"), std::string::npos);
+}
+
+TEST_P(CachedStoreTest, AbortDeletesUploadedBlocks) {
+  auto w = chunks_->NewWriter(21);
+  std::string data = Random(3 * kBs + 1, 9);
+  ASSERT_TRUE(w->WriteAt(data, 0).ok());
+  ASSERT_TRUE(w->FlushTo(3 * kBs).ok());
+  w->Abort();
+  EXPECT_TRUE(Keys().empty());
+  EXPECT_EQ(chunks_->UsedBuffer(), 0u);
+  EXPECT_EQ(w->WriteAt(data, 0).code(), EINVAL);
+}
+
+TEST_P(CachedStoreTest, RemoveDeletesEveryBlockAndForgetsCachedOnes) {
+  std::string data = Random(2 * kBs + 3, 4);
+  ASSERT_TRUE(WriteSlice(31, data).ok());
+  ASSERT_TRUE(WriteSlice(32, "other").ok());
+  EXPECT_EQ(Read(31, data.size(), 0, data.size()), data);  // now cached
+  ASSERT_TRUE(chunks_->Remove(31, static_cast<uint32_t>(data.size())).ok());
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"chunks/0/0/32_0_5"}));
+  std::string buf(10, '\0');
+  EXPECT_EQ(chunks_->ReadSlice(31, data.size(), 0, buf).error().code(), ENOENT);
+  EXPECT_TRUE(chunks_->Remove(31, static_cast<uint32_t>(data.size())).ok());  // idempotent
+}
+
+TEST_P(CachedStoreTest, HolesAndTruncation) {
+  auto w = chunks_->NewWriter(41);
+  ASSERT_TRUE(w->WriteAt(std::string_view("tail"), kBs + 10).ok());
+  ASSERT_TRUE(w->WriteAt(std::string_view("dropped"), kBs + 100).ok());
+  ASSERT_TRUE(w->Finish(kBs + 20).ok());
+  std::string expect(kBs + 20, '\0');
+  expect.replace(kBs + 10, 4, "tail");
+  EXPECT_EQ(Read(41, kBs + 20, 0, kBs + 20), expect);
+}
+
+TEST_P(CachedStoreTest, RejectsMisuse) {
+  auto w = chunks_->NewWriter(51);
+  std::string data = Random(kBs, 1);
+  ASSERT_TRUE(w->WriteAt(data, 0).ok());
+  ASSERT_TRUE(w->FlushTo(kBs).ok());
+  EXPECT_EQ(w->WriteAt(std::string_view("x"), 5).code(), EINVAL);  // block already uploading
+  EXPECT_EQ(w->WriteAt(std::string_view("x"), kMaxSliceSize).code(), EINVAL);
+  EXPECT_EQ(w->Finish(10).code(), EINVAL);  // shorter than the uploaded block
+  ASSERT_TRUE(w->Finish(kBs).ok());
+  EXPECT_EQ(w->Finish(kBs).code(), EINVAL);
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, CachedStoreTest, ::testing::Values("none", "lz4", "zstd"));
+
+TEST(CachedStoreConfigTest, UnknownCompressionFailsEveryOperation) {
+  MemStore mem;
+  ChunkConfig cfg;
+  cfg.compression = "rle";
+  auto store = NewChunkStore(&mem, cfg, nullptr);
+  std::string buf(1, '\0');
+  EXPECT_EQ(store->ReadSlice(1, 1, 0, buf).error().code(), EINVAL);
+  EXPECT_EQ(store->NewWriter(1)->WriteAt(buf, 0).code(), EINVAL);
+  EXPECT_EQ(store->Remove(1, 1).code(), EINVAL);
+}
+
+}  // namespace
+}  // namespace tierfs::chunk

@@ -1,0 +1,121 @@
+#include "chunk/disk_cache.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include "chunk/cached_store.h"
+#include "object/faulty_store.h"
+#include "object/mem_store.h"
+
+namespace tierfs::chunk {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DiskCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/tierfs-dc-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(DiskCacheTest, StoresPlainBlocksAtTheObjectKey) {
+  auto dc = DiskCache::Open(dir_ + "/uuid/raw", 1 << 20);
+  ASSERT_TRUE(dc.has_value()) << dc.error().ToString();
+  (*dc)->Store("chunks/0/0/1_0_6", "abcdef");
+  std::string path = dir_ + "/uuid/raw/chunks/0/0/1_0_6";
+  ASSERT_TRUE(fs::exists(path));
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ((*dc)->Load("chunks/0/0/1_0_6", 6), "abcdef");
+  EXPECT_EQ((*dc)->bytes(), 6u);
+  // A length other than the key's means a damaged file: dropped.
+  EXPECT_EQ((*dc)->Load("chunks/0/0/1_0_6", 7), std::nullopt);
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_EQ((*dc)->bytes(), 0u);
+}
+
+TEST_F(DiskCacheTest, EvictsLeastRecentlyUsedToStayWithinCapacity) {
+  auto dc = DiskCache::Open(dir_, 10);
+  ASSERT_TRUE(dc.has_value());
+  (*dc)->Store("a", "1111");
+  (*dc)->Store("b", "2222");
+  ASSERT_TRUE((*dc)->Load("a", 4).has_value());  // a is recent now
+  (*dc)->Store("c", "3333");                      // evicts b
+  EXPECT_FALSE(fs::exists(dir_ + "/b"));
+  EXPECT_EQ((*dc)->Load("b", 4), std::nullopt);
+  EXPECT_EQ((*dc)->Load("a", 4), "1111");
+  EXPECT_EQ((*dc)->bytes(), 8u);
+}
+
+TEST_F(DiskCacheTest, ReopenIndexesFilesAndDropsTemporaries) {
+  {
+    auto dc = DiskCache::Open(dir_, 100);
+    (*dc)->Store("chunks/0/0/5_0_3", "xyz");
+  }
+  std::ofstream(dir_ + "/chunks/0/0/5_1_3.123.tmp") << "par";
+  auto dc = DiskCache::Open(dir_, 100);
+  ASSERT_TRUE(dc.has_value());
+  EXPECT_EQ((*dc)->bytes(), 3u);
+  EXPECT_EQ((*dc)->Load("chunks/0/0/5_0_3", 3), "xyz");
+  EXPECT_FALSE(fs::exists(dir_ + "/chunks/0/0/5_1_3.123.tmp"));
+  (*dc)->Remove("chunks/0/0/5_0_3");
+  EXPECT_FALSE(fs::exists(dir_ + "/chunks/0/0/5_0_3"));
+}
+
+TEST_F(DiskCacheTest, UnusableDirectoryIsReported) {
+  std::ofstream(dir_ + "/file") << "x";
+  auto dc = DiskCache::Open(dir_ + "/file/cache", 100);
+  ASSERT_FALSE(dc.has_value());
+  EXPECT_EQ(dc.error().code(), EACCES);
+}
+
+TEST_F(DiskCacheTest, ChunkStoreReadsThroughTier1) {
+  object::FaultyStore objects(std::make_unique<object::MemStore>());
+  std::atomic<int> gets{0};
+  objects.SetInterceptor([&](const object::ObjectRequest& r) {
+    if (r.op == object::ObjectOp::kGet) ++gets;
+    return Status::Ok();
+  });
+  ChunkConfig cfg;
+  cfg.block_size = 1 << 16;
+  cfg.compression = "lz4";
+  cfg.cache_dir = dir_;
+  cfg.volume_uuid = "8f3c";
+  cfg.cache_size = 1 << 20;
+  std::string data(100000, 'q');
+  {
+    CachedStore store(&objects, cfg, nullptr);
+    ASSERT_NE(store.disk_cache(), nullptr) << store.disk_status().ToString();
+    auto w = store.NewWriter(1);
+    ASSERT_TRUE(w->WriteAt(data, 0).ok());
+    ASSERT_TRUE(w->Finish(data.size()).ok());
+    std::string buf(data.size(), '\0');
+    ASSERT_EQ(store.ReadSlice(1, data.size(), 0, buf).value_or(0), data.size());
+    EXPECT_EQ(gets.load(), 2);
+  }
+  // Plaintext (not lz4) in JuiceFS's cache layout.
+  EXPECT_EQ(fs::file_size(dir_ + "/8f3c/raw/chunks/0/0/1_0_65536"), 65536u);
+  EXPECT_EQ(fs::file_size(dir_ + "/8f3c/raw/chunks/0/0/1_1_34464"), 34464u);
+  // A new store (cold memory) is served from disk without GETs.
+  CachedStore store(&objects, cfg, nullptr);
+  std::string buf(data.size(), '\0');
+  ASSERT_EQ(store.ReadSlice(1, data.size(), 0, buf).value_or(0), data.size());
+  EXPECT_EQ(buf, data);
+  EXPECT_EQ(gets.load(), 2);
+  ASSERT_TRUE(store.Remove(1, data.size()).ok());
+  EXPECT_FALSE(fs::exists(dir_ + "/8f3c/raw/chunks/0/0/1_0_65536"));
+  objects.Clear();
+}
+
+}  // namespace
+}  // namespace tierfs::chunk
