@@ -167,6 +167,8 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
 
 void CachedStore::Prefetch(const std::string& key, uint32_t len) {
   if (!prefetch_pool_ || prefetch_pool_->queued() >= kMaxQueuedPrefetch) return;
+  // Without room for the current and the next block, read-ahead would only evict or waste.
+  if (!disk_ && config_.read_cache_size < 2ULL * config_.block_size) return;
   if (cache_.Contains(key)) return;
   {
     std::lock_guard lock(flights_mu_);

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "metrics/registry.h"
 #include "object/faulty_store.h"
 #include "object/mem_store.h"
 
@@ -345,6 +346,27 @@ TEST(CachedStoreConfigTest, UnknownCompressionFailsEveryOperation) {
   EXPECT_EQ(store->NewWriter(1)->WriteAt(buf, 0).code(), EINVAL);
   EXPECT_EQ(store->Remove(1, 1).code(), EINVAL);
 }
+
+#ifdef TIERFS_METRICS_LINKED
+TEST(CachedStoreMetricsTest, CountsHitsMissesAndBuffer) {
+  metrics::Registry reg;
+  MemStore mem;
+  ChunkConfig cfg;
+  cfg.block_size = kBs;
+  cfg.prefetch = 0;
+  CachedStore store(&mem, cfg, &reg);
+  auto w = store.NewWriter(1);
+  std::string data = Random(100, 1);
+  ASSERT_TRUE(w->WriteAt(data, 0).ok());
+  EXPECT_EQ(reg.GetGauge("tierfs_used_buffer_size_bytes", "")->Value(), int64_t{64 << 10});
+  ASSERT_TRUE(w->Finish(100).ok());
+  EXPECT_EQ(reg.GetGauge("tierfs_used_buffer_size_bytes", "")->Value(), 0);
+  std::string buf(10, '\0');
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store.ReadSlice(1, 100, i * 10, buf).has_value());
+  EXPECT_EQ(reg.GetCounter("tierfs_blockcache_miss", "")->Value(), 1u);
+  EXPECT_EQ(reg.GetCounter("tierfs_blockcache_hits", "")->Value(), 2u);
+}
+#endif
 
 }  // namespace
 }  // namespace tierfs::chunk
