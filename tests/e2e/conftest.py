@@ -130,7 +130,7 @@ class Binary:
     """A tierfs-compatible CLI: tierfs itself or the real juicefs."""
 
     def __init__(self, path: str, extra_mount_flags: list[str] | None = None):
-        self.path = str(path)
+        self.path = _resolve_shim(str(path))
         self.flavor = "juicefs" if os.path.basename(self.path).startswith("juicefs") else "tierfs"
         if extra_mount_flags is None:
             # juicefs has xattrs off by default; tierfs accepts --enable-xattr and ignores it.
@@ -151,6 +151,15 @@ class Binary:
         if check and p.returncode != 0:
             raise AssertionError(f"{shlex.join(cmd)} -> exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
         return p
+
+
+def _resolve_shim(path: str) -> str:
+    """pyenv shims fork before exec: resolve to the real binary so PIDs we hold are the mount's own."""
+    if "/shims/" in path and shutil.which("pyenv"):
+        p = subprocess.run(["pyenv", "which", os.path.basename(path)], capture_output=True, text=True)
+        if p.returncode == 0 and p.stdout.strip():
+            return p.stdout.strip()
+    return path
 
 
 def _tierfs_binary() -> Binary:
