@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import Volume, assert_clear_error, file_fingerprint, mounts_under, tree_fingerprint
+from harness import Volume, assert_clear_error, file_fingerprint, mounts_under, tree_fingerprint
 
 
 def _set_format_field(db, field, value_sql):

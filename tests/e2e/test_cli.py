@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import Volume, drop_caches, pid_alive, sha256_file, wait_until
+from harness import Volume, drop_caches, pid_alive, sha256_file, wait_until
 
 MiB = 1 << 20
 

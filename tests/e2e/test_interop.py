@@ -12,7 +12,7 @@ import stat
 
 import pytest
 
-from conftest import Volume
+from harness import Volume
 
 MiB = 1 << 20
 

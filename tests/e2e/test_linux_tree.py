@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 import linux_tree as L
-from conftest import wait_until
+from harness import wait_until
 
 
 def _usage(path):

@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from conftest import drop_caches, sha256_file, wait_until
+from harness import drop_caches, sha256_file, wait_until
 
 MiB = 1 << 20
 libc = ctypes.CDLL(None, use_errno=True)
@@ -395,7 +395,7 @@ def test_statfs(mnt):
 
 
 def test_capacity_and_inodes_limits_show_in_statfs(workdir, fs):
-    from conftest import Volume
+    from harness import Volume
     vol = Volume(workdir, fs).format("--capacity", "1", "--inodes", "1000")
     m = vol.mount(workdir / "mnt")
     try:
