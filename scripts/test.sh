@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs the tests: scripts/test.sh [fast|full|all]   (default: all = fast tier, then full tier)
+#   fast: install deps, build, unit tests (ctest -L unit), e2e tests not marked `full`
+#   full: install deps, build, e2e tests marked `full` (the whole Linux tree)
+#   all:  install deps, build, unit tests, then every e2e test in one pytest run (fast ones first)
+# The last line printed is the combined count, e.g. "== 212 passed, 0 failed, 0 skipped in 640s ==".
+# Environment: TIERFS_BIN (binary under test; default build/src/cli/tierfs), TIERFS_BUILD_JOBS,
+# TIERFS_SKIP_BUILD=1 (test an existing binary), PYTEST_ARGS (extra pytest arguments).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tier=${1:-all}
+case "$tier" in fast|full|all) ;; *) echo "usage: $0 [fast|full|all]" >&2; exit 2 ;; esac
+start=$(date +%s)
+out=$(mktemp -d /tmp/e2e-testsh.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+
+finish() {  # finish PASSED FAILED SKIPPED: print the one summary line, exit by it
+  echo "== $1 passed, $2 failed, $3 skipped in $(( $(date +%s) - start ))s =="
+  [ "$2" -eq 0 ] && exit 0 || exit 1
+}
+
+bash scripts/install-deps.sh || { echo "dependency installation failed" >&2; finish 0 1 0; }
+
+if [ "${TIERFS_SKIP_BUILD:-0}" != 1 ]; then
+  echo "--- build"
+  cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$out/cmake.log" 2>&1 ||
+    { cat "$out/cmake.log" >&2; echo "cmake configure failed" >&2; finish 0 1 0; }
+  ninja -C build -j "${TIERFS_BUILD_JOBS:-$(nproc)}" >"$out/ninja.log" 2>&1 ||
+    { tail -n 60 "$out/ninja.log" >&2; echo "build failed" >&2; finish 0 1 0; }
+fi
+
+u_pass=0 u_fail=0
+if [ "$tier" != full ] && [ -d build ]; then
+  echo "--- unit tests (ctest -L unit)"
+  ctest --test-dir build --output-on-failure -L unit 2>&1 | tee "$out/ctest.log"
+  ctest_rc=${PIPESTATUS[0]}
+  # "100% tests passed, 0 tests failed out of 42"
+  if line=$(grep -E '[0-9]+ tests failed out of [0-9]+' "$out/ctest.log" | tail -n 1); then
+    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    u_fail=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+    u_pass=$(( total - u_fail ))
+  elif ! grep -q "No tests were found" "$out/ctest.log"; then
+    u_fail=1
+  fi
+  [ "$ctest_rc" -ne 0 ] && [ "$u_fail" -eq 0 ] && u_fail=1
+fi
+
+echo "--- end-to-end tests ($tier)"
+export TIERFS_REQUIRE_JUICEFS=${TIERFS_REQUIRE_JUICEFS:-1}
+case "$tier" in
+  fast) marker=(-m "not full") ;;
+  full) marker=(-m full) ;;
+  all)  marker=() ;;
+esac
+# One pytest run; per-test timeout so a hung FUSE call fails its test instead of the whole CI job.
+# shellcheck disable=SC2086
+python3 -m pytest tests/e2e "${marker[@]}" --timeout "${TIERFS_TEST_TIMEOUT:-1500}" \
+  --junitxml="$out/e2e.xml" ${PYTEST_ARGS:-} 2>&1 | tee "$out/pytest.log"
+rc=${PIPESTATUS[0]}
+read -r e_pass e_fail e_skip < <(python3 - "$out/e2e.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 1, 0); sys.exit()
+t = f = s = 0
+for ts in ([root] if root.tag == "testsuite" else root.iter("testsuite")):
+    t += int(ts.get("tests", 0)); f += int(ts.get("failures", 0)) + int(ts.get("errors", 0))
+    s += int(ts.get("skipped", 0))
+print(t - f - s, f, s)
+PY
+)
+if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; e_fail=$(( e_fail + 1 )); fi
+if [ "$rc" -ne 0 ] && [ "$e_fail" -eq 0 ]; then e_fail=1; fi
+echo "unit: $u_pass passed, $u_fail failed; e2e: $e_pass passed, $e_fail failed, $e_skip skipped"
+finish $(( u_pass + e_pass )) $(( u_fail + e_fail )) "$e_skip"

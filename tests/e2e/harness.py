@@ -1,0 +1,267 @@
+"""Volumes, mounts and binaries for end-to-end tests and benchmarks (no pytest dependency).
+
+The binary under test is $TIERFS_BIN (default <repo>/build/src/cli/tierfs); $JUICEFS_BIN (default
+`juicefs` on PATH) is the reference. Mounts run in the foreground as our own child process (so we know
+its PID); `Mount.umount()` always cleans up: `<bin> umount`, then `fusermount3 -u -z`, then it stops
+the PID it started, and nothing else.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+E2E_TMP = os.environ.get("TIERFS_E2E_TMP", "/tmp")
+MOUNT_DEADLINE = float(os.environ.get("TIERFS_MOUNT_DEADLINE", "60"))
+CMD_TIMEOUT = float(os.environ.get("TIERFS_CMD_TIMEOUT", "120"))
+VOLNAME = "e2evol"
+
+
+# ----------------------------------------------------------------------------------------------
+# small helpers
+
+
+def wait_until(cond, timeout: float, what: str, interval: float = 0.05):
+    """Poll `cond` until it returns a truthy value or `timeout` seconds pass (then fail)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def sha256_file(path, bufsize=1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(bufsize):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_fingerprint(path: Path):
+    """Bytes + mtime of a file, or None if absent: used to assert that a failed command changed nothing."""
+    if not path.exists():
+        return None
+    st = path.stat()
+    return (sha256_file(path), st.st_mtime_ns, st.st_size)
+
+
+def tree_fingerprint(root: Path):
+    """Relative path -> (type, size, sha) for everything under root; None if root is absent."""
+    if not root.exists():
+        return None
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            out[os.path.relpath(os.path.join(dirpath, d), root)] = ("d",)
+        for f in filenames:
+            p = os.path.join(dirpath, f)
+            out[os.path.relpath(p, root)] = ("f", os.path.getsize(p), sha256_file(p))
+    return out
+
+
+def drop_caches():
+    subprocess.run(["sync"], check=True)
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+
+
+def mounts_under(prefix: str) -> list[str]:
+    """Mount points (from /proc/mounts) equal to or below `prefix`, deepest first."""
+    res = []
+    with open("/proc/mounts") as f:
+        for line in f:
+            mp = line.split()[1].encode().decode("unicode_escape")
+            if mp == prefix or mp.startswith(prefix.rstrip("/") + "/"):
+                res.append(mp)
+    return sorted(res, key=len, reverse=True)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+# Log lines that are not the error itself: JuiceFS prints `<INFO>`/`<WARNING>`, spdlog `[info]`.
+_LOG_NOISE = re.compile(r"<(INFO|DEBUG|WARNING|WARN)>|\[(info|debug|trace|warn|warning)\]", re.I)
+
+
+def assert_clear_error(proc: subprocess.CompletedProcess, pattern: str):
+    """Non-zero exit and exactly one error line on stderr (log chatter aside) that matches `pattern`."""
+    assert proc.returncode != 0, f"expected failure, got exit 0\nstdout={proc.stdout}\nstderr={proc.stderr}"
+    lines = [l for l in proc.stderr.splitlines() if l.strip() and not _LOG_NOISE.search(l)]
+    assert len(lines) == 1, f"expected one error line on stderr, got {len(lines)}:\n{proc.stderr}"
+    line = lines[0]
+    assert len(line) < 500, f"error line too long: {line}"
+    assert not re.search(r"panic|goroutine|terminate called|Traceback|Segmentation", line), line
+    assert re.search(pattern, line, re.I), f"error line does not say why (/{pattern}/): {line}"
+    return line
+
+
+# ----------------------------------------------------------------------------------------------
+# binaries
+
+
+class Binary:
+    """A tierfs-compatible CLI: tierfs itself or the real juicefs."""
+
+    def __init__(self, path: str, extra_mount_flags: list[str] | None = None):
+        self.path = _resolve_shim(str(path))
+        self.flavor = "juicefs" if os.path.basename(self.path).startswith("juicefs") else "tierfs"
+        if extra_mount_flags is None:
+            # juicefs has xattrs off by default; tierfs accepts --enable-xattr and ignores it.
+            extra_mount_flags = ["--enable-xattr"]
+            if self.flavor == "juicefs":
+                extra_mount_flags += ["--no-usage-report"]
+        self.extra_mount_flags = extra_mount_flags
+
+    def __repr__(self):
+        return f"Binary({self.flavor}:{self.path})"
+
+    def exists(self) -> bool:
+        return os.path.isfile(self.path) and os.access(self.path, os.X_OK)
+
+    def run(self, *args, timeout=CMD_TIMEOUT, check=False, **kw) -> subprocess.CompletedProcess:
+        cmd = [self.path, *map(str, args)]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, **kw)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{shlex.join(cmd)} -> exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+        return p
+
+
+def _resolve_shim(path: str) -> str:
+    """pyenv shims fork before exec: resolve to the real binary so PIDs we hold are the mount's own."""
+    if "/shims/" in path and shutil.which("pyenv"):
+        p = subprocess.run(["pyenv", "which", os.path.basename(path)], capture_output=True, text=True)
+        if p.returncode == 0 and p.stdout.strip():
+            return p.stdout.strip()
+    return path
+
+
+def tierfs_binary() -> Binary:
+    path = os.environ.get("TIERFS_BIN") or str(REPO / "build/src/cli/tierfs")
+    extra = os.environ.get("TIERFS_MOUNT_FLAGS")
+    return Binary(path, shlex.split(extra) if extra is not None else None)
+
+
+def juicefs_binary() -> Binary | None:
+    path = os.environ.get("JUICEFS_BIN") or shutil.which("juicefs")
+    return Binary(path) if path else None
+
+
+# ----------------------------------------------------------------------------------------------
+# volumes and mounts
+
+
+class Mount:
+    """A foreground `<bin> mount` child process; `umount()` always cleans up."""
+
+    def __init__(self, volume: "Volume", path: Path, binary: Binary, extra=()):
+        self.volume, self.path, self.binary, self.extra = volume, Path(path), binary, list(extra)
+        self.proc: subprocess.Popen | None = None
+        self.log = volume.root / f"mount-{binary.flavor}-{int(time.time() * 1000)}.log"
+
+    def start(self) -> "Mount":
+        self.path.mkdir(parents=True, exist_ok=True)
+        cmd = [self.binary.path, "mount", self.volume.meta_url, str(self.path),
+               "--cache-dir", str(self.volume.root / f"cache-{self.binary.flavor}"),
+               *self.binary.extra_mount_flags, *self.extra]
+        with open(self.log, "wb") as logf:
+            self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        _LIVE_MOUNTS.append(self)
+        try:
+            wait_until(lambda: os.path.ismount(self.path) or self.proc.poll() is not None,
+                       MOUNT_DEADLINE, f"mount of {self.path}")
+        except AssertionError:
+            self.umount()
+            raise AssertionError(f"{shlex.join(cmd)} did not mount within {MOUNT_DEADLINE}s\n{self.log_tail()}")
+        if not os.path.ismount(self.path):
+            rc = self.proc.returncode
+            self.umount()
+            raise AssertionError(f"{shlex.join(cmd)} exited {rc} before mounting\n{self.log_tail()}")
+        return self
+
+    def log_tail(self, n=30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def umount(self):
+        if os.path.ismount(self.path):
+            try:
+                self.binary.run("umount", self.path, timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+        if os.path.ismount(self.path):
+            subprocess.run(["fusermount3", "-u", "-z", str(self.path)], capture_output=True)
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        if self in _LIVE_MOUNTS:
+            _LIVE_MOUNTS.remove(self)
+
+    def remount(self) -> "Mount":
+        self.umount()
+        return self.volume.mount(self.path, binary=self.binary, extra=self.extra)
+
+    def __truediv__(self, other) -> Path:
+        return self.path / other
+
+    def __fspath__(self):
+        return str(self.path)
+
+
+_LIVE_MOUNTS: list[Mount] = []
+
+
+class Volume:
+    """A sqlite3 + local-directory volume rooted at `root` (meta.db and bucket/ inside)."""
+
+    def __init__(self, root: Path, binary: Binary, name: str = VOLNAME):
+        self.root, self.binary, self.name = Path(root), binary, name
+        self.db = self.root / "meta.db"
+        self.meta_url = f"sqlite3://{self.db}"
+        self.bucket = self.root / "bucket"
+
+    @property
+    def chunks_dir(self) -> Path:
+        return self.bucket / self.name / "chunks"
+
+    def chunk_objects(self) -> list[Path]:
+        if not self.chunks_dir.exists():
+            return []
+        return [Path(d) / f for d, _, fs in os.walk(self.chunks_dir) for f in fs]
+
+    def format(self, *extra, binary: Binary | None = None, trash_days=0) -> "Volume":
+        b = binary or self.binary
+        b.run("format", self.meta_url, self.name, "--storage", "file", "--bucket", f"{self.bucket}/",
+              "--trash-days", trash_days, *extra, check=True)
+        return self
+
+    def mount(self, path: Path, binary: Binary | None = None, extra=()) -> Mount:
+        return Mount(self, path, binary or self.binary, extra).start()
+
+    def status(self, binary: Binary | None = None) -> dict:
+        p = (binary or self.binary).run("status", self.meta_url, check=True)
+        return json.loads(p.stdout)

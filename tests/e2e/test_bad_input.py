@@ -1,0 +1,117 @@
+"""Bad input: each case must exit non-zero, say why in one line on stderr, and change nothing."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from harness import Volume, assert_clear_error, file_fingerprint, mounts_under, tree_fingerprint
+
+
+def _set_format_field(db, field, value_sql):
+    subprocess.run(["sqlite3", str(db),
+                    f"UPDATE jfs_setting SET value = json_set(value, '$.{field}', {value_sql}) WHERE name = 'format'"],
+                   check=True)
+
+
+def _snapshot(vol: Volume):
+    return file_fingerprint(vol.db), tree_fingerprint(vol.bucket)
+
+
+def test_unknown_meta_scheme(fs, workdir):
+    mp = workdir / "mnt"
+    mp.mkdir()
+    before = tree_fingerprint(workdir)
+    assert_clear_error(fs.run("format", "foo://somewhere/x", "vol", "--storage", "file",
+                              "--bucket", f"{workdir}/bucket/"), r"foo")
+    assert_clear_error(fs.run("mount", "foo://somewhere/x", mp, "-d"), r"foo")
+    assert_clear_error(fs.run("status", "foo://somewhere/x"), r"foo")
+    assert not os.path.ismount(mp)
+    assert tree_fingerprint(workdir) == before
+
+
+@pytest.mark.parametrize("cmd", ["mount", "status"])
+def test_missing_sqlite_file(fs, workdir, cmd):
+    db = workdir / "absent.db"
+    mp = workdir / "mnt"
+    mp.mkdir()
+    args = ["mount", f"sqlite3://{db}", mp, "-d"] if cmd == "mount" else ["status", f"sqlite3://{db}"]
+    assert_clear_error(fs.run(*args), r"no such|not exist|not found|not formatted|absent\.db")
+    assert not db.exists(), "a failed command must not create the metadata file"
+    assert not os.path.ismount(mp)
+
+
+@pytest.mark.parametrize("cmd", ["mount", "status"])
+def test_corrupt_sqlite_file(fs, workdir, cmd):
+    db = workdir / "corrupt.db"
+    db.write_bytes(os.urandom(16384))
+    before = file_fingerprint(db)
+    mp = workdir / "mnt"
+    mp.mkdir()
+    args = ["mount", f"sqlite3://{db}", mp, "-d"] if cmd == "mount" else ["status", f"sqlite3://{db}"]
+    assert_clear_error(fs.run(*args), r"not a database|corrupt|malformed|invalid")
+    assert file_fingerprint(db) == before
+    assert not os.path.ismount(mp)
+
+
+@pytest.mark.parametrize("field,value,pattern", [
+    ("MetaVersion", "2", r"version"),
+    ("MinClientVersion", "'9.9.9'", r"version|9\.9\.9"),
+])
+def test_volume_needs_newer_client(fs, volume, workdir, field, value, pattern):
+    _set_format_field(volume.db, field, value)
+    before = _snapshot(volume)
+    mp = workdir / "mnt"
+    mp.mkdir()
+    assert_clear_error(fs.run("mount", volume.meta_url, mp, "-d"), pattern)
+    assert not os.path.ismount(mp)
+    assert _snapshot(volume) == before
+
+
+def test_mount_point_missing(fs, volume, workdir):
+    mp = workdir / "no" / "such" / "dir"
+    before = _snapshot(volume)
+    assert_clear_error(fs.run("mount", volume.meta_url, mp, "-d"), r"no such|not exist|mount ?point")
+    assert not mp.exists() and not (workdir / "no").exists()
+    assert _snapshot(volume) == before
+
+
+def test_mount_point_already_mounted(fs, volume, mnt):
+    (mnt / "keep").write_bytes(b"still here")
+    assert_clear_error(fs.run("mount", volume.meta_url, mnt.path, "-d"), r"already|busy|mounted")
+    assert len(mounts_under(str(mnt.path))) == 1
+    assert (mnt / "keep").read_bytes() == b"still here"
+    assert mnt.proc.poll() is None
+
+
+def test_format_existing_volume_without_force(fs, volume, workdir):
+    other_bucket = workdir / "other-bucket"
+    before = _snapshot(volume)
+    assert_clear_error(fs.run("format", volume.meta_url, "othername", "--storage", "file",
+                              "--bucket", f"{other_bucket}/", "--block-size", "1M"),
+                       r"already|exist|formatted|--force|cannot|update")
+    assert _snapshot(volume) == before
+    assert not other_bucket.exists()
+    assert volume.status()["Setting"]["Name"] == volume.name
+
+
+@pytest.mark.parametrize("how", ["under-regular-file", "read-only-tmpfs"])
+def test_unwritable_bucket(fs, workdir, how):
+    if how == "under-regular-file":
+        (workdir / "plain").write_bytes(b"I am a file")
+        bucket = workdir / "plain" / "bucket"
+    else:
+        ro = workdir / "ro"
+        ro.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(ro)], check=True)
+        (ro / "bucket").mkdir()
+        subprocess.run(["mount", "-o", "remount,ro", str(ro)], check=True)
+        bucket = ro / "bucket"
+    db = workdir / "meta.db"
+    before = tree_fingerprint(workdir)
+    line = assert_clear_error(
+        fs.run("format", f"sqlite3://{db}", "vol", "--storage", "file", "--bucket", f"{bucket}/"),
+        r"bucket|storage|not a directory|read-only|permission|writable")
+    assert not db.exists(), f"format failed ({line}) but left a metadata file behind"
+    assert tree_fingerprint(workdir) == before
