@@ -147,6 +147,8 @@ int RunMount(const MountSettings& s, int ready_fd) {
   fo.fsname = "TierFS:" + v->format.name;
   fo.options = s.fuse_options;
   if (s.read_only) fo.options.push_back("ro");
+  // A root mount serves every user, as JuiceFS's does (permissions are checked per request).
+  if (geteuid() == 0) fo.options.push_back("allow_other");
   fo.registry = &registry;
   spdlog::info("mounting volume {} at {}", v->format.name, s.mountpoint);
   Status st = fuse::RunFuse(&fs, fo, [&] {

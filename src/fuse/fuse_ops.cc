@@ -187,12 +187,21 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_
 
 void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   OpTimer t(req, kFlush);
-  ReplyStatus(req, "flush", V(req)->Flush(Ctx(req), ino, fi->fh));
+  meta::Context ctx = Ctx(req);
+  Status s = V(req)->Flush(ctx, ino, fi->fh);
+  // close(2) drops the POSIX locks the closing owner holds on the file (fcntl(2) semantics).
+  meta::PosixLock all{meta::kLockUnlock, ctx.pid, 0, UINT64_MAX};
+  Status u = V(req)->SetLk(ctx, ino, fi->lock_owner, all, false);
+  ReplyStatus(req, "flush", s.ok() ? u : s);
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   OpTimer t(req, kRelease);
-  ReplyStatus(req, "release", V(req)->Release(ino, fi->fh));
+  Status u;
+  // The last close of an open file description drops its flock (flock(2) semantics).
+  if (fi->flock_release) u = V(req)->Flock(Ctx(req), ino, fi->lock_owner, LOCK_UN);
+  Status s = V(req)->Release(ino, fi->fh);
+  ReplyStatus(req, "release", s.ok() ? u : s);
 }
 
 void OpFsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info* fi) noexcept {

@@ -37,6 +37,16 @@ std::shared_ptr<Handle> Vfs::TakeHandle(uint64_t fh) {
 Result<OpenOut> Vfs::Open(const meta::Context& ctx, meta::Ino ino, int flags) {
   if (IsInternal(ino)) return OpenInternal(ino, flags);
   RETURN_IF_ERROR(meta_->Open(ctx, ino, uint32_t(flags)));
+  if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
+    // The kernel passes O_TRUNC to open (FUSE_CAP_ATOMIC_O_TRUNC); open already checked write.
+    Status st = FlushInode(ino);
+    if (st.ok()) st = internal::ToStatus(meta_->Truncate(ctx, ino, 0, /*skip_perm_check=*/true));
+    if (!st.ok()) {
+      (void)meta_->Close(ctx, ino);
+      return Err(st);
+    }
+    InvalidateChunks(ino);
+  }
   auto h = std::make_shared<Handle>();
   h->ino = ino;
   h->flags = flags;
@@ -102,7 +112,15 @@ Result<size_t> Vfs::Read(const meta::Context& ctx, meta::Ino ino, uint64_t fh, u
   ASSIGN_OR_RETURN(meta::Attr attr, meta_->GetAttr(ctx, ino));
   InodeState& st = *h->inode;
   PieceSource source = [&](uint32_t indx) { return ChunkPieces(st, ino, indx); };
-  return ReadFileRange(store_, source, attr.length, off, buf);
+  auto r = ReadFileRange(store_, source, attr.length, off, buf);
+  // A compaction (here or on another client) may have replaced the cached slices and deleted
+  // their objects: re-read the slice lists once before reporting the error.
+  if (!r && r.error().code() == ENOENT) {
+    InvalidateChunks(ino);
+    ASSIGN_OR_RETURN(attr, meta_->GetAttr(ctx, ino));
+    r = ReadFileRange(store_, source, attr.length, off, buf);
+  }
+  return r;
 }
 
 Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, uint64_t off,
