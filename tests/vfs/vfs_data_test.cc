@@ -1,0 +1,211 @@
+// The VFS data path on real components: SQLite metadata in a temp dir, the in-memory object
+// store (a product of ours, mem://), the real chunk store. Writes go through FileWriter and
+// reads through slice resolution; a byte model checks every read.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "chunk/chunk_store.h"
+#include "meta/meta.h"
+#include "object/mem_store.h"
+#include "vfs/compactor.h"
+#include "vfs/vfs.h"
+
+namespace tierfs::vfs {
+namespace {
+
+constexpr uint32_t kBlock = 64 << 10;  // small blocks: many block boundaries in little data
+
+class VfsDataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/tierfs-vfs-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto m = meta::OpenMeta("sqlite3://" + dir_ + "/meta.db", false);
+    ASSERT_TRUE(m.has_value());
+    meta_ = std::move(*m);
+    meta::Format f;
+    f.name = "vfstest";
+    f.uuid = "00000000-0000-0000-0000-0000000000aa";
+    f.block_size_kib = kBlock / 1024;
+    f.trash_days = 0;
+    ASSERT_TRUE(meta_->Init(f, false).ok());
+    store_ = std::make_unique<object::MemStore>("vfs");
+    chunk::ChunkConfig cc;
+    cc.block_size = kBlock;
+    cc.buffer_size = 8 << 20;
+    cc.retry_backoff_ms = 1;
+    cc.io_retries = 2;
+    chunks_ = chunk::NewChunkStore(store_.get(), cc, nullptr);
+    VfsConfig vc;
+    vc.format = f;
+    vfs_ = std::make_unique<Vfs>(meta_.get(), chunks_.get(), nullptr, vc);
+    meta::MetaOptions mo;
+    mo.no_bgjob = true;
+    ASSERT_TRUE(meta_->NewSession(meta::SessionInfo{}, mo, vfs_->Callbacks()).ok());
+  }
+  void TearDown() override {
+    vfs_->Shutdown();
+    (void)meta_->CloseSession();
+    vfs_.reset();
+    chunks_.reset();
+    meta_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::pair<meta::Ino, uint64_t> Create(const std::string& name) {
+    auto r = vfs_->Create(ctx_, meta::kRootIno, name, 0644, O_RDWR);
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return {r->first.ino, r->second.fh};
+  }
+  void Write(meta::Ino ino, uint64_t fh, uint64_t off, const std::string& data) {
+    auto r = vfs_->Write(ctx_, ino, fh, off, std::span<const char>(data.data(), data.size()));
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  }
+  std::string Read(meta::Ino ino, uint64_t fh, uint64_t off, size_t n) {
+    std::string buf(n, '\0');
+    auto r = vfs_->Read(ctx_, ino, fh, off, std::span<char>(buf.data(), n));
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    buf.resize(r.value_or(0));
+    return buf;
+  }
+  uint64_t Size(meta::Ino ino) { return uint64_t(vfs_->GetAttr(ctx_, ino)->attr.st_size); }
+  size_t SliceCount(meta::Ino ino, uint32_t indx) { return meta_->Read(ino, indx)->size(); }
+
+  std::string dir_;
+  meta::Context ctx_ = meta::Context::Root();
+  std::unique_ptr<meta::Meta> meta_;
+  std::unique_ptr<object::MemStore> store_;
+  std::unique_ptr<chunk::ChunkStore> chunks_;
+  std::unique_ptr<Vfs> vfs_;
+};
+
+TEST_F(VfsDataTest, SequentialWriteReadsBackAfterFlushAndReopen) {
+  auto [ino, fh] = Create("seq");
+  std::string data(5 * kBlock + 123, '\0');
+  std::mt19937 rng(1);
+  for (char& c : data) c = char(rng());
+  for (size_t off = 0; off < data.size(); off += 10000)
+    Write(ino, fh, off, data.substr(off, 10000));
+  EXPECT_EQ(Size(ino), data.size());  // visible before commit, from the writer
+  ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
+  EXPECT_EQ(SliceCount(ino, 0), 1u);  // contiguous writes make one slice
+  auto o = vfs_->Open(ctx_, ino, O_RDONLY);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(Read(ino, o->fh, 0, data.size() + 10), data);
+  EXPECT_EQ(Read(ino, o->fh, kBlock - 7, 20), data.substr(kBlock - 7, 20));
+  EXPECT_EQ(Read(ino, o->fh, data.size(), 10), "");
+  ASSERT_TRUE(vfs_->Release(ino, o->fh).ok());
+  // Objects are named as JuiceFS names them: 6 blocks, the last partial.
+  auto objs = store_->List("chunks/");
+  ASSERT_TRUE(objs.has_value());
+  EXPECT_EQ(objs->size(), 6u);
+}
+
+TEST_F(VfsDataTest, OverwriteInTheMiddleWinsAndHolesReadZero) {
+  auto [ino, fh] = Create("ow");
+  Write(ino, fh, 0, std::string(3 * kBlock, 'a'));
+  ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+  Write(ino, fh, kBlock - 5, std::string(10, 'b'));
+  Write(ino, fh, 5 * kBlock, "end");  // leaves a hole [3 blocks, 5 blocks)
+  std::string want(3 * kBlock, 'a');
+  want.replace(kBlock - 5, 10, std::string(10, 'b'));
+  want += std::string(2 * kBlock, '\0') + "end";
+  EXPECT_EQ(Read(ino, fh, 0, want.size()), want);  // read commits pending writes first
+  EXPECT_EQ(Size(ino), want.size());
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
+}
+
+TEST_F(VfsDataTest, RandomWritesAcrossChunksMatchAModel) {
+  auto [ino, fh] = Create("rand");
+  const uint64_t span = meta::kChunkSize + 3 * kBlock;  // crosses the 64 MiB chunk boundary
+  std::string model;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200; i++) {
+    uint64_t off = rng() % span;
+    if (i % 3 == 0) off = meta::kChunkSize - (rng() % (2 * kBlock));  // around the boundary
+    size_t n = 1 + rng() % (3 * kBlock);
+    std::string data(n, char('A' + i % 26));
+    Write(ino, fh, off, data);
+    if (model.size() < off + n) model.resize(off + n, '\0');
+    model.replace(off, n, data);
+    if (i % 17 == 0) ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+    if (i % 23 == 0) {
+      uint64_t at = rng() % model.size();
+      size_t len = std::min<size_t>(1 + rng() % (4 * kBlock), model.size() - at);
+      ASSERT_EQ(Read(ino, fh, at, len), model.substr(at, len)) << "read " << at << "+" << len;
+    }
+  }
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
+  EXPECT_EQ(Size(ino), model.size());
+  auto o = vfs_->Open(ctx_, ino, O_RDONLY);
+  ASSERT_TRUE(o.has_value());
+  for (uint64_t at = 0; at < model.size(); at += 4 << 20) {
+    size_t len = std::min<size_t>(4 << 20, model.size() - at);
+    ASSERT_EQ(Read(ino, o->fh, at, len), model.substr(at, len)) << "at " << at;
+  }
+  ASSERT_TRUE(vfs_->Release(ino, o->fh).ok());
+}
+
+TEST_F(VfsDataTest, TruncateShrinksThenExtendsWithZeros) {
+  auto [ino, fh] = Create("tr");
+  Write(ino, fh, 0, std::string(2 * kBlock, 'x'));
+  struct stat st {};
+  st.st_size = 100;
+  ASSERT_TRUE(vfs_->SetAttr(ctx_, ino, kSetSize, st, fh).has_value());
+  st.st_size = 300;
+  ASSERT_TRUE(vfs_->SetAttr(ctx_, ino, kSetSize, st, fh).has_value());
+  EXPECT_EQ(Read(ino, fh, 0, 1000), std::string(100, 'x') + std::string(200, '\0'));
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
+}
+
+TEST_F(VfsDataTest, CompactionKeepsBytesAndDeletesReplacedObjects) {
+  auto [ino, fh] = Create("cmp");
+  std::string model(kBlock * 2, '\0');
+  for (int i = 0; i < 12; i++) {  // 12 overlapping slices
+    std::string d(kBlock / 2 + i * 100, char('a' + i));
+    uint64_t off = uint64_t(i) * 7001 % kBlock;
+    Write(ino, fh, off, d);
+    ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+    model.replace(off, d.size(), d);
+  }
+  model.resize(Size(ino));
+  ASSERT_EQ(SliceCount(ino, 0), 12u);
+  size_t objects_before = store_->List("chunks/")->size();
+  Compactor c(meta_.get(), chunks_.get(), 0);
+  ASSERT_TRUE(c.CompactNow(ino, 0).ok());
+  EXPECT_EQ(SliceCount(ino, 0), 1u);
+  EXPECT_LT(store_->List("chunks/")->size(), objects_before);
+  EXPECT_EQ(Read(ino, fh, 0, model.size()), model);
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
+}
+
+TEST_F(VfsDataTest, UnlinkedFileStaysReadableUntilRelease) {
+  auto [ino, fh] = Create("gone");
+  Write(ino, fh, 0, "still here");
+  ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+  ASSERT_TRUE(vfs_->Unlink(ctx_, meta::kRootIno, "gone").ok());
+  EXPECT_EQ(Read(ino, fh, 0, 100), "still here");
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
+  ASSERT_TRUE(meta_->CleanupDeletedFiles().ok());
+  EXPECT_TRUE(store_->List("chunks/")->empty());
+}
+
+TEST_F(VfsDataTest, InternalFilesAreReadOnlyAndHaveContent) {
+  auto e = vfs_->Lookup(ctx_, meta::kRootIno, ".config");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(vfs_->Open(ctx_, e->ino, O_WRONLY).error().code(), EACCES);
+  auto o = vfs_->Open(ctx_, e->ino, O_RDONLY);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_NE(Read(e->ino, o->fh, 0, 1 << 16).find("\"Name\": \"vfstest\""), std::string::npos);
+  ASSERT_TRUE(vfs_->Release(e->ino, o->fh).ok());
+}
+
+}  // namespace
+}  // namespace tierfs::vfs
