@@ -23,6 +23,10 @@
 #include "meta/types.h"
 #include "util/status.h"
 
+namespace tierfs::metrics {
+class Registry;
+}  // namespace tierfs::metrics
+
 namespace tierfs::meta {
 
 // setattr mask bits (which fields of the Attr argument apply).
@@ -72,7 +76,13 @@ struct MetaOptions {
   bool no_bgjob = false;      // do not run the shared background jobs (cleanups, trash expiry)
   int heartbeat_s = 12;       // session heartbeat period; expiry is 5x this (JuiceFS)
   int skip_dir_mtime_ms = 100;  // do not update a parent's mtime more often than this
-  int max_deletes = 10;       // concurrent object deletions after a final unlink
+  // Threads deleting the data of files after their final unlink, in the background (Unlink
+  // never waits for the object store). 0: this client deletes nothing itself; the jfs_delfile
+  // rows are finished by the hourly job or the next session (JuiceFS --max-deletes).
+  int max_deletes = 10;
+  // Where the meta metrics go (docs/metrics.md, "Metadata"); nullptr: none. Not owned; must
+  // outlive the Meta.
+  metrics::Registry* registry = nullptr;
 };
 
 // Callbacks from meta into the layers that own data. Meta never includes chunk/ or vfs/: the
@@ -184,8 +194,15 @@ class Meta {
                        const PosixLock& lock) = 0;
 
   // ---- maintenance ----
-  // Deletes data of files whose last link and last open are gone (delfile/delfiles), now.
+  // Deletes data of files whose last link and last open are gone (every jfs_delfile row, of
+  // any client), now, in the calling thread.
   virtual Status CleanupDeletedFiles() = 0;
+  // Waits until every data deletion this client has queued (final unlinks, last closes,
+  // leftovers found at NewSession) is finished: objects deleted and jfs_delfile rows removed.
+  // For tests and for the VFS before unmount; CloseSession calls it. The status is the first
+  // deletion error since the previous drain (the rows of failed deletions stay, for a later
+  // pass). Engines that delete synchronously return OK at once.
+  virtual Status DrainDeletions() { return Status(); }
 };
 
 // Opens the metadata engine named by a META-URL ("sqlite3:///path/db", ...). EINVAL for a
