@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <future>
 #include <set>
 #include <thread>
@@ -338,6 +340,47 @@ TEST_F(TrashExpiryTest, RenameOverwriteMovesTargetToTrash) {
   Mk(kRootIno, "c");
   ASSERT_TRUE(meta_->Rename(root_, kRootIno, "a", kRootIno, "c", kRenameExchange).has_value());
   EXPECT_EQ(meta_->Readdir(root_, hours[2].ino, false)->size(), 3u);
+}
+
+}  // namespace
+}  // namespace tierfs::meta::testing
+
+namespace tierfs::meta::testing {
+namespace {
+
+// A juicefs mount of the same volume cleans a dead session but not our live one, and takes the
+// next session id after ours (nextSession = last sid handed out).
+TEST_F(BackgroundTest, JuicefsMountKeepsLiveTierfsSession) {
+  const char* req = std::getenv("TIERFS_REQUIRE_JUICEFS");
+  const bool required = req && std::string(req) == "1";
+  if (std::system("command -v juicefs >/dev/null 2>&1") != 0) {
+    ASSERT_FALSE(required) << "juicefs not on PATH";
+    return;
+  }
+  ExecSql(Db(), "INSERT INTO jfs_session2 (sid,expire,info) VALUES (99,1,'{}')");  // a dead client
+  std::string mnt = dir_ + "/mnt";
+  std::filesystem::create_directories(mnt);
+  std::string cmd = "juicefs mount -d sqlite3://" + Db() + " " + mnt +
+                    " --heartbeat 1 --no-usage-report >" + dir_ + "/mount.log 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    ASSERT_FALSE(required) << "juicefs mount failed (no FUSE?): " << cmd;
+    return;
+  }
+  // juicefs's first heartbeat runs the stale-session job; wait for its effect (bounded).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=99") != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling juicefs, another process
+  }
+  int64_t dead = QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=99");
+  int64_t ours = QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=1");
+  int64_t theirs = QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=2");
+  EXPECT_EQ(std::system(("juicefs umount " + mnt + " >/dev/null 2>&1").c_str()), 0);
+  EXPECT_EQ(dead, 0);
+  EXPECT_EQ(ours, 1);
+  EXPECT_EQ(theirs, 1);  // juicefs registered sid 2; gone again after umount
+  EXPECT_GT(QueryInt(Db(), "SELECT value FROM jfs_counter WHERE name='lastCleanupSessions'"), 0);
+  EXPECT_TRUE(meta_->Mknod(root_, kRootIno, "after", FileType::kFile, 0644, 0, 0).has_value());
 }
 
 }  // namespace
