@@ -253,6 +253,18 @@ TEST_F(BackgroundTest, HourlyDelFileJobTakesOnlyOldRows) {
   EXPECT_TRUE(*M.RunDelFileCleanupJob());
   EXPECT_EQ(QueryInt(Db(), "SELECT count(*) FROM jfs_delfile"), 0);
   EXPECT_EQ(gate.deleted.count(id), 1u);
+  // A client with deleter threads hands the old rows to them.
+  opt.max_deletes = 2;
+  auto other = Client(opt, cb);
+  uint64_t id2;
+  FileWithSlice(*m, kRootIno, "g", &id2);
+  ASSERT_TRUE(m->Unlink(root_, kRootIno, "g").ok());
+  ExecSql(Db(), "UPDATE jfs_delfile SET expire=expire-7200");
+  ExecSql(Db(), "UPDATE jfs_counter SET value=0 WHERE name='lastCleanupFiles'");
+  EXPECT_TRUE(*static_cast<BaseMeta&>(*other).RunDelFileCleanupJob());
+  ASSERT_TRUE(other->DrainDeletions().ok());
+  EXPECT_EQ(QueryInt(Db(), "SELECT count(*) FROM jfs_delfile"), 0);
+  EXPECT_EQ(gate.deleted.count(id2), 1u);
 }
 
 TEST_F(BackgroundTest, HeartbeatReinsertsItsCleanedSession) {
