@@ -133,11 +133,15 @@ class Meta {
   virtual Result<Entry> Mknod(const Context& ctx, Ino parent, std::string_view name, FileType type,
                               uint16_t mode, uint16_t cumask, uint32_t rdev,
                               std::string_view target = {}) = 0;
+  // A file losing its last link (and not open here) is recorded in jfs_delfile and its data
+  // deleted in the background (MetaOptions::max_deletes); Unlink never waits for the objects.
+  // With TrashDays > 0 the entry moves into the trash instead (unless skip_trash).
   virtual Status Unlink(const Context& ctx, Ino parent, std::string_view name,
                         bool skip_trash = false) = 0;
   virtual Status Rmdir(const Context& ctx, Ino parent, std::string_view name,
                        bool skip_trash = false) = 0;
-  // Returns the attr of the moved inode. flags: kRenameNoReplace | kRenameExchange.
+  // Returns the attr of the moved inode. flags: kRenameNoReplace | kRenameExchange. An
+  // overwritten target goes to the trash when TrashDays > 0, else is freed as by Unlink.
   virtual Result<Entry> Rename(const Context& ctx, Ino parent_src, std::string_view name_src,
                                Ino parent_dst, std::string_view name_dst, uint32_t flags) = 0;
   virtual Result<Attr> Link(const Context& ctx, Ino ino, Ino parent, std::string_view name) = 0;

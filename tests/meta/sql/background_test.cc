@@ -278,7 +278,9 @@ TEST_F(BackgroundTest, HeartbeatReinsertsItsCleanedSession) {
   EXPECT_EQ(QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=" + sid), 1);
   EXPECT_GT(QueryInt(Db(), "SELECT expire FROM jfs_session2 WHERE sid=" + sid), std::time(nullptr));
   bool found = false;
-  for (auto& s : *m->ListSessions()) found |= s.sid == M.sid() && s.host_name == "client";
+  auto sessions = m->ListSessions();  // kept: a range-for over *temporary would dangle
+  ASSERT_TRUE(sessions.has_value());
+  for (auto& s : *sessions) found |= s.sid == M.sid() && s.host_name == "client";
   EXPECT_TRUE(found);
 }
 
