@@ -61,6 +61,7 @@ Format BaseMeta::CurrentFormat() {
 }
 
 Status BaseMeta::Init(const Format& format, bool force) {
+  OpScope op(metrics_, "Init");
   if (!ValidVolumeName(format.name)) return Status(EINVAL, "invalid volume name '" + format.name + "'");
   std::optional<Attr> trash;
   if (format.trash_days > 0) trash = NewDirAttr(0555, kRootIno);
@@ -72,6 +73,7 @@ Status BaseMeta::Init(const Format& format, bool force) {
 }
 
 Result<Format> BaseMeta::Load() {
+  OpScope op(metrics_, "Load");
   ASSIGN_OR_RETURN(auto text, engine_->LoadSetting());
   if (!text) return Err(ENOENT, Name() + ": database holds no volume (run format first)");
   ASSIGN_OR_RETURN(Format f, Format::FromJson(*text));
@@ -80,130 +82,6 @@ Result<Format> BaseMeta::Load() {
   format_ = f;
   loaded_ = true;
   return f;
-}
-
-Status BaseMeta::NewSession(const SessionInfo& info, const MetaOptions& options,
-                            MetaCallbacks callbacks) {
-  if (!loaded_) RETURN_IF_ERROR(Load());
-  {
-    std::lock_guard lk(mu_);
-    options_ = options;
-    callbacks_ = std::move(callbacks);
-    stopping_ = false;
-  }
-  if (!options.read_only) {
-    ASSIGN_OR_RETURN(int64_t next, engine_->IncrCounter("nextSession", 1));
-    nlohmann::ordered_json j;
-    j["Version"] = info.version.empty() ? std::string(kCompatClientVersion) + "+tierfs" : info.version;
-    j["HostName"] = info.host_name;
-    j["IPAddrs"] = info.ip_addrs;
-    j["MountPoint"] = info.mount_point;
-    j["MountTime"] = info.mount_time;
-    j["ProcessID"] = info.process_id;
-    j["PeerEndpoint"] = info.peer_endpoint;
-    // nextSession holds the next free id; ours is the value before the increment.
-    uint64_t sid = static_cast<uint64_t>(next);
-    RETURN_IF_ERROR(engine_->DoNewSession(sid, NowSec() + 5 * options.heartbeat_s, j.dump()));
-    std::lock_guard lk(mu_);
-    sid_ = sid;
-  }
-  if (!options.read_only) bg_ = std::thread([this] { BackgroundLoop(); });
-  return Status();
-}
-
-void BaseMeta::BackgroundLoop() {
-  std::unique_lock lk(mu_);
-  while (!stopping_) {
-    cv_.wait_for(lk, std::chrono::seconds(options_.heartbeat_s), [&] { return stopping_; });
-    if (stopping_) break;
-    uint64_t sid = sid_;
-    int hb = options_.heartbeat_s;
-    bool jobs = !options_.no_bgjob;
-    lk.unlock();
-    (void)engine_->DoRefreshSession(sid, NowSec() + 5 * hb);
-    if (auto text = engine_->LoadSetting(); text && *text) {
-      if (auto f = Format::FromJson(**text)) {
-        std::lock_guard g(mu_);
-        format_ = *f;
-      }
-    }
-    if (jobs) {
-      (void)CleanupStaleSessions();
-      (void)CleanupDeletedFiles();
-    }
-    lk.lock();
-  }
-}
-
-Status BaseMeta::CleanupStaleSessions() {
-  ASSIGN_OR_RETURN(auto stale, engine_->DoStaleSessions(NowSec()));
-  for (uint64_t sid : stale) {
-    if (sid == sid_) continue;
-    ASSIGN_OR_RETURN(auto freed, engine_->DoCleanSession(sid));
-    for (Ino ino : freed) RETURN_IF_ERROR(DeleteFileData(ino));
-  }
-  return Status();
-}
-
-Status BaseMeta::CloseSession() {
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (bg_.joinable()) bg_.join();
-  uint64_t sid;
-  {
-    std::lock_guard lk(mu_);
-    sid = sid_;
-    sid_ = 0;
-    open_.clear();
-  }
-  if (sid == 0) return Status();
-  ASSIGN_OR_RETURN(auto freed, engine_->DoCleanSession(sid));
-  for (Ino ino : freed) RETURN_IF_ERROR(DeleteFileData(ino));
-  return Status();
-}
-
-Result<std::vector<SessionInfo>> BaseMeta::ListSessions() {
-  std::vector<std::string> infos;
-  ASSIGN_OR_RETURN(auto rows, engine_->DoListSessions(&infos));
-  std::vector<SessionInfo> out;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    SessionInfo s;
-    s.sid = rows[i].first;
-    s.expire = rows[i].second;
-    try {
-      auto j = nlohmann::json::parse(infos[i]);
-      s.version = j.value("Version", "");
-      s.host_name = j.value("HostName", "");
-      s.ip_addrs = j.value("IPAddrs", std::vector<std::string>{});
-      s.mount_point = j.value("MountPoint", "");
-      s.mount_time = j.value("MountTime", "");
-      s.process_id = j.value("ProcessID", 0u);
-      s.peer_endpoint = j.value("PeerEndpoint", "");
-    } catch (const std::exception&) {
-      // A session whose info is unreadable is still listed, with its id and expiry.
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-Result<StatFs> BaseMeta::StatFS(const Context& ctx, Ino ino) {
-  Format f = CurrentFormat();
-  ASSIGN_OR_RETURN(int64_t used, engine_->GetCounter("usedSpace"));
-  ASSIGN_OR_RETURN(int64_t inodes, engine_->GetCounter("totalInodes"));
-  used = std::max<int64_t>(used, 0);
-  inodes = std::max<int64_t>(inodes, 0);
-  StatFs st;
-  // Without a quota JuiceFS reports 1 PiB total and 10M free inodes beyond those used.
-  st.total_space = f.capacity ? f.capacity : (1ULL << 50);
-  st.avail_space = st.total_space > uint64_t(used) ? st.total_space - used : 0;
-  st.used_inodes = inodes;
-  uint64_t total_inodes = f.inodes ? f.inodes : uint64_t(inodes) + (10ULL << 20);
-  st.avail_inodes = total_inodes > uint64_t(inodes) ? total_inodes - inodes : 0;
-  return st;
 }
 
 Status BaseMeta::CheckQuota(int64_t space, int64_t inodes) {
@@ -230,6 +108,7 @@ Result<Ino> BaseMeta::NextInode() {
 }
 
 Result<uint64_t> BaseMeta::NewSlice() {
+  OpScope op(metrics_, "NewSlice");
   std::lock_guard lk(id_mu_);
   if (next_slice_ >= end_slice_) {
     ASSIGN_OR_RETURN(int64_t v, engine_->IncrCounter("nextChunk", kSliceBatch));
@@ -245,38 +124,19 @@ bool BaseMeta::IsOpen(Ino ino) {
   return open_.count(ino) > 0;
 }
 
-Status BaseMeta::DeleteFileData(Ino ino) {
-  ASSIGN_OR_RETURN(auto dead, engine_->DoDeleteFileData(ino));
-  std::function<Status(uint64_t, uint32_t)> del;
-  {
-    std::lock_guard lk(mu_);
-    del = callbacks_.delete_slice;
-  }
-  for (const auto& d : dead) {
-    if (del) RETURN_IF_ERROR(del(d.id, d.size));
-  }
-  return Status();
-}
-
-Status BaseMeta::CleanupDeletedFiles() {
-  ASSIGN_OR_RETURN(auto inos, engine_->ListDelFiles());
-  for (Ino ino : inos) RETURN_IF_ERROR(DeleteFileData(ino));
-  return Status();
-}
-
-Result<std::optional<TrashTarget>> BaseMeta::TrashFor(Ino parent, std::string_view name,
-                                                      bool skip) {
+Result<std::optional<TrashTarget>> BaseMeta::TrashFor(Ino parent, bool skip) {
   Format f = CurrentFormat();
   if (skip || f.trash_days <= 0 || IsTrash(parent)) return std::optional<TrashTarget>();
   Context root = Context::Root();
-  ASSIGN_OR_RETURN(Entry e, engine_->DoLookup(root, parent, name));
-  if (e.attr.flags & kFlagSkipTrash) return std::optional<TrashTarget>();
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&now, &tm);
   char hour[32];
   std::strftime(hour, sizeof(hour), "%Y-%m-%d-%H", &tm);
-  TrashTarget t;
+  {
+    std::lock_guard lk(mu_);
+    if (trash_hour_ == hour) return std::optional<TrashTarget>(TrashTarget{trash_hour_ino_});
+  }
   auto dir = engine_->DoLookup(root, kTrashIno, hour);
   if (!dir && dir.error().code() == ENOENT) {
     ASSIGN_OR_RETURN(int64_t n, engine_->IncrCounter("nextTrash", 1));
@@ -286,13 +146,14 @@ Result<std::optional<TrashTarget>> BaseMeta::TrashFor(Ino parent, std::string_vi
     dir = made ? made : engine_->DoLookup(root, kTrashIno, hour);
   }
   if (!dir) return Err(dir.error());
-  t.dir = dir->ino;
-  t.name = std::to_string(parent) + "-" + std::to_string(e.ino) + "-" + std::string(name);
-  if (t.name.size() > kMaxNameLen) t.name.resize(kMaxNameLen);
-  return std::optional<TrashTarget>(std::move(t));
+  std::lock_guard lk(mu_);
+  trash_hour_ = hour;
+  trash_hour_ino_ = dir->ino;
+  return std::optional<TrashTarget>(TrashTarget{dir->ino});
 }
 
 Result<Entry> BaseMeta::Lookup(const Context& ctx, Ino parent, std::string_view name) {
+  OpScope op(metrics_, "Lookup");
   if (name.size() > kMaxNameLen) return Err(ENAMETOOLONG, "name longer than 255 bytes");
   if (name == "." || name == "..") {
     ASSIGN_OR_RETURN(Attr p, GetAttr(ctx, parent));
@@ -307,15 +168,18 @@ Result<Entry> BaseMeta::Lookup(const Context& ctx, Ino parent, std::string_view 
 }
 
 Result<Attr> BaseMeta::GetAttr(const Context& ctx, Ino ino) {
+  OpScope op(metrics_, "GetAttr");
   auto r = engine_->GetAttrs(std::span<const Ino>(&ino, 1));
   return std::move(r.front());
 }
 
 std::vector<Result<Attr>> BaseMeta::GetAttrs(std::span<const Ino> inos) {
+  OpScope op(metrics_, "GetAttrs");
   return engine_->GetAttrs(inos);
 }
 
 Result<Attr> BaseMeta::SetAttr(const Context& ctx, Ino ino, uint32_t mask, const Attr& in) {
+  OpScope op(metrics_, "SetAttr");
   return engine_->DoSetAttr(ino, [&](const Attr& cur) -> Result<Attr> {
     int64_t s; uint32_t ns;
     Now(s, ns);
@@ -326,6 +190,7 @@ Result<Attr> BaseMeta::SetAttr(const Context& ctx, Ino ino, uint32_t mask, const
 Result<Entry> BaseMeta::Mknod(const Context& ctx, Ino parent, std::string_view name,
                               FileType type, uint16_t mode, uint16_t cumask, uint32_t rdev,
                               std::string_view target) {
+  OpScope op(metrics_, "Mknod");
   RETURN_IF_ERROR(CheckName(name));
   if (name == "." || name == "..") return Err(EEXIST, "'" + std::string(name) + "' exists");
   if (type == FileType{} || static_cast<int>(type) > 7) return Err(EINVAL, "bad file type");
@@ -344,25 +209,28 @@ Result<Entry> BaseMeta::Mknod(const Context& ctx, Ino parent, std::string_view n
 }
 
 Status BaseMeta::Unlink(const Context& ctx, Ino parent, std::string_view name, bool skip_trash) {
+  OpScope op(metrics_, "Unlink");
   RETURN_IF_ERROR(CheckName(name));
   if (name == "." || name == "..") return Status(EISDIR, "cannot unlink '" + std::string(name) + "'");
-  ASSIGN_OR_RETURN(auto trash, TrashFor(parent, name, skip_trash));
+  ASSIGN_OR_RETURN(auto trash, TrashFor(parent, skip_trash));
   ASSIGN_OR_RETURN(Removed r, engine_->DoUnlink(ctx, parent, name, trash, sid_,
                                                 [this](Ino i) { return IsOpen(i); }));
-  if (r.freed) return DeleteFileData(r.ino);
+  if (r.freed) QueueDelete(r.ino);
   return Status();
 }
 
 Status BaseMeta::Rmdir(const Context& ctx, Ino parent, std::string_view name, bool skip_trash) {
+  OpScope op(metrics_, "Rmdir");
   RETURN_IF_ERROR(CheckName(name));
   if (name == ".") return Status(EINVAL, "cannot rmdir '.'");
   if (name == "..") return Status(ENOTEMPTY, "cannot rmdir '..'");
-  ASSIGN_OR_RETURN(auto trash, TrashFor(parent, name, skip_trash));
+  ASSIGN_OR_RETURN(auto trash, TrashFor(parent, skip_trash));
   return engine_->DoRmdir(ctx, parent, name, trash);
 }
 
 Result<Entry> BaseMeta::Rename(const Context& ctx, Ino psrc, std::string_view nsrc, Ino pdst,
                                std::string_view ndst, uint32_t flags) {
+  OpScope op(metrics_, "Rename");
   RETURN_IF_ERROR(CheckName(nsrc));
   RETURN_IF_ERROR(CheckName(ndst));
   if (flags & ~(kRenameNoReplace | kRenameExchange)) return Err(EINVAL, "unknown rename flags");
@@ -372,24 +240,28 @@ Result<Entry> BaseMeta::Rename(const Context& ctx, Ino psrc, std::string_view ns
   for (auto n : {nsrc, ndst}) {
     if (n == "." || n == "..") return Err(EBUSY, "cannot rename '.' or '..'");
   }
+  ASSIGN_OR_RETURN(auto trash, TrashFor(pdst, (flags & kRenameExchange) != 0));
   std::optional<Removed> removed;
-  ASSIGN_OR_RETURN(Entry e, engine_->DoRename(ctx, psrc, nsrc, pdst, ndst, flags, sid_,
+  ASSIGN_OR_RETURN(Entry e, engine_->DoRename(ctx, psrc, nsrc, pdst, ndst, flags, trash, sid_,
                                               [this](Ino i) { return IsOpen(i); }, removed));
-  if (removed && removed->freed) RETURN_IF_ERROR(DeleteFileData(removed->ino));
+  if (removed && removed->freed) QueueDelete(removed->ino);
   return e;
 }
 
 Result<Attr> BaseMeta::Link(const Context& ctx, Ino ino, Ino parent, std::string_view name) {
+  OpScope op(metrics_, "Link");
   RETURN_IF_ERROR(CheckName(name));
   if (name == "." || name == "..") return Err(EEXIST, "'" + std::string(name) + "' exists");
   return engine_->DoLink(ctx, ino, parent, name);
 }
 
 Result<std::string> BaseMeta::ReadLink(const Context& ctx, Ino ino) {
+  OpScope op(metrics_, "ReadLink");
   return engine_->DoReadlink(ino);
 }
 
 Result<std::vector<Entry>> BaseMeta::Readdir(const Context& ctx, Ino ino, bool plus) {
+  OpScope op(metrics_, "Readdir");
   ASSIGN_OR_RETURN(auto children, engine_->DoReaddir(ctx, ino, plus));
   ASSIGN_OR_RETURN(Attr self, GetAttr(ctx, ino));
   Ino parent = (ino == kRootIno || self.parent == 0) ? kRootIno : self.parent;
@@ -407,6 +279,7 @@ Result<std::vector<Entry>> BaseMeta::Readdir(const Context& ctx, Ino ino, bool p
 }
 
 Result<Attr> BaseMeta::Open(const Context& ctx, Ino ino, uint32_t flags) {
+  OpScope op(metrics_, "Open");
   ASSIGN_OR_RETURN(Attr a, GetAttr(ctx, ino));
   int mask = 0;
   switch (flags & O_ACCMODE) {
@@ -428,6 +301,7 @@ Result<Attr> BaseMeta::Open(const Context& ctx, Ino ino, uint32_t flags) {
 }
 
 Status BaseMeta::Close(const Context& ctx, Ino ino) {
+  OpScope op(metrics_, "Close");
   uint64_t sid;
   {
     std::lock_guard lk(mu_);
@@ -438,11 +312,12 @@ Status BaseMeta::Close(const Context& ctx, Ino ino) {
     sid = sid_;
   }
   ASSIGN_OR_RETURN(bool freed, engine_->DoReleaseSustained(sid, ino));
-  if (freed) return DeleteFileData(ino);
+  if (freed) QueueDelete(ino);
   return Status();
 }
 
 Result<std::vector<Slice>> BaseMeta::Read(Ino ino, uint32_t indx) {
+  OpScope op(metrics_, "Read");
   ASSIGN_OR_RETURN(std::string raw, engine_->DoReadChunk(ino, indx));
   return DecodeSlices(raw);
 }

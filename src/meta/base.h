@@ -3,8 +3,16 @@
 // slice id batches (nextInode += 1024, nextChunk += 4096), volume quotas (Capacity/Inodes ->
 // ENOSPC), trash placement (hourly "YYYY-MM-DD-HH" directories under kTrashIno named
 // "{parent}-{ino}-{name}"), the per-session open-file table (unlinked open files are sustained
-// and freed at last Close), deletion of freed data through MetaCallbacks::delete_slice,
-// lock polling for blocking calls, the session heartbeat and background jobs.
+// and freed at last Close), deletion of freed data through MetaCallbacks::delete_slice (in
+// the background, by a Deleter), lock polling for blocking calls, the session heartbeat and
+// the shared background jobs, and the op metrics.
+//
+// Background jobs (each heartbeat; all clients of a volume cooperate, JuiceFS base.go): the
+// session row is refreshed (and re-inserted with a warning if another client removed it), the
+// setting re-read, then each job runs only in the client that advances its jfs_counter gate
+// (SetIfSmall): stale sessions (`lastCleanupSessions`, once per 0.9 heartbeat), jfs_delfile
+// rows older than one hour (`lastCleanupFiles`, hourly) and trash expiry (`lastCleanupTrash`,
+// hourly). NewSession also queues every leftover jfs_delfile row for deletion.
 //
 // Thread-safety: every method, as meta.h requires.
 #pragma once
@@ -15,7 +23,9 @@
 #include <mutex>
 #include <thread>
 
+#include "meta/deleter.h"
 #include "meta/engine.h"
+#include "meta/op_metrics.h"
 
 namespace tierfs::meta {
 
@@ -78,20 +88,38 @@ class BaseMeta : public Meta {
                const PosixLock& lock) override;
 
   Status CleanupDeletedFiles() override;
+  Status DrainDeletions() override;
 
-  // Runs one pass of the stale-session cleanup now (what the heartbeat thread does).
+  // One pass of the stale-session cleanup now, ungated (what the gated job runs).
   Status CleanupStaleSessions();
+  // Entries of hourly trash dirs older than TrashDays before `now` (unix s) are deleted for
+  // real, with their dirs (JuiceFS doCleanupTrash). Ungated.
+  Status CleanupTrash(int64_t now);
+  // What the heartbeat thread does each period: refresh (or re-insert) the session row,
+  // re-read the setting, run the gated jobs. Public so tests can run a period at once.
+  Status Heartbeat();
+  // The gated jobs: each returns whether this client won the gate (and ran the job).
+  Result<bool> RunSessionCleanupJob();
+  Result<bool> RunDelFileCleanupJob();
+  Result<bool> RunTrashCleanupJob();
   uint64_t sid() const { return sid_; }
 
  private:
+  using OpScope = OpMetrics::OpScope;
   Result<Ino> NextInode();
-  Result<std::optional<TrashTarget>> TrashFor(Ino parent, std::string_view name, bool skip);
+  Result<std::optional<TrashTarget>> TrashFor(Ino parent, bool skip);
   Status CheckQuota(int64_t space, int64_t inodes);
+  // Deletes the data of freed `ino` now, in this thread, then its jfs_delfile row.
   Status DeleteFileData(Ino ino);
+  // Hands freed `ino` to the background deleter (or leaves its row for a later pass).
+  void QueueDelete(Ino ino);
+  Status DeleteSlices(const std::vector<DeadSlice>& dead);
+  Status RemoveTree(Ino dir);
   bool IsOpen(Ino ino);
   Status PollLock(const std::function<Status()>& attempt, bool block);
   void BackgroundLoop();
   Format CurrentFormat();
+  void UpdateUsageGauges();
 
   std::unique_ptr<Engine> engine_;
   std::mutex mu_;  // guards everything below
@@ -109,6 +137,14 @@ class BaseMeta : public Meta {
   bool stopping_ = false;
   std::condition_variable cv_;
   std::thread bg_;
+  std::string trash_hour_;  // the last hourly trash dir used, and its inode (JuiceFS subTrash)
+  Ino trash_hour_ino_ = 0;
+  std::string session_json_;  // to re-insert our row if another client removed it
+  OpMetrics metrics_;
+  // Guards deleter_ (replaced at NewSession, stopped at CloseSession); never held while the
+  // deleter runs work.
+  std::mutex del_mu_;
+  std::shared_ptr<Deleter> deleter_;
 };
 
 }  // namespace tierfs::meta

@@ -9,6 +9,7 @@ namespace tierfs::meta {
 
 Status BaseMeta::Write(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice, int64_t mtime_s,
                        uint32_t mtime_ns) {
+  OpScope op(metrics_, "Write");
   if (uint64_t(pos) + slice.len > kChunkSize) return Status(EINVAL, "slice crosses its chunk");
   RETURN_IF_ERROR(CheckQuota(slice.len, 0));
   return engine_->DoWrite(ino, indx, pos, slice, mtime_s, mtime_ns);
@@ -16,6 +17,7 @@ Status BaseMeta::Write(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
 
 Result<Attr> BaseMeta::Truncate(const Context& ctx, Ino ino, uint64_t length,
                                 bool skip_perm_check) {
+  OpScope op(metrics_, "Truncate");
   ASSIGN_OR_RETURN(Attr cur, GetAttr(ctx, ino));
   if (length > cur.length) RETURN_IF_ERROR(CheckQuota(int64_t(length - cur.length), 0));
   return engine_->DoTruncate(ctx, ino, length, skip_perm_check);
@@ -23,17 +25,20 @@ Result<Attr> BaseMeta::Truncate(const Context& ctx, Ino ino, uint64_t length,
 
 Status BaseMeta::Fallocate(const Context& ctx, Ino ino, uint32_t mode, uint64_t off,
                            uint64_t size) {
+  OpScope op(metrics_, "Fallocate");
   RETURN_IF_ERROR(CheckQuota(int64_t(size), 0));
   return engine_->DoFallocate(ctx, ino, mode, off, size);
 }
 
 Result<uint64_t> BaseMeta::CopyFileRange(const Context& ctx, Ino fin, uint64_t off_in, Ino fout,
                                          uint64_t off_out, uint64_t size, uint32_t flags) {
+  OpScope op(metrics_, "CopyFileRange");
   if (flags != 0) return Err(EINVAL, "copy_file_range flags must be 0");
   return engine_->DoCopyFileRange(ctx, fin, off_in, fout, off_out, size);
 }
 
 Result<ChunkSnapshot> BaseMeta::ReadChunkForCompaction(Ino ino, uint32_t indx) {
+  OpScope op(metrics_, "ReadChunkForCompaction");
   ChunkSnapshot snap;
   ASSIGN_OR_RETURN(snap.raw, engine_->DoReadChunk(ino, indx));
   snap.slices = DecodeSlices(snap.raw);
@@ -42,20 +47,13 @@ Result<ChunkSnapshot> BaseMeta::ReadChunkForCompaction(Ino ino, uint32_t indx) {
 
 Status BaseMeta::CommitCompaction(Ino ino, uint32_t indx, const ChunkSnapshot& snapshot,
                                   const std::vector<Slice>& replacement) {
+  OpScope op(metrics_, "CommitCompaction");
   // Only the records of snapshot.slices are replaced; compare exactly their bytes.
   std::string prefix = snapshot.raw.substr(0, snapshot.slices.size() * 24);
   std::vector<DeadSlice> dead;
   bool keep = CurrentFormat().trash_days > 0;
   RETURN_IF_ERROR(engine_->DoCommitCompaction(ino, indx, prefix, replacement, keep, dead));
-  std::function<Status(uint64_t, uint32_t)> del;
-  {
-    std::lock_guard lk(mu_);
-    del = callbacks_.delete_slice;
-  }
-  for (const auto& d : dead) {
-    if (del) RETURN_IF_ERROR(del(d.id, d.size));
-  }
-  return Status();
+  return DeleteSlices(dead);
 }
 
 namespace {
@@ -67,12 +65,14 @@ Status CheckXattrName(std::string_view name) {
 }  // namespace
 
 Result<std::string> BaseMeta::GetXattr(const Context& ctx, Ino ino, std::string_view name) {
+  OpScope op(metrics_, "GetXattr");
   RETURN_IF_ERROR(CheckXattrName(name));
   return engine_->DoGetXattr(ino, name);
 }
 
 Status BaseMeta::SetXattr(const Context& ctx, Ino ino, std::string_view name,
                           std::string_view value, uint32_t flags) {
+  OpScope op(metrics_, "SetXattr");
   RETURN_IF_ERROR(CheckXattrName(name));
   if (flags & ~3u) return Status(EINVAL, "bad xattr flags");
   if (value.size() > 65536) return Status(E2BIG, "xattr value larger than 64 KiB");
@@ -80,10 +80,12 @@ Status BaseMeta::SetXattr(const Context& ctx, Ino ino, std::string_view name,
 }
 
 Result<std::vector<std::string>> BaseMeta::ListXattr(const Context& ctx, Ino ino) {
+  OpScope op(metrics_, "ListXattr");
   return engine_->DoListXattr(ino);
 }
 
 Status BaseMeta::RemoveXattr(const Context& ctx, Ino ino, std::string_view name) {
+  OpScope op(metrics_, "RemoveXattr");
   RETURN_IF_ERROR(CheckXattrName(name));
   return engine_->DoRemoveXattr(ino, name);
 }
@@ -101,18 +103,21 @@ Status BaseMeta::PollLock(const std::function<Status()>& attempt, bool block) {
 }
 
 Status BaseMeta::Flock(const Context& ctx, Ino ino, uint64_t owner, uint32_t type, bool block) {
+  OpScope op(metrics_, "Flock");
   if (type > kLockUnlock) return Status(EINVAL, "bad flock type");
   return PollLock([&] { return engine_->DoFlock(ino, sid_, owner, type); }, block && type != kLockUnlock);
 }
 
 Result<PosixLock> BaseMeta::GetLk(const Context& ctx, Ino ino, uint64_t owner,
                                   const PosixLock& probe) {
+  OpScope op(metrics_, "GetLk");
   if (probe.type > kLockWrite || probe.start > probe.end) return Err(EINVAL, "bad lock probe");
   return engine_->DoGetLk(ino, sid_, owner, probe);
 }
 
 Status BaseMeta::SetLk(const Context& ctx, Ino ino, uint64_t owner, bool block,
                        const PosixLock& lock) {
+  OpScope op(metrics_, "SetLk");
   if (lock.type > kLockUnlock || lock.start > lock.end) return Status(EINVAL, "bad lock range");
   return PollLock([&] { return engine_->DoSetLk(ino, sid_, owner, lock); }, block && lock.type != kLockUnlock);
 }

@@ -45,3 +45,13 @@ std::vector<Slice> DecodeSlices(std::string_view raw) {
 }
 
 }  // namespace tierfs::meta
+
+namespace tierfs::meta {
+
+std::string TrashName(Ino parent, Ino ino, std::string_view name) {
+  std::string s = std::to_string(parent) + "-" + std::to_string(ino) + "-" + std::string(name);
+  if (s.size() > kMaxNameLen) s.resize(kMaxNameLen);
+  return s;
+}
+
+}  // namespace tierfs::meta

@@ -26,10 +26,21 @@
 
 namespace tierfs::meta {
 
-// Where unlink/rmdir move an entry when the trash is on (BaseMeta creates `dir`).
+// Where unlink/rmdir/rename-overwrite move an entry when the trash is on: the current hourly
+// directory (BaseMeta creates it). The engine names the entry inside its transaction with
+// TrashName(), and skips the trash for inodes flagged kFlagSkipTrash.
 struct TrashTarget {
   Ino dir = 0;
-  std::string name;  // "{parent}-{ino}-{name}", cut to 255 bytes
+};
+
+// "{parent}-{ino}-{name}", cut to 255 bytes (JuiceFS trashEntry).
+std::string TrashName(Ino parent, Ino ino, std::string_view name);
+
+// Hooks and settings BaseMeta hands to its engine.
+struct EngineHooks {
+  // Called each time a transaction is restarted because the store was busy (metrics). May be
+  // empty. Called from the thread running the transaction.
+  std::function<void()> txn_restart;
 };
 
 // What an unlink/rename-overwrite did to the inode that lost a link.
@@ -65,6 +76,12 @@ class Engine {
   // Adds delta to a counter (absent = 0) and returns the new value.
   virtual Result<int64_t> IncrCounter(std::string_view name, int64_t delta) = 0;
   virtual Result<int64_t> GetCounter(std::string_view name) = 0;
+  // JuiceFS setIfSmall: in one transaction, sets counter `name` to `value` iff its current
+  // value (absent = 0) is <= value - diff; returns whether it did. Gates the shared jobs.
+  virtual Result<bool> SetIfSmall(std::string_view name, int64_t value, int64_t diff) = 0;
+  virtual void SetHooks(EngineHooks hooks) = 0;
+  // Whether to maintain jfs_dir_stats (Format::dir_stats); may change while mounted.
+  virtual void SetDirStats(bool on) = 0;
 
   // ---- namespace ----
   virtual std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) = 0;
@@ -82,9 +99,11 @@ class Engine {
                                    const std::function<bool(Ino)>& is_open) = 0;
   virtual Status DoRmdir(const Context& ctx, Ino parent, std::string_view name,
                          const std::optional<TrashTarget>& trash) = 0;
-  // Moves (or exchanges) the entry; an overwritten target is reported in `removed`.
+  // Moves (or exchanges) the entry; an overwritten target is reported in `removed` (or moved
+  // into `trash` when given, as JuiceFS does).
   virtual Result<Entry> DoRename(const Context& ctx, Ino psrc, std::string_view nsrc, Ino pdst,
-                                 std::string_view ndst, uint32_t flags, uint64_t sid,
+                                 std::string_view ndst, uint32_t flags,
+                                 const std::optional<TrashTarget>& trash, uint64_t sid,
                                  const std::function<bool(Ino)>& is_open,
                                  std::optional<Removed>& removed) = 0;
   virtual Result<Attr> DoLink(const Context& ctx, Ino ino, Ino parent, std::string_view name) = 0;
@@ -105,10 +124,13 @@ class Engine {
   virtual Status DoCommitCompaction(Ino ino, uint32_t indx, const std::string& expect_prefix,
                                     const std::vector<Slice>& replacement, bool keep_in_trash,
                                     std::vector<DeadSlice>& dead) = 0;
-  // Removes a freed file's chunks and its jfs_delfile row; returns slices whose refs hit 0.
-  virtual Result<std::vector<DeadSlice>> DoDeleteFileData(Ino ino) = 0;
-  // Inodes of jfs_delfile (pending data deletion).
-  virtual Result<std::vector<Ino>> ListDelFiles() = 0;
+  // Removes one chunk row of a freed file (JuiceFS deletes chunk by chunk) and returns the
+  // slices whose refs hit 0; `more` is false when the file had no chunk left.
+  virtual Result<std::vector<DeadSlice>> DoDeleteFileChunk(Ino ino, bool& more) = 0;
+  // Drops the jfs_delfile row once the file's objects are gone.
+  virtual Status DoFinishDelFile(Ino ino) = 0;
+  // Inodes of jfs_delfile rows with expire < before (pending data deletion), at most `limit`.
+  virtual Result<std::vector<Ino>> ListDelFiles(int64_t before, size_t limit) = 0;
   // Drops (sid, ino) from jfs_sustained; when the inode has no links left, moves it to
   // jfs_delfile and returns true (its data must be deleted).
   virtual Result<bool> DoReleaseSustained(uint64_t sid, Ino ino) = 0;
@@ -127,6 +149,7 @@ class Engine {
 
   // ---- sessions ----
   virtual Status DoNewSession(uint64_t sid, int64_t expire, const std::string& info_json) = 0;
+  // ENOENT when the session row is gone (another client cleaned it as stale).
   virtual Status DoRefreshSession(uint64_t sid, int64_t expire) = 0;
   virtual Result<std::vector<std::pair<uint64_t, int64_t>>> DoListSessions(
       std::vector<std::string>* infos) = 0;

@@ -23,6 +23,10 @@
 #include "meta/types.h"
 #include "util/status.h"
 
+namespace tierfs::metrics {
+class Registry;
+}  // namespace tierfs::metrics
+
 namespace tierfs::meta {
 
 // setattr mask bits (which fields of the Attr argument apply).
@@ -72,7 +76,13 @@ struct MetaOptions {
   bool no_bgjob = false;      // do not run the shared background jobs (cleanups, trash expiry)
   int heartbeat_s = 12;       // session heartbeat period; expiry is 5x this (JuiceFS)
   int skip_dir_mtime_ms = 100;  // do not update a parent's mtime more often than this
-  int max_deletes = 10;       // concurrent object deletions after a final unlink
+  // Threads deleting the data of files after their final unlink, in the background (Unlink
+  // never waits for the object store). 0: this client deletes nothing itself; the jfs_delfile
+  // rows are finished by the hourly job or the next session (JuiceFS --max-deletes).
+  int max_deletes = 10;
+  // Where the meta metrics go (docs/metrics.md, "Metadata"); nullptr: none. Not owned; must
+  // outlive the Meta.
+  metrics::Registry* registry = nullptr;
 };
 
 // Callbacks from meta into the layers that own data. Meta never includes chunk/ or vfs/: the
@@ -123,11 +133,15 @@ class Meta {
   virtual Result<Entry> Mknod(const Context& ctx, Ino parent, std::string_view name, FileType type,
                               uint16_t mode, uint16_t cumask, uint32_t rdev,
                               std::string_view target = {}) = 0;
+  // A file losing its last link (and not open here) is recorded in jfs_delfile and its data
+  // deleted in the background (MetaOptions::max_deletes); Unlink never waits for the objects.
+  // With TrashDays > 0 the entry moves into the trash instead (unless skip_trash).
   virtual Status Unlink(const Context& ctx, Ino parent, std::string_view name,
                         bool skip_trash = false) = 0;
   virtual Status Rmdir(const Context& ctx, Ino parent, std::string_view name,
                        bool skip_trash = false) = 0;
-  // Returns the attr of the moved inode. flags: kRenameNoReplace | kRenameExchange.
+  // Returns the attr of the moved inode. flags: kRenameNoReplace | kRenameExchange. An
+  // overwritten target goes to the trash when TrashDays > 0, else is freed as by Unlink.
   virtual Result<Entry> Rename(const Context& ctx, Ino parent_src, std::string_view name_src,
                                Ino parent_dst, std::string_view name_dst, uint32_t flags) = 0;
   virtual Result<Attr> Link(const Context& ctx, Ino ino, Ino parent, std::string_view name) = 0;
@@ -184,8 +198,15 @@ class Meta {
                        const PosixLock& lock) = 0;
 
   // ---- maintenance ----
-  // Deletes data of files whose last link and last open are gone (delfile/delfiles), now.
+  // Deletes data of files whose last link and last open are gone (every jfs_delfile row, of
+  // any client), now, in the calling thread.
   virtual Status CleanupDeletedFiles() = 0;
+  // Waits until every data deletion this client has queued (final unlinks, last closes,
+  // leftovers found at NewSession) is finished: objects deleted and jfs_delfile rows removed.
+  // For tests and for the VFS before unmount; CloseSession calls it. The status is the first
+  // deletion error since the previous drain (the rows of failed deletions stay, for a later
+  // pass). Engines that delete synchronously return OK at once.
+  virtual Status DrainDeletions() { return Status(); }
 };
 
 // Opens the metadata engine named by a META-URL ("sqlite3:///path/db", ...). EINVAL for a

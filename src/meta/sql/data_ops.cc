@@ -63,10 +63,12 @@ Status DropRef(Conn& c, uint64_t id, uint32_t size, std::vector<DeadSlice>& dead
   return Status();
 }
 
-Status SetLength(Conn& c, Ino ino, Attr& a, uint64_t length) {
+Status SetLength(SqlEngine& e, Conn& c, Ino ino, Attr& a, uint64_t length) {
   int64_t delta = Align4K(length) - Align4K(a.length);
+  int64_t dlen = static_cast<int64_t>(length) - static_cast<int64_t>(a.length);
   a.length = length;
   if (delta) RETURN_IF_ERROR(SqlEngine::AddUsage(c, delta, 0));
+  RETURN_IF_ERROR(e.AddParentsStat(c, ino, a, dlen, delta));
   return SqlEngine::UpdateNode(c, ino, a);
 }
 
@@ -117,7 +119,7 @@ Status SqlEngine::DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& sli
     uint64_t end = (uint64_t(indx) << kChunkBits) + pos + s.len;
     a.mtime = a.ctime = mtime_s;
     a.mtimensec = a.ctimensec = mtime_ns;
-    return SetLength(c, ino, a, std::max(a.length, end));
+    return SetLength(*this, c, ino, a, std::max(a.length, end));
   });
 }
 
@@ -132,7 +134,7 @@ Result<Attr> SqlEngine::DoTruncate(const Context& ctx, Ino ino, uint64_t length,
     RETURN_IF_ERROR(ZeroRange(c, dialect(), ino, lo, hi));
     KillPrivOnWrite(ctx, a);
     TouchData(a);
-    RETURN_IF_ERROR(SetLength(c, ino, a, length));
+    RETURN_IF_ERROR(SetLength(*this, c, ino, a, length));
     out = a;
     return Status();
   });
@@ -158,7 +160,7 @@ Status SqlEngine::DoFallocate(const Context& ctx, Ino ino, uint32_t mode, uint64
     }
     TouchData(a);
     uint64_t length = (mode & FALLOC_FL_KEEP_SIZE) ? a.length : std::max(a.length, end);
-    return SetLength(c, ino, a, length);
+    return SetLength(*this, c, ino, a, length);
   });
 }
 
@@ -203,7 +205,7 @@ Result<uint64_t> SqlEngine::DoCopyFileRange(const Context& ctx, Ino fin, uint64_
       }
     }
     TouchData(out);
-    return SetLength(c, fout, out, std::max(out.length, off_out + copied));
+    return SetLength(*this, c, fout, out, std::max(out.length, off_out + copied));
   });
   if (!st.ok()) return Err(st);
   return copied;
@@ -245,25 +247,31 @@ Status SqlEngine::DoCommitCompaction(Ino ino, uint32_t indx, const std::string& 
   });
 }
 
-Result<std::vector<DeadSlice>> SqlEngine::DoDeleteFileData(Ino ino) {
+Result<std::vector<DeadSlice>> SqlEngine::DoDeleteFileChunk(Ino ino, bool& more) {
   std::vector<DeadSlice> dead;
   Status st = Txn(true, [&](Conn& c) -> Status {
     dead.clear();
-    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT slices FROM jfs_chunk WHERE inode=?", {ino}));
-    for (auto& r : rows) {
-      for (const Slice& s : DecodeSlices(r.B(0))) RETURN_IF_ERROR(DropRef(c, s.id, s.size, dead));
-    }
-    RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_chunk WHERE inode=?", {ino}));
-    return ToStatus(c.Exec("DELETE FROM jfs_delfile WHERE inode=?", {ino}));
+    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT indx,slices FROM jfs_chunk WHERE inode=? ORDER BY indx LIMIT 1", {ino}));
+    more = r.has_value();
+    if (!r) return Status();
+    for (const Slice& s : DecodeSlices(r->B(1))) RETURN_IF_ERROR(DropRef(c, s.id, s.size, dead));
+    return ToStatus(c.Exec("DELETE FROM jfs_chunk WHERE inode=? AND indx=?", {ino, r->I(0)}));
   });
   if (!st.ok()) return Err(st);
   return dead;
 }
 
-Result<std::vector<Ino>> SqlEngine::ListDelFiles() {
+Status SqlEngine::DoFinishDelFile(Ino ino) {
+  return Txn(true, [&](Conn& c) -> Status {
+    return ToStatus(c.Exec("DELETE FROM jfs_delfile WHERE inode=?", {ino}));
+  });
+}
+
+Result<std::vector<Ino>> SqlEngine::ListDelFiles(int64_t before, size_t limit) {
   std::vector<Ino> out;
   Status st = Txn(false, [&](Conn& c) -> Status {
-    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT inode FROM jfs_delfile"));
+    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT inode FROM jfs_delfile WHERE expire < ? LIMIT ?",
+                                        {before, static_cast<int64_t>(limit)}));
     out.clear();
     for (auto& r : rows) out.push_back(r.U(0));
     return Status();

@@ -23,7 +23,29 @@ void SplitTime(int64_t us, int64_t nsrem, int64_t& s, uint32_t& ns) {
 
 int64_t MicrosOf(int64_t s, uint32_t ns) { return s * 1000000 + ns / 1000; }
 
-Attr AttrFromRow(const Row& r) {
+}  // namespace
+
+std::string NodeColsOf(std::string_view alias) {
+  std::string out;
+  std::string_view cols = kNodeCols;
+  for (size_t pos = 0; pos <= cols.size();) {
+    size_t comma = cols.find(',', pos);
+    if (comma == std::string_view::npos) comma = cols.size();
+    if (!out.empty()) out += ',';
+    out += std::string(alias) + "." + std::string(cols.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+Attr AttrFromRow(const Row& row, size_t first) {
+  // Columns of kNodeCols starting at `first` (inode at first + 0).
+  struct Shifted {
+    const Row& r;
+    size_t f;
+    int64_t I(size_t c) const { return r.I(f + c); }
+    uint64_t U(size_t c) const { return r.U(f + c); }
+  } r{row, first};
   Attr a;
   a.type = static_cast<FileType>(r.I(1));
   a.flags = static_cast<uint8_t>(r.I(2));
@@ -42,6 +64,8 @@ Attr AttrFromRow(const Row& r) {
   a.full = true;
   return a;
 }
+
+namespace {
 
 Args NodeArgs(const Attr& a) {
   return {static_cast<int>(a.type), static_cast<int>(a.flags), static_cast<int>(a.mode), a.uid, a.gid,
@@ -83,6 +107,12 @@ Status SqlEngine::Txn(bool write, const std::function<Status(Conn&)>& fn) {
       if (st.code() == EBUSY) return Status(EIO, name_ + ": database stays locked: " + st.message());
       return st;
     }
+    std::function<void()> restart;
+    {
+      std::lock_guard lk(hooks_mu_);
+      restart = hooks_.txn_restart;
+    }
+    if (restart) restart();
     // Backoff outside the writer lease (it is released at the end of this iteration).
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % ((attempt + 1) * 5) + 1));
   }
@@ -165,6 +195,39 @@ Result<int64_t> SqlEngine::GetCounter(std::string_view name) {
   return v;
 }
 
+Result<bool> SqlEngine::SetIfSmall(std::string_view name, int64_t value, int64_t diff) {
+  bool changed = false;
+  Status st = Txn(true, [&](Conn& c) -> Status {
+    changed = false;
+    ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT value FROM jfs_counter WHERE name=?", {Value::Text(name)}));
+    if (r && r->I(0) > value - diff) return Status();
+    changed = true;
+    if (r) return ToStatus(c.Exec("UPDATE jfs_counter SET value=? WHERE name=?", {value, Value::Text(name)}));
+    return ToStatus(c.Exec("INSERT INTO jfs_counter (name,value) VALUES (?,?)", {Value::Text(name), value}));
+  });
+  if (!st.ok()) return Err(st);
+  return changed;
+}
+
+void SqlEngine::SetHooks(EngineHooks hooks) {
+  std::lock_guard lk(hooks_mu_);
+  hooks_ = std::move(hooks);
+}
+
+Status SqlEngine::AddDirStat(Conn& c, Ino dir, int64_t length, int64_t space, int64_t inodes) {
+  if (!dir_stats() || dir == 0 || IsTrash(dir) || (!length && !space && !inodes)) return Status();
+  return ToStatus(c.Exec("UPDATE jfs_dir_stats SET data_length=data_length+?,used_space=used_space+?,"
+                         "used_inodes=used_inodes+? WHERE inode=?", {length, space, inodes, dir}));
+}
+
+Status SqlEngine::AddParentsStat(Conn& c, Ino ino, const Attr& a, int64_t length, int64_t space) {
+  if (!dir_stats() || (!length && !space)) return Status();
+  if (a.parent != 0) return AddDirStat(c, a.parent, length, space, 0);
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT parent FROM jfs_edge WHERE inode=?", {ino}));
+  for (auto& r : rows) RETURN_IF_ERROR(AddDirStat(c, r.U(0), length, space, 0));
+  return Status();
+}
+
 Status SqlEngine::AddCounter(Conn& c, std::string_view name, int64_t delta) {
   ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE jfs_counter SET value=value+? WHERE name=?", {delta, Value::Text(name)}));
   if (n == 0) RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_counter (name,value) VALUES (?,?)", {Value::Text(name), delta}));
@@ -180,7 +243,19 @@ Status SqlEngine::AddUsage(Conn& c, int64_t space, int64_t inodes) {
 Result<std::optional<Attr>> SqlEngine::GetNode(Conn& c, Ino ino) {
   ASSIGN_OR_RETURN(auto r, c.QueryOne(std::string("SELECT ") + kNodeCols + " FROM jfs_node WHERE inode=?", {ino}));
   if (!r) return std::optional<Attr>();
-  return std::optional<Attr>(AttrFromRow(*r));
+  return std::optional<Attr>(AttrFromRow(*r, 0));
+}
+
+Result<std::map<Ino, Attr>> SqlEngine::GetNodes(Conn& c, std::span<const Ino> inos) {
+  std::map<Ino, Attr> out;
+  if (inos.empty()) return out;
+  std::string sql = std::string("SELECT ") + kNodeCols + " FROM jfs_node WHERE inode IN (?";
+  for (size_t i = 1; i < inos.size(); ++i) sql += ",?";
+  sql += ")";
+  Args args(inos.begin(), inos.end());
+  ASSIGN_OR_RETURN(auto rows, c.Query(sql, args));
+  for (auto& r : rows) out.emplace(r.U(0), AttrFromRow(r, 0));
+  return out;
 }
 
 Result<Attr> SqlEngine::MustGetNode(Conn& c, Ino ino) {

@@ -11,7 +11,11 @@
 // Thread-safety: all methods.
 #pragma once
 
+#include <atomic>
+#include <map>
+#include <span>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -34,6 +38,9 @@ class SqlEngine : public Engine {
                 bool force) override;
   Result<int64_t> IncrCounter(std::string_view name, int64_t delta) override;
   Result<int64_t> GetCounter(std::string_view name) override;
+  Result<bool> SetIfSmall(std::string_view name, int64_t value, int64_t diff) override;
+  void SetHooks(EngineHooks hooks) override;
+  void SetDirStats(bool on) override { dir_stats_.store(on); }
 
   std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) override;
   Result<Entry> DoLookup(const Context& ctx, Ino parent, std::string_view name) override;
@@ -46,7 +53,8 @@ class SqlEngine : public Engine {
   Status DoRmdir(const Context& ctx, Ino parent, std::string_view name,
                  const std::optional<TrashTarget>& trash) override;
   Result<Entry> DoRename(const Context& ctx, Ino psrc, std::string_view nsrc, Ino pdst,
-                         std::string_view ndst, uint32_t flags, uint64_t sid,
+                         std::string_view ndst, uint32_t flags,
+                         const std::optional<TrashTarget>& trash, uint64_t sid,
                          const std::function<bool(Ino)>& is_open,
                          std::optional<Removed>& removed) override;
   Result<Attr> DoLink(const Context& ctx, Ino ino, Ino parent, std::string_view name) override;
@@ -65,8 +73,9 @@ class SqlEngine : public Engine {
   Status DoCommitCompaction(Ino ino, uint32_t indx, const std::string& expect_prefix,
                             const std::vector<Slice>& replacement, bool keep_in_trash,
                             std::vector<DeadSlice>& dead) override;
-  Result<std::vector<DeadSlice>> DoDeleteFileData(Ino ino) override;
-  Result<std::vector<Ino>> ListDelFiles() override;
+  Result<std::vector<DeadSlice>> DoDeleteFileChunk(Ino ino, bool& more) override;
+  Status DoFinishDelFile(Ino ino) override;
+  Result<std::vector<Ino>> ListDelFiles(int64_t before, size_t limit) override;
   Result<bool> DoReleaseSustained(uint64_t sid, Ino ino) override;
 
   Result<std::string> DoGetXattr(Ino ino, std::string_view name) override;
@@ -91,6 +100,8 @@ class SqlEngine : public Engine {
   Status Txn(bool write, const std::function<Status(Conn&)>& fn);
   static Result<std::optional<Attr>> GetNode(Conn& c, Ino ino);
   static Result<Attr> MustGetNode(Conn& c, Ino ino);
+  // The nodes of `inos` that exist, with one `IN (...)` query. REQUIRES: inos.size() <= 999.
+  static Result<std::map<Ino, Attr>> GetNodes(Conn& c, std::span<const Ino> inos);
   static Status InsertNode(Conn& c, Ino ino, const Attr& a);
   static Status UpdateNode(Conn& c, Ino ino, const Attr& a);
   // (inode, type) of the entry, or nullopt.
@@ -102,12 +113,26 @@ class SqlEngine : public Engine {
   static Status RetireInode(Conn& c, Ino ino, const Attr& a, uint64_t sid, bool open,
                             Removed& out);
   const Dialect& dialect() const { return dialect_; }
+  // jfs_dir_stats of directory `dir` += the deltas, when dir stats are on (JuiceFS
+  // updateDirStat). A directory without a row is left alone: JuiceFS computes missing rows
+  // on demand (`juicefs info`, fsck).
+  Status AddDirStat(Conn& c, Ino dir, int64_t length, int64_t space, int64_t inodes);
+  // The same deltas for every parent of `ino` (its `parent`, or all edges when it has several).
+  Status AddParentsStat(Conn& c, Ino ino, const Attr& a, int64_t length, int64_t space);
+  bool dir_stats() const { return dir_stats_.load(); }
 
  private:
   std::string name_;
   ConnPool pool_;
   const Dialect& dialect_;
+  std::atomic<bool> dir_stats_{false};
+  std::mutex hooks_mu_;
+  EngineHooks hooks_;
 };
+
+// "a.inode,a.type,..." for a join; AttrFromRow reads those columns starting at `first`.
+std::string NodeColsOf(std::string_view alias);
+Attr AttrFromRow(const Row& r, size_t first);
 
 // Current time, and the JuiceFS SQL time encoding (microseconds + ns remainder).
 void NowTime(int64_t& s, uint32_t& ns);

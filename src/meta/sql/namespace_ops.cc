@@ -1,5 +1,6 @@
 // SqlEngine namespace primitives: lookup, getattr, setattr, mknod, unlink, rmdir, rename, link,
 // readlink, readdir. Each is one transaction; POSIX rules come from meta/perm.h.
+#include <algorithm>
 #include <map>
 
 #include "meta/perm.h"
@@ -9,6 +10,8 @@ namespace tierfs::meta::sql {
 namespace {
 
 constexpr uint8_t kImmutableOrAppend = kFlagImmutable | kFlagAppend;
+// Inodes per `IN (...)` query: under SQLite's historical 999 bound variables.
+constexpr size_t kInBatch = 500;
 
 // Attrs touched by one transaction, written back once at the end (parents may alias).
 class NodeSet {
@@ -76,10 +79,14 @@ std::vector<Result<Attr>> SqlEngine::GetAttrs(std::span<const Ino> inos) {
   if (inos.empty()) return out;
   std::map<Ino, Attr> found;
   Status st = Txn(false, [&](Conn& c) -> Status {
-    for (Ino ino : inos) {
-      if (found.count(ino)) continue;
-      ASSIGN_OR_RETURN(auto a, GetNode(c, ino));
-      if (a) found.emplace(ino, *a);
+    found.clear();
+    std::vector<Ino> uniq(inos.begin(), inos.end());
+    std::sort(uniq.begin(), uniq.end());
+    uniq.erase(std::unique(uniq.begin(), uniq.end()), uniq.end());
+    for (size_t i = 0; i < uniq.size(); i += kInBatch) {
+      size_t n = std::min(kInBatch, uniq.size() - i);
+      ASSIGN_OR_RETURN(auto attrs, GetNodes(c, std::span<const Ino>(uniq.data() + i, n)));
+      found.merge(attrs);
     }
     return Status();
   });
@@ -143,6 +150,11 @@ Result<Entry> SqlEngine::DoMknod(const Context& ctx, Ino parent, std::string_vie
       RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_symlink (inode,target) VALUES (?,?)", {ino, target}));
     }
     RETURN_IF_ERROR(AddUsage(c, Align4K(0), 1));
+    RETURN_IF_ERROR(AddDirStat(c, parent, 0, Align4K(0), 1));
+    if (attr.type == FileType::kDirectory && dir_stats()) {
+      RETURN_IF_ERROR(c.Exec(dialect_.InsertIgnore("jfs_dir_stats", "inode,data_length,used_space,used_inodes", 4),
+                             {ino, 0, 0, 0}));
+    }
     RETURN_IF_ERROR(nodes.Flush());
     e.ino = ino;
     e.name = name;
@@ -171,10 +183,13 @@ Result<Removed> SqlEngine::DoUnlink(const Context& ctx, Ino parent, std::string_
     Touch(*p, true);
     Touch(*a, false);
     out.ino = edge.first;
-    if (trash) {
+    int64_t len = edge.second == FileType::kFile ? static_cast<int64_t>(a->length) : 0;
+    RETURN_IF_ERROR(AddDirStat(c, parent, -len, -Align4K(len), -1));
+    if (trash && !(a->flags & kFlagSkipTrash)) {
       RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_edge (parent,name,inode,type) VALUES (?,?,?,?) "
                              "ON CONFLICT DO NOTHING",
-                             {trash->dir, trash->name, edge.first, static_cast<int>(edge.second)}));
+                             {trash->dir, TrashName(parent, edge.first, name), edge.first,
+                              static_cast<int>(edge.second)}));
       if (a->parent != 0) a->parent = trash->dir;
       out.attr = *a;
       return nodes.Flush();
@@ -207,10 +222,12 @@ Status SqlEngine::DoRmdir(const Context& ctx, Ino parent, std::string_view name,
     RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_edge WHERE parent=? AND name=?", {parent, name}));
     p->nlink--;
     Touch(*p, true);
-    if (trash) {
+    RETURN_IF_ERROR(AddDirStat(c, parent, 0, -Align4K(0), -1));
+    if (trash && !(a->flags & kFlagSkipTrash)) {
       RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_edge (parent,name,inode,type) VALUES (?,?,?,?) "
                              "ON CONFLICT DO NOTHING",
-                             {trash->dir, trash->name, edge.first, static_cast<int>(edge.second)}));
+                             {trash->dir, TrashName(parent, edge.first, name), edge.first,
+                              static_cast<int>(edge.second)}));
       a->parent = trash->dir;
       Touch(*a, false);
       return nodes.Flush();
@@ -224,100 +241,173 @@ Status SqlEngine::DoRmdir(const Context& ctx, Ino parent, std::string_view name,
   });
 }
 
+// ---- rename, in steps ----
+namespace {
+
+// What one rename transaction has read; parents and inodes live in `nodes` (written once).
+struct RenameOp {
+  RenameOp(Conn& conn, const Context& context) : c(conn), ctx(context), nodes(conn) {}
+  Conn& c;
+  const Context& ctx;
+  Ino psrc = 0, pdst = 0;
+  std::string_view nsrc, ndst;
+  uint32_t flags = 0;
+  NodeSet nodes;
+  Attr* ps = nullptr;  // source parent
+  Attr* pd = nullptr;  // destination parent
+  Attr* sa = nullptr;  // moved inode
+  Attr* da = nullptr;  // target inode, if any
+  std::pair<Ino, FileType> se;
+  std::optional<std::pair<Ino, FileType>> de;
+  bool sdir() const { return se.second == FileType::kDirectory; }
+  bool ddir() const { return de && de->second == FileType::kDirectory; }
+};
+
+// Data length an entry contributes to its directory's stats (files only, as JuiceFS).
+int64_t StatLength(FileType t, const Attr& a) {
+  return t == FileType::kFile ? static_cast<int64_t>(a.length) : 0;
+}
+
+// An entry of type t / attr a leaves dir `from` for dir `to` (JuiceFS updateDirStat pairs).
+Status MoveDirStat(SqlEngine& e, Conn& c, Ino from, Ino to, FileType t, const Attr& a) {
+  if (from == to) return Status();
+  int64_t len = StatLength(t, a);
+  RETURN_IF_ERROR(e.AddDirStat(c, from, -len, -Align4K(len), -1));
+  return e.AddDirStat(c, to, len, Align4K(len), 1);
+}
+
+// Reads both parents, both entries, and checks what every kind of rename requires.
+// Returns true when there is nothing to do (target is the source's own inode).
+Result<bool> LoadRename(RenameOp& op) {
+  ASSIGN_OR_RETURN(op.ps, WritableDir(op.nodes, op.ctx, op.psrc));
+  ASSIGN_OR_RETURN(op.pd, WritableDir(op.nodes, op.ctx, op.pdst));
+  ASSIGN_OR_RETURN(op.se, MustEdge(op.c, op.psrc, op.nsrc));
+  ASSIGN_OR_RETURN(op.de, SqlEngine::GetEdge(op.c, op.pdst, op.ndst));
+  ASSIGN_OR_RETURN(op.sa, op.nodes.Get(op.se.first));
+  RETURN_IF_ERROR(CheckSticky(op.ctx, *op.ps, *op.sa));
+  if (op.sa->flags & kImmutableOrAppend) return Err(EPERM, "source is immutable or append-only");
+  if (op.de && (op.flags & kRenameNoReplace)) return Err(EEXIST, "rename target exists");
+  if (!op.de && (op.flags & kRenameExchange)) return Err(ENOENT, "exchange target missing");
+  if (op.de && op.de->first == op.se.first) return true;
+  if (op.sdir() && op.psrc != op.pdst) {
+    RETURN_IF_ERROR(CheckNotBelow(op.c, op.pdst, op.se.first));
+    RETURN_IF_ERROR(Access(op.ctx, *op.sa, kMaskWrite));  // its ".." changes
+  }
+  if (op.de) {
+    ASSIGN_OR_RETURN(op.da, op.nodes.Get(op.de->first));
+    RETURN_IF_ERROR(CheckSticky(op.ctx, *op.pd, *op.da));
+    if (op.da->flags & kImmutableOrAppend) return Err(EPERM, "target is immutable or append-only");
+  }
+  return false;
+}
+
+Status ExchangeEntries(SqlEngine& e, RenameOp& op) {
+  if (op.ddir() && op.psrc != op.pdst) {
+    RETURN_IF_ERROR(CheckNotBelow(op.c, op.psrc, op.de->first));
+    RETURN_IF_ERROR(Access(op.ctx, *op.da, kMaskWrite));
+  }
+  RETURN_IF_ERROR(op.c.Exec("UPDATE jfs_edge SET inode=?,type=? WHERE parent=? AND name=?",
+                            {op.de->first, static_cast<int>(op.de->second), op.psrc, op.nsrc}));
+  RETURN_IF_ERROR(op.c.Exec("UPDATE jfs_edge SET inode=?,type=? WHERE parent=? AND name=?",
+                            {op.se.first, static_cast<int>(op.se.second), op.pdst, op.ndst}));
+  if (op.psrc != op.pdst) {
+    if (op.sdir()) { op.ps->nlink--; op.pd->nlink++; }
+    if (op.ddir()) { op.pd->nlink--; op.ps->nlink++; }
+    if (op.da->parent != 0) op.da->parent = op.psrc;
+    if (op.sa->parent != 0) op.sa->parent = op.pdst;
+    RETURN_IF_ERROR(MoveDirStat(e, op.c, op.psrc, op.pdst, op.se.second, *op.sa));
+    RETURN_IF_ERROR(MoveDirStat(e, op.c, op.pdst, op.psrc, op.de->second, *op.da));
+  }
+  Touch(*op.da, false);
+  return Status();
+}
+
+// Removes the overwritten target: into the trash when on (JuiceFS), else an empty directory
+// is deleted and a file loses a link (retired at its last).
+Status ReplaceTarget(SqlEngine& e, RenameOp& op, const std::optional<TrashTarget>& trash,
+                     uint64_t sid, const std::function<bool(Ino)>& is_open,
+                     std::optional<Removed>& removed) {
+  if (op.sdir() && !op.ddir()) return Status(ENOTDIR, "cannot overwrite a non-directory with a directory");
+  if (!op.sdir() && op.ddir()) return Status(EISDIR, "cannot overwrite a directory with a non-directory");
+  const Ino dino = op.de->first;
+  if (op.ddir()) {
+    ASSIGN_OR_RETURN(bool empty, DirEmpty(op.c, dino));
+    if (!empty) return Status(ENOTEMPTY, "rename target directory not empty");
+  }
+  RETURN_IF_ERROR(op.c.Exec("DELETE FROM jfs_edge WHERE parent=? AND name=?", {op.pdst, op.ndst}));
+  int64_t len = StatLength(op.de->second, *op.da);
+  RETURN_IF_ERROR(e.AddDirStat(op.c, op.pdst, -len, -Align4K(len), -1));
+  if (op.ddir()) op.pd->nlink--;
+  Touch(*op.da, false);
+  if (trash && !(op.da->flags & kFlagSkipTrash)) {
+    RETURN_IF_ERROR(op.c.Exec("INSERT INTO jfs_edge (parent,name,inode,type) VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                              {trash->dir, TrashName(op.pdst, dino, op.ndst), dino, static_cast<int>(op.de->second)}));
+    if (op.ddir() || op.da->parent != 0) op.da->parent = trash->dir;
+    return Status();
+  }
+  if (op.ddir()) {
+    op.nodes.Drop(dino);
+    RETURN_IF_ERROR(op.c.Exec("DELETE FROM jfs_node WHERE inode=?", {dino}));
+    RETURN_IF_ERROR(op.c.Exec("DELETE FROM jfs_xattr WHERE inode=?", {dino}));
+    RETURN_IF_ERROR(op.c.Exec("DELETE FROM jfs_dir_stats WHERE inode=?", {dino}));
+    return SqlEngine::AddUsage(op.c, -Align4K(0), -1);
+  }
+  op.da->nlink--;
+  Removed r;
+  r.ino = dino;
+  r.attr = *op.da;
+  if (op.da->nlink == 0) {
+    Attr dead = *op.da;
+    op.nodes.Drop(dino);
+    RETURN_IF_ERROR(SqlEngine::UpdateNode(op.c, dino, dead));
+    RETURN_IF_ERROR(SqlEngine::RetireInode(op.c, dino, dead, sid, is_open(dino), r));
+  }
+  removed = r;
+  return Status();
+}
+
+Status MoveSource(SqlEngine& e, RenameOp& op) {
+  RETURN_IF_ERROR(op.c.Exec("DELETE FROM jfs_edge WHERE parent=? AND name=?", {op.psrc, op.nsrc}));
+  RETURN_IF_ERROR(op.c.Exec("INSERT INTO jfs_edge (parent,name,inode,type) VALUES (?,?,?,?)",
+                            {op.pdst, op.ndst, op.se.first, static_cast<int>(op.se.second)}));
+  if (op.psrc != op.pdst) {
+    if (op.sdir()) { op.ps->nlink--; op.pd->nlink++; }
+    if (op.sa->parent != 0) op.sa->parent = op.pdst;
+    RETURN_IF_ERROR(MoveDirStat(e, op.c, op.psrc, op.pdst, op.se.second, *op.sa));
+  }
+  return Status();
+}
+
+}  // namespace
+
 Result<Entry> SqlEngine::DoRename(const Context& ctx, Ino psrc, std::string_view nsrc, Ino pdst,
-                                  std::string_view ndst, uint32_t flags, uint64_t sid,
+                                  std::string_view ndst, uint32_t flags,
+                                  const std::optional<TrashTarget>& trash, uint64_t sid,
                                   const std::function<bool(Ino)>& is_open,
                                   std::optional<Removed>& removed) {
   Entry out;
   Status st = Txn(true, [&](Conn& c) -> Status {
     removed.reset();
-    NodeSet nodes(c);
-    ASSIGN_OR_RETURN(Attr * ps, WritableDir(nodes, ctx, psrc));
-    ASSIGN_OR_RETURN(Attr * pd, WritableDir(nodes, ctx, pdst));
-    ASSIGN_OR_RETURN(auto se, MustEdge(c, psrc, nsrc));
-    ASSIGN_OR_RETURN(auto de, GetEdge(c, pdst, ndst));
-    ASSIGN_OR_RETURN(Attr * sa, nodes.Get(se.first));
-    out.ino = se.first;
+    RenameOp op(c, ctx);
+    op.psrc = psrc; op.pdst = pdst; op.nsrc = nsrc; op.ndst = ndst; op.flags = flags;
+    ASSIGN_OR_RETURN(bool noop, LoadRename(op));
+    out.ino = op.se.first;
     out.name = ndst;
-    RETURN_IF_ERROR(CheckSticky(ctx, *ps, *sa));
-    if (sa->flags & kImmutableOrAppend) return Status(EPERM, "source is immutable or append-only");
-    if (de && (flags & kRenameNoReplace)) return Status(EEXIST, "rename target exists");
-    if (!de && (flags & kRenameExchange)) return Status(ENOENT, "exchange target missing");
-    if (de && de->first == se.first) {  // same inode (or same entry): nothing to do
-      out.attr = *sa;
+    if (noop) {
+      out.attr = *op.sa;
       return Status();
     }
-    const bool sdir = se.second == FileType::kDirectory;
-    const bool ddir = de && de->second == FileType::kDirectory;
-    if (sdir && psrc != pdst) {
-      RETURN_IF_ERROR(CheckNotBelow(c, pdst, se.first));
-      RETURN_IF_ERROR(Access(ctx, *sa, kMaskWrite));  // its ".." changes
+    if (flags & kRenameExchange) {
+      RETURN_IF_ERROR(ExchangeEntries(*this, op));
+    } else {
+      if (op.de) RETURN_IF_ERROR(ReplaceTarget(*this, op, trash, sid, is_open, removed));
+      RETURN_IF_ERROR(MoveSource(*this, op));
     }
-    if (de) {
-      ASSIGN_OR_RETURN(Attr * da, nodes.Get(de->first));
-      RETURN_IF_ERROR(CheckSticky(ctx, *pd, *da));
-      if (da->flags & kImmutableOrAppend) return Status(EPERM, "target is immutable or append-only");
-      if (flags & kRenameExchange) {
-        if (ddir && psrc != pdst) {
-          RETURN_IF_ERROR(CheckNotBelow(c, psrc, de->first));
-          RETURN_IF_ERROR(Access(ctx, *da, kMaskWrite));
-        }
-        RETURN_IF_ERROR(c.Exec("UPDATE jfs_edge SET inode=?,type=? WHERE parent=? AND name=?",
-                               {de->first, static_cast<int>(de->second), psrc, nsrc}));
-        RETURN_IF_ERROR(c.Exec("UPDATE jfs_edge SET inode=?,type=? WHERE parent=? AND name=?",
-                               {se.first, static_cast<int>(se.second), pdst, ndst}));
-        if (psrc != pdst) {
-          if (sdir) { ps->nlink--; pd->nlink++; }
-          if (ddir) { pd->nlink--; ps->nlink++; }
-          if (da->parent != 0) da->parent = psrc;
-          if (sa->parent != 0) sa->parent = pdst;
-        }
-        Touch(*da, false);
-        Touch(*sa, false);
-        Touch(*ps, true);
-        Touch(*pd, true);
-        out.attr = *sa;
-        return nodes.Flush();
-      }
-      if (sdir && !ddir) return Status(ENOTDIR, "cannot overwrite a non-directory with a directory");
-      if (!sdir && ddir) return Status(EISDIR, "cannot overwrite a directory with a non-directory");
-      RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_edge WHERE parent=? AND name=?", {pdst, ndst}));
-      if (ddir) {
-        ASSIGN_OR_RETURN(bool empty, DirEmpty(c, de->first));
-        if (!empty) return Status(ENOTEMPTY, "rename target directory not empty");
-        pd->nlink--;
-        nodes.Drop(de->first);
-        RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_node WHERE inode=?", {de->first}));
-        RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_xattr WHERE inode=?", {de->first}));
-        RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_dir_stats WHERE inode=?", {de->first}));
-        RETURN_IF_ERROR(AddUsage(c, -Align4K(0), -1));
-      } else {
-        da->nlink--;
-        Touch(*da, false);
-        Removed r;
-        r.ino = de->first;
-        r.attr = *da;
-        if (da->nlink == 0) {
-          Attr dead = *da;
-          nodes.Drop(de->first);
-          RETURN_IF_ERROR(UpdateNode(c, de->first, dead));
-          RETURN_IF_ERROR(RetireInode(c, de->first, dead, sid, is_open(de->first), r));
-        }
-        removed = r;
-      }
-    }
-    RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_edge WHERE parent=? AND name=?", {psrc, nsrc}));
-    RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_edge (parent,name,inode,type) VALUES (?,?,?,?)",
-                           {pdst, ndst, se.first, static_cast<int>(se.second)}));
-    if (psrc != pdst) {
-      if (sdir) { ps->nlink--; pd->nlink++; }
-      if (sa->parent != 0) sa->parent = pdst;
-    }
-    Touch(*sa, false);
-    Touch(*ps, true);
-    Touch(*pd, true);
-    out.attr = *sa;
-    return nodes.Flush();
+    Touch(*op.sa, false);
+    Touch(*op.ps, true);
+    Touch(*op.pd, true);
+    out.attr = *op.sa;
+    return op.nodes.Flush();
   });
   if (!st.ok()) return Err(st);
   return out;
@@ -337,6 +427,8 @@ Result<Attr> SqlEngine::DoLink(const Context& ctx, Ino ino, Ino parent, std::str
                            {parent, name, ino, static_cast<int>(a->type)}));
     a->nlink++;
     a->parent = 0;  // several parents: JuiceFS keeps none
+    int64_t len = a->type == FileType::kFile ? static_cast<int64_t>(a->length) : 0;
+    RETURN_IF_ERROR(AddDirStat(c, parent, len, Align4K(len), 1));
     Touch(*a, false);
     Touch(*p, true);
     out = *a;
@@ -367,20 +459,31 @@ Result<std::vector<Entry>> SqlEngine::DoReaddir(const Context& ctx, Ino ino, boo
     ASSIGN_OR_RETURN(Attr d, MustGetNode(c, ino));
     if (d.type != FileType::kDirectory) return Status(ENOTDIR, "readdir of a non-directory");
     RETURN_IF_ERROR(Access(ctx, d, kMaskRead));
+    if (plus) {
+      // One query: the edges with their nodes (a dangling edge keeps its type only).
+      ASSIGN_OR_RETURN(auto rows, c.Query(std::string("SELECT e.name,e.inode,e.type,") + NodeColsOf("n") +
+                                          " FROM jfs_edge e LEFT JOIN jfs_node n ON n.inode=e.inode"
+                                          " WHERE e.parent=? ORDER BY e.id", {ino}));
+      for (auto& r : rows) {
+        Entry e;
+        e.name = r.B(0);
+        e.ino = r.U(1);
+        if (r.IsNull(3)) {
+          e.attr.type = static_cast<FileType>(r.I(2));
+        } else {
+          e.attr = AttrFromRow(r, 3);
+        }
+        out.push_back(std::move(e));
+      }
+      return Status();
+    }
     ASSIGN_OR_RETURN(auto rows, c.Query("SELECT name,inode,type FROM jfs_edge WHERE parent=? ORDER BY id", {ino}));
-    std::vector<Ino> inos;
     for (auto& r : rows) {
       Entry e;
       e.name = r.B(0);
       e.ino = r.U(1);
       e.attr.type = static_cast<FileType>(r.I(2));
-      inos.push_back(e.ino);
       out.push_back(std::move(e));
-    }
-    if (!plus) return Status();
-    for (auto& e : out) {
-      ASSIGN_OR_RETURN(auto a, GetNode(c, e.ino));
-      if (a) e.attr = *a;
     }
     return Status();
   });

@@ -21,6 +21,16 @@ int64_t QueryInt(const std::string& db, const std::string& sql) {
   return v;
 }
 
+void ExecSql(const std::string& db, const std::string& sql) {
+  sqlite3* h;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  sqlite3_busy_timeout(h, 5000);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(h);
+}
+
 Slice NewSlice(Meta& m, uint32_t len) {
   Slice s;
   s.id = *m.NewSlice();
@@ -50,11 +60,12 @@ TEST_F(DataTest, WriteReadAndCounters) {
   EXPECT_EQ(QueryInt(db, "SELECT mtime FROM jfs_node WHERE inode=" + std::to_string(f.ino)), 10000000);
 }
 
-TEST_F(DataTest, UnlinkDeletesSlicesAtOnce) {
+TEST_F(DataTest, UnlinkDeletesSlicesInBackground) {
   Entry f = Mk(kRootIno, "f");
   Slice s = NewSlice(*meta_, 4096);
   ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s, 1, 0).ok());
   ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "f").ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
   EXPECT_EQ(deleted_.count(s.id), 1u);
   EXPECT_EQ(QueryInt(dir_ + "/meta.db", "SELECT count(*) FROM jfs_delfile"), 0);
 }
@@ -73,6 +84,7 @@ TEST_F(DataTest, OpenUnlinkedFileSustainedUntilClose) {
   ASSERT_TRUE(meta_->Close(root_, f.ino).ok());
   EXPECT_TRUE(deleted_.empty());
   ASSERT_TRUE(meta_->Close(root_, f.ino).ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
   EXPECT_EQ(deleted_.count(s.id), 1u);
   EXPECT_EQ(QueryInt(dir_ + "/meta.db", "SELECT count(*) FROM jfs_sustained"), 0);
   EXPECT_EQ(Code(meta_->Close(root_, f.ino)), EBADF);
@@ -93,8 +105,10 @@ TEST_F(DataTest, CopyFileRangeSharesSlices) {
   EXPECT_EQ(sl[1].off, 1000u);
   EXPECT_EQ(QueryInt(dir_ + "/meta.db", "SELECT refs FROM jfs_chunk_ref WHERE chunkid=" + std::to_string(s.id)), 2);
   ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "a").ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
   EXPECT_TRUE(deleted_.empty());
   ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "b").ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
   EXPECT_EQ(deleted_.count(s.id), 1u);
 }
 
@@ -204,8 +218,8 @@ TEST_F(DataTest, SessionsAndStaleCleanup) {
   auto other = Open();
   MetaOptions opt;
   opt.no_bgjob = true;
-  opt.heartbeat_s = -1;  // expire in the past
   ASSERT_TRUE(other->NewSession(SessionInfo{}, opt, {}).ok());
+  uint64_t other_sid = static_cast<BaseMeta&>(*other).sid();
   Entry f = Mk(kRootIno, "f");
   Slice s = NewSlice(*meta_, 4096);
   ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s, 1, 0).ok());
@@ -213,8 +227,11 @@ TEST_F(DataTest, SessionsAndStaleCleanup) {
   ASSERT_TRUE(other->Open(root_, f.ino, O_RDONLY).has_value());
   ASSERT_TRUE(other->Unlink(root_, kRootIno, "f").ok());
   EXPECT_EQ(Code(meta_->Flock(root_, f.ino, 9, kLockWrite, false)), EAGAIN);
+  // It stops heartbeating: its row expires.
+  ExecSql(dir_ + "/meta.db", "UPDATE jfs_session2 SET expire=1 WHERE sid=" + std::to_string(other_sid));
   ASSERT_TRUE(static_cast<BaseMeta&>(*meta_).CleanupStaleSessions().ok());
   EXPECT_TRUE(meta_->Flock(root_, f.ino, 9, kLockWrite, false).ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
   EXPECT_EQ(deleted_.count(s.id), 1u);
   EXPECT_EQ(meta_->ListSessions()->size(), 1u);
 }
@@ -249,6 +266,7 @@ TEST_F(TrashTest, UnlinkMovesIntoHourlyTrash) {
   EXPECT_EQ(e->ino, f.ino);
   // Deleting from the trash frees the data.
   ASSERT_TRUE(meta_->Unlink(root_, hour, e->name).ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
   EXPECT_EQ(deleted_.count(s.id), 1u);
   // skip_trash bypasses it.
   Mk(kRootIno, "g");

@@ -24,6 +24,7 @@ class SqliteMetaTest : public ::testing::Test {
     f.name = "testvol";
     f.uuid = "00000000-0000-0000-0000-000000000001";
     f.trash_days = trash_days_;
+    f.bucket = dir_ + "/bucket/";  // juicefs fsck looks for objects there
     f.capacity = capacity_;
     f.inodes = inode_quota_;
     meta_ = Open();
