@@ -12,8 +12,22 @@
 namespace tierfs::chunk {
 namespace mb = object::mbridge;
 
+// Pool queue bounds. No task waits for a task queued behind it in its own pool (an upload PUTs
+// and releases budget; a read-ahead joins only fetches whose leader is already running, since a
+// fetch is registered when it starts, not when it is queued), so no bound can deadlock; a bound
+// only decides when the submitter waits.
+//
 // Read-ahead never queues more than this many blocks: it must not compete with demand reads.
+// It is submitted with TrySubmit and dropped when the queue is full (readers never wait on it).
 constexpr size_t kMaxQueuedPrefetch = 4;
+
+// Uploads: writers are meant to wait in the memory budget, not in the queue. Every queued block
+// holds at least min(kMinWriteBuffer, block_size) bytes of budget (the budget grants at most one
+// request beyond its limit), so this many entries are never all taken and Submit never waits.
+size_t UploadQueueCapacity(const ChunkConfig& c) {
+  uint64_t min_charge = std::max<uint64_t>(1, std::min<uint64_t>(kMinWriteBuffer, c.block_size));
+  return static_cast<size_t>(c.buffer_size / min_charge + 2);
+}
 
 struct CachedStore::Flight {
   std::mutex mu;
@@ -47,8 +61,11 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
       disk_status_ = disk.error();
     }
   }
-  if (config.prefetch > 0) prefetch_pool_ = std::make_unique<ThreadPool>(config.prefetch);
-  upload_pool_ = std::make_unique<ThreadPool>(std::max(1, config.max_uploads));
+  if (config.prefetch > 0) {
+    prefetch_pool_ = std::make_unique<ThreadPool>(config.prefetch, kMaxQueuedPrefetch);
+  }
+  upload_pool_ = std::make_unique<ThreadPool>(std::max(1, config.max_uploads),
+                                              UploadQueueCapacity(config));
 }
 
 CachedStore::~CachedStore() = default;
@@ -166,7 +183,7 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
 }
 
 void CachedStore::Prefetch(const std::string& key, uint32_t len) {
-  if (!prefetch_pool_ || prefetch_pool_->queued() >= kMaxQueuedPrefetch) return;
+  if (!prefetch_pool_) return;
   // Without room for the current and the next block, read-ahead would only evict or waste.
   if (!disk_ && config_.read_cache_size < 2ULL * config_.block_size) return;
   if (cache_.Contains(key)) return;
@@ -174,7 +191,8 @@ void CachedStore::Prefetch(const std::string& key, uint32_t len) {
     std::lock_guard lock(flights_mu_);
     if (flights_.contains(key)) return;
   }
-  prefetch_pool_->Submit([this, key, len] { (void)LoadBlock(key, len); });
+  // Queue full (EAGAIN) or store closing (ESHUTDOWN): skip, the demand read will fetch it.
+  (void)prefetch_pool_->TrySubmit([this, key, len] { (void)LoadBlock(key, len); });
 }
 
 Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,

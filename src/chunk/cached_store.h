@@ -26,7 +26,7 @@
 #include "chunk/codec.h"
 #include "chunk/disk_cache.h"
 #include "chunk/memory_budget.h"
-#include "chunk/thread_pool.h"
+#include "util/thread_pool.h"
 
 namespace tierfs::metrics {
 class Counter;
