@@ -347,7 +347,6 @@ TEST(CachedStoreConfigTest, UnknownCompressionFailsEveryOperation) {
   EXPECT_EQ(store->Remove(1, 1).code(), EINVAL);
 }
 
-#ifdef TIERFS_METRICS_LINKED
 TEST(CachedStoreMetricsTest, CountsHitsMissesAndBuffer) {
   metrics::Registry reg;
   MemStore mem;
@@ -366,7 +365,6 @@ TEST(CachedStoreMetricsTest, CountsHitsMissesAndBuffer) {
   EXPECT_EQ(reg.GetCounter("tierfs_blockcache_miss", "")->Value(), 1u);
   EXPECT_EQ(reg.GetCounter("tierfs_blockcache_hits", "")->Value(), 2u);
 }
-#endif
 
 }  // namespace
 }  // namespace tierfs::chunk
