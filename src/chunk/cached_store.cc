@@ -21,6 +21,8 @@ namespace mb = object::mbridge;
 // It is submitted with TrySubmit and dropped when the queue is full (readers never wait on it).
 constexpr size_t kMaxQueuedPrefetch = 4;
 
+// Deletes: a queue as long as the pool is wide; DeleteBlocks waits for its keys anyway.
+//
 // Uploads: writers are meant to wait in the memory budget, not in the queue. Every queued block
 // holds at least min(kMinWriteBuffer, block_size) bytes of budget (the budget grants at most one
 // request beyond its limit), so this many entries are never all taken and Submit never waits.
@@ -66,6 +68,9 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
   }
   upload_pool_ = std::make_unique<ThreadPool>(std::max(1, config.max_uploads),
                                               UploadQueueCapacity(config));
+  // A separate pool: deleting a large file must not delay uploads (and vice versa).
+  const size_t deleters = static_cast<size_t>(std::max(1, config.max_deletes));
+  delete_pool_ = std::make_unique<ThreadPool>(deleters, deleters);
 }
 
 CachedStore::~CachedStore() = default;
@@ -225,16 +230,35 @@ std::unique_ptr<SliceWriter> CachedStore::NewWriter(uint64_t id) {
   return NewSliceWriter(this, id);
 }
 
+Status CachedStore::DeleteBlocks(const std::vector<std::string>& keys) {
+  std::vector<Status> results(keys.size());
+  WaitGroup wg;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    wg.Add();
+    Status queued = delete_pool_->Submit([this, &results, &wg, &keys, i] {
+      results[i] = DeleteBlock(keys[i]);
+      wg.Done();
+    });
+    if (!queued.ok()) {  // the store is being destroyed: a caller bug, reported per key
+      results[i] = Status(EIO, "delete of " + keys[i] + " not started: " + queued.ToString());
+      wg.Done();
+    }
+  }
+  wg.Wait();
+  for (const Status& st : results) {
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
 Status CachedStore::Remove(uint64_t id, uint32_t size) {
   RETURN_IF_ERROR(init_status_);
   const uint32_t bs = config_.block_size;
-  Status first;
+  std::vector<std::string> keys;
   for (uint32_t indx = 0; uint64_t{indx} * bs < size; ++indx) {
-    uint32_t blen = std::min<uint32_t>(bs, size - indx * bs);
-    Status st = DeleteBlock(Key(id, indx, blen));
-    if (first.ok() && !st.ok()) first = st;
+    keys.push_back(Key(id, indx, std::min<uint32_t>(bs, size - indx * bs)));
   }
-  return first;
+  return DeleteBlocks(keys);
 }
 
 std::unique_ptr<ChunkStore> NewChunkStore(object::ObjectStore* store, const ChunkConfig& config,

@@ -2,7 +2,7 @@
 // read blocks (BlockCache), an optional tier-1 disk cache of downloaded blocks (DiskCache, when
 // config.cache_dir is set: reads go memory -> disk -> object store), single-flighted block
 // fetches, read-ahead of the next block on sequential reads, and block uploads on a bounded
-// pool within a MemoryBudget.
+// pool within a MemoryBudget; block deletes run on their own pool of max_deletes threads.
 // Model: JuiceFS pkg/chunk/cached_store.go (our own code; facts from FORMAT.md §3).
 //
 // Block i of slice (id, size) is object BlockKey(id, i, min(bs, size - i*bs)) holding
@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "chunk/block_cache.h"
 #include "chunk/chunk_store.h"
@@ -66,6 +67,10 @@ class CachedStore final : public ChunkStore {
   Status PutBlock(const std::string& key, const std::string& plain);
   // DELETEs one object, retrying; drops it from the read cache.
   Status DeleteBlock(const std::string& key);
+  // DeleteBlock of every key on the deletion pool (at most max_deletes at once, shared by all
+  // callers); waits for all and returns the error of the first failing key in `keys` order.
+  // REQUIRES: not called from a task of the deletion pool.
+  Status DeleteBlocks(const std::vector<std::string>& keys);
 
  private:
   struct Flight;
@@ -91,6 +96,7 @@ class CachedStore final : public ChunkStore {
   // Declared last: destroyed first, running queued tasks while the members above still live.
   std::unique_ptr<ThreadPool> prefetch_pool_;
   std::unique_ptr<ThreadPool> upload_pool_;
+  std::unique_ptr<ThreadPool> delete_pool_;
 };
 
 }  // namespace tierfs::chunk

@@ -177,7 +177,7 @@ void SliceWriterImpl::Abort() {
     std::lock_guard lock(up_->mu);
     keys.swap(up_->uploaded);
   }
-  for (const std::string& key : keys) (void)store_->DeleteBlock(key);  // leftovers: gc's job
+  (void)store_->DeleteBlocks(keys);  // leftovers: gc's job
 }
 
 void SliceWriterImpl::DropBuffers() {

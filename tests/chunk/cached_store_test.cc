@@ -28,13 +28,15 @@ std::string Random(size_t n, uint32_t seed) {
   return s;
 }
 
-// Holds every PUT in flight until Open() (a gate), counting those waiting.
-class PutGate {
+// Holds every request of one kind in flight until Open() (a gate), counting those waiting and
+// the most ever waiting at once.
+class Gate {
  public:
+  explicit Gate(ObjectOp op) : op_(op) {}
   Status Pass(const ObjectRequest& r) {
-    if (r.op != ObjectOp::kPut) return Status::Ok();
+    if (r.op != op_) return Status::Ok();
     std::unique_lock lock(mu_);
-    ++waiting_;
+    max_waiting_ = std::max(max_waiting_, ++waiting_);
     cv_.notify_all();
     cv_.wait(lock, [&] { return open_; });
     --waiting_;
@@ -49,11 +51,17 @@ class PutGate {
     open_ = true;
     cv_.notify_all();
   }
+  int max_waiting() {
+    std::lock_guard lock(mu_);
+    return max_waiting_;
+  }
 
  private:
+  const ObjectOp op_;
   std::mutex mu_;
   std::condition_variable cv_;
   int waiting_ = 0;
+  int max_waiting_ = 0;
   bool open_ = false;
 };
 
@@ -207,7 +215,7 @@ TEST_P(CachedStoreTest, WriterBlocksWhileTheBudgetIsFull) {
     c.buffer_size = 2 * kBs;
     c.max_uploads = 2;
   });
-  PutGate gate;
+  Gate gate(ObjectOp::kPut);
   objects_->SetInterceptor([&](const ObjectRequest& r) { return gate.Pass(r); });
   std::string data = Random(3 * kBs, 11);
   auto w = chunks_->NewWriter(77);
@@ -310,6 +318,38 @@ TEST_P(CachedStoreTest, RemoveDeletesEveryBlockAndForgetsCachedOnes) {
   std::string buf(10, '\0');
   EXPECT_EQ(chunks_->ReadSlice(31, data.size(), 0, buf).error().code(), ENOENT);
   EXPECT_TRUE(chunks_->Remove(31, static_cast<uint32_t>(data.size())).ok());  // idempotent
+}
+
+TEST_P(CachedStoreTest, RemoveDeletesConcurrentlyWithinMaxDeletes) {
+  Make([](ChunkConfig& c) { c.max_deletes = 3; });
+  std::string data = Random(10 * kBs, 6);
+  ASSERT_TRUE(WriteSlice(33, data).ok());
+  ASSERT_TRUE(WriteSlice(34, "kept").ok());
+  Gate gate(ObjectOp::kDelete);
+  objects_->SetInterceptor([&](const ObjectRequest& r) { return gate.Pass(r); });
+  Status removed;
+  std::thread t([&] { removed = chunks_->Remove(33, 10 * kBs); });
+  gate.WaitForWaiting(3);  // three deletes in flight at once, held there
+  gate.Open();
+  t.join();
+  EXPECT_TRUE(removed.ok()) << removed.ToString();
+  EXPECT_EQ(gate.max_waiting(), 3);  // never more than max_deletes
+  EXPECT_EQ(Keys(), (std::vector<std::string>{BlockKey(34, 0, 4, false)}));
+}
+
+TEST_P(CachedStoreTest, RemoveReturnsTheFirstErrorAndDeletesTheRest) {
+  std::string data = Random(4 * kBs, 7);
+  ASSERT_TRUE(WriteSlice(35, data).ok());
+  const std::string bad1 = BlockKey(35, 1, kBs, false), bad3 = BlockKey(35, 3, kBs, false);
+  objects_->FailWhen(
+      [&](const ObjectRequest& r) {
+        return r.op == ObjectOp::kDelete && (r.key == bad1 || r.key == bad3);
+      },
+      Status(EACCES, "denied"));
+  Status st = chunks_->Remove(35, 4 * kBs);
+  EXPECT_EQ(st.code(), EIO);
+  EXPECT_NE(st.message().find(bad1), std::string::npos) << st.message();
+  EXPECT_EQ(Keys(), (std::vector<std::string>{bad1, bad3}));
 }
 
 TEST_P(CachedStoreTest, HolesAndTruncation) {
