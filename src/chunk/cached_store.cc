@@ -200,12 +200,35 @@ void CachedStore::Prefetch(const std::string& key, uint32_t len) {
   (void)prefetch_pool_->TrySubmit([this, key, len] { (void)LoadBlock(key, len); });
 }
 
+bool CachedStore::NoteRead(uint64_t id, uint32_t off, size_t n) {
+  std::lock_guard lock(last_mu_);
+  LastRead& last = last_reads_[id % last_reads_.size()];
+  bool sequential = last.id == id && last.end == off;
+  last = {id, off + n};
+  return sequential;
+}
+
+bool CachedStore::WantsRange(const std::string& key, uint32_t boff, size_t take, uint32_t blen) {
+  if (!codec_->identity() || boff == 0 || take > blen / 4) return false;
+  if (cache_.Contains(key) || (disk_ && disk_->Contains(key))) return false;
+  std::lock_guard lock(flights_mu_);
+  return !flights_.contains(key);  // else the whole block is on its way: join that fetch
+}
+
+bool CachedStore::ReadRange(const std::string& key, uint32_t boff, std::span<char> out) {
+  auto got = store_->Get(key, boff, static_cast<int64_t>(out.size()));
+  if (!got.has_value() || got->size() != out.size()) return false;
+  std::memcpy(out.data(), got->data(), out.size());
+  return true;
+}
+
 Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
                                       std::span<char> buf) {
   RETURN_IF_ERROR(init_status_);
   if (off >= size || buf.empty()) return size_t{0};
   const uint32_t bs = config_.block_size;
   const size_t n = std::min<size_t>(buf.size(), size - off);
+  const bool sequential = NoteRead(id, off, n);
   size_t done = 0;
   while (done < n) {
     uint64_t pos = off + done;
@@ -213,15 +236,20 @@ Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
     uint32_t boff = static_cast<uint32_t>(pos % bs);
     uint32_t blen = std::min<uint32_t>(bs, size - indx * bs);
     std::string key = Key(id, indx, blen);
-    ASSIGN_OR_RETURN(BlockData block, LoadBlock(key, blen));
     size_t take = std::min<size_t>(n - done, blen - boff);
-    std::memcpy(buf.data() + done, block->data() + boff, take);
-    done += take;
-    // A read that reaches the second half of a block is likely sequential: fetch the next one.
-    if (done == n && boff + take > blen / 2 && uint64_t{indx + 1} * bs < size) {
-      uint32_t next_len = std::min<uint32_t>(bs, size - (indx + 1) * bs);
-      Prefetch(Key(id, indx + 1, next_len), next_len);
+    std::span<char> out = buf.subspan(done, take);
+    if (!sequential && WantsRange(key, boff, take, blen) && ReadRange(key, boff, out)) {
+      mb::Inc(misses_);  // a random read: no read-ahead either
+    } else {
+      ASSIGN_OR_RETURN(BlockData block, LoadBlock(key, blen));
+      std::memcpy(out.data(), block->data() + boff, take);
+      // A read that reaches the second half of a block is likely sequential: fetch the next one.
+      if (done + take == n && boff + take > blen / 2 && uint64_t{indx + 1} * bs < size) {
+        uint32_t next_len = std::min<uint32_t>(bs, size - (indx + 1) * bs);
+        Prefetch(Key(id, indx + 1, next_len), next_len);
+      }
     }
+    done += take;
   }
   return n;
 }

@@ -6,7 +6,11 @@
 // Model: JuiceFS pkg/chunk/cached_store.go (our own code; facts from FORMAT.md §3).
 //
 // Block i of slice (id, size) is object BlockKey(id, i, min(bs, size - i*bs)) holding
-// codec(plaintext). Reads GET the whole object, decode it, keep it in the LRU and copy out.
+// codec(plaintext). Reads GET the whole object, decode it, keep it in the LRU and copy out;
+// except, as JuiceFS (FORMAT.md §3), a small random read: with compression "none", a read of at
+// most 1/4 of a block at a non-zero offset into a block that is neither cached nor being fetched
+// GETs only its bytes and caches nothing. A read that starts where the previous read of the
+// same slice ended counts as sequential and keeps the whole-block path (it will want the rest).
 // Failed requests are retried `io_retries` times in all, retry n after n*retry_backoff_ms.
 //
 // Ownership: `store` and `registry` are not owned and must outlive the CachedStore. Writers
@@ -14,6 +18,7 @@
 // uploads already queued). Thread-safety: see chunk_store.h.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -80,6 +85,13 @@ class CachedStore final : public ChunkStore {
   // Starts fetching block `key` in the background unless cached or in flight.
   void Prefetch(const std::string& key, uint32_t len);
   void Backoff(int attempt) const;
+  // Records the read [off, off+n) of slice `id`; true if it starts where the last one ended.
+  bool NoteRead(uint64_t id, uint32_t off, size_t n);
+  // Whether a `take`-byte read at `boff` of block `key` (`blen` bytes) should be a ranged GET.
+  bool WantsRange(const std::string& key, uint32_t boff, size_t take, uint32_t blen);
+  // One ranged GET of those bytes into `out`, no retry; false if it failed or came back short
+  // (the caller then takes the whole-block path, which retries and reports).
+  bool ReadRange(const std::string& key, uint32_t boff, std::span<char> out);
 
   object::ObjectStore* store_;
   const ChunkConfig config_;
@@ -93,6 +105,15 @@ class CachedStore final : public ChunkStore {
   Status disk_status_;
   std::mutex flights_mu_;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
+  // Where the last read of a slice ended, direct-mapped by slice id: a collision only loses
+  // the sequential hint. 64 entries cover many more concurrently read files than read-ahead
+  // threads.
+  struct LastRead {
+    uint64_t id = 0;
+    uint64_t end = 0;
+  };
+  std::mutex last_mu_;
+  std::array<LastRead, 64> last_reads_{};
   // Declared last: destroyed first, running queued tasks while the members above still live.
   std::unique_ptr<ThreadPool> prefetch_pool_;
   std::unique_ptr<ThreadPool> upload_pool_;

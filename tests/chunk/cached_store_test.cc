@@ -10,6 +10,7 @@
 #include "metrics/registry.h"
 #include "object/faulty_store.h"
 #include "object/mem_store.h"
+#include "object/metered_store.h"
 
 namespace tierfs::chunk {
 namespace {
@@ -180,11 +181,13 @@ TEST_P(CachedStoreTest, ConcurrentReadsOfOneBlockFetchItOnce) {
   CountGets();
   std::vector<std::thread> readers;
   std::atomic<int> bad{0};
+  // Reads of half a block: small ones at an offset would be ranged GETs of their own.
+  constexpr size_t kLen = kBs / 2;
   for (int t = 0; t < 8; ++t) {
     readers.emplace_back([&, t] {
-      std::string buf(100, '\0');
+      std::string buf(kLen, '\0');
       auto n = chunks_->ReadSlice(5, kBs, t * 1000, buf);
-      if (!n || *n != 100 || buf != data.substr(t * 1000, 100)) ++bad;
+      if (!n || *n != kLen || buf != data.substr(t * 1000, kLen)) ++bad;
     });
   }
   for (auto& r : readers) r.join();
@@ -375,6 +378,64 @@ TEST_P(CachedStoreTest, RejectsMisuse) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, CachedStoreTest, ::testing::Values("none", "lz4", "zstd"));
+
+// CachedStore over a MeteredStore: tierfs_object_request_data_bytes{method="GET"} counts the
+// bytes that came from the object store.
+class CachedStoreRangeTest : public ::testing::Test {
+ protected:
+  void Make(const std::string& compression) {
+    chunks_.reset();
+    objects_ = std::make_unique<object::MeteredStore>(std::make_unique<MemStore>(), &reg_);
+    ChunkConfig cfg;
+    cfg.block_size = kBs;
+    cfg.compression = compression;
+    chunks_ = std::make_unique<CachedStore>(objects_.get(), cfg, nullptr);
+    auto w = chunks_->NewWriter(1);
+    ASSERT_TRUE(w->WriteAt(data_, 0).ok());
+    ASSERT_TRUE(w->Finish(3 * kBs).ok());
+  }
+  uint64_t GetBytes() {
+    return reg_.GetCounter("tierfs_object_request_data_bytes", "", {{"method", "GET"}})->Value();
+  }
+  // Reads [off, off+len) of the slice, checks the bytes, returns the bytes GET fetched for it.
+  uint64_t Fetched(uint32_t off, size_t len) {
+    uint64_t before = GetBytes();
+    std::string buf(len, '\0');
+    auto n = chunks_->ReadSlice(1, 3 * kBs, off, buf);
+    EXPECT_EQ(n.value_or(0), len);
+    EXPECT_EQ(buf, data_.substr(off, len)) << off << "+" << len;
+    return GetBytes() - before;
+  }
+
+  metrics::Registry reg_;
+  std::string data_ = Random(3 * kBs, 8);
+  std::unique_ptr<object::MeteredStore> objects_;
+  std::unique_ptr<CachedStore> chunks_;
+};
+
+TEST_F(CachedStoreRangeTest, SmallReadAtAnOffsetFetchesOnlyItsBytes) {
+  Make("none");
+  EXPECT_EQ(Fetched(kBs + 1000, 100), 100u);
+  EXPECT_FALSE(chunks_->cache().Contains(BlockKey(1, 1, kBs, false)));  // nothing cached
+  EXPECT_EQ(Fetched(2 * kBs + 10, kBs / 4), uint64_t{kBs / 4});          // 1/4 block: still ranged
+  EXPECT_EQ(Fetched(kBs + 1000, 100), 100u);  // not sequential (last read ended elsewhere)
+}
+
+TEST_F(CachedStoreRangeTest, SequentialLargeAndAlignedReadsFetchWholeBlocks) {
+  Make("none");
+  EXPECT_EQ(Fetched(kBs + 1000, 100), 100u);
+  // Starts where the last read ended: sequential, so the whole block, kept for what follows.
+  EXPECT_EQ(Fetched(kBs + 1100, 100), uint64_t{kBs});
+  EXPECT_EQ(Fetched(kBs + 5000, 100), 0u);  // cached
+  EXPECT_EQ(Fetched(10, kBs / 4 + 1), uint64_t{kBs});  // more than 1/4 block
+  EXPECT_EQ(Fetched(2 * kBs, 100), uint64_t{kBs});     // at the block start
+}
+
+TEST_F(CachedStoreRangeTest, CompressedBlocksAreAlwaysFetchedWhole) {
+  Make("lz4");
+  EXPECT_GT(Fetched(kBs + 1000, 100), 100u);
+  EXPECT_TRUE(chunks_->cache().Contains(BlockKey(1, 1, kBs, false)));
+}
 
 TEST(CachedStoreConfigTest, UnknownCompressionFailsEveryOperation) {
   MemStore mem;
