@@ -12,8 +12,24 @@
 namespace tierfs::chunk {
 namespace mb = object::mbridge;
 
+// Pool queue bounds. No task waits for a task queued behind it in its own pool (an upload PUTs
+// and releases budget; a read-ahead joins only fetches whose leader is already running, since a
+// fetch is registered when it starts, not when it is queued), so no bound can deadlock; a bound
+// only decides when the submitter waits.
+//
 // Read-ahead never queues more than this many blocks: it must not compete with demand reads.
+// It is submitted with TrySubmit and dropped when the queue is full (readers never wait on it).
 constexpr size_t kMaxQueuedPrefetch = 4;
+
+// Deletes: a queue as long as the pool is wide; DeleteBlocks waits for its keys anyway.
+//
+// Uploads: writers are meant to wait in the memory budget, not in the queue. Every queued block
+// holds at least min(kMinWriteBuffer, block_size) bytes of budget (the budget grants at most one
+// request beyond its limit), so this many entries are never all taken and Submit never waits.
+size_t UploadQueueCapacity(const ChunkConfig& c) {
+  uint64_t min_charge = std::max<uint64_t>(1, std::min<uint64_t>(kMinWriteBuffer, c.block_size));
+  return static_cast<size_t>(c.buffer_size / min_charge + 2);
+}
 
 struct CachedStore::Flight {
   std::mutex mu;
@@ -47,8 +63,14 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
       disk_status_ = disk.error();
     }
   }
-  if (config.prefetch > 0) prefetch_pool_ = std::make_unique<ThreadPool>(config.prefetch);
-  upload_pool_ = std::make_unique<ThreadPool>(std::max(1, config.max_uploads));
+  if (config.prefetch > 0) {
+    prefetch_pool_ = std::make_unique<ThreadPool>(config.prefetch, kMaxQueuedPrefetch);
+  }
+  upload_pool_ = std::make_unique<ThreadPool>(std::max(1, config.max_uploads),
+                                              UploadQueueCapacity(config));
+  // A separate pool: deleting a large file must not delay uploads (and vice versa).
+  const size_t deleters = static_cast<size_t>(std::max(1, config.max_deletes));
+  delete_pool_ = std::make_unique<ThreadPool>(deleters, deleters);
 }
 
 CachedStore::~CachedStore() = default;
@@ -166,7 +188,7 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
 }
 
 void CachedStore::Prefetch(const std::string& key, uint32_t len) {
-  if (!prefetch_pool_ || prefetch_pool_->queued() >= kMaxQueuedPrefetch) return;
+  if (!prefetch_pool_) return;
   // Without room for the current and the next block, read-ahead would only evict or waste.
   if (!disk_ && config_.read_cache_size < 2ULL * config_.block_size) return;
   if (cache_.Contains(key)) return;
@@ -174,7 +196,30 @@ void CachedStore::Prefetch(const std::string& key, uint32_t len) {
     std::lock_guard lock(flights_mu_);
     if (flights_.contains(key)) return;
   }
-  prefetch_pool_->Submit([this, key, len] { (void)LoadBlock(key, len); });
+  // Queue full (EAGAIN) or store closing (ESHUTDOWN): skip, the demand read will fetch it.
+  (void)prefetch_pool_->TrySubmit([this, key, len] { (void)LoadBlock(key, len); });
+}
+
+bool CachedStore::NoteRead(uint64_t id, uint32_t off, size_t n) {
+  std::lock_guard lock(last_mu_);
+  LastRead& last = last_reads_[id % last_reads_.size()];
+  bool sequential = last.id == id && last.end == off;
+  last = {id, off + n};
+  return sequential;
+}
+
+bool CachedStore::WantsRange(const std::string& key, uint32_t boff, size_t take, uint32_t blen) {
+  if (!codec_->identity() || boff == 0 || take > blen / 4) return false;
+  if (cache_.Contains(key) || (disk_ && disk_->Contains(key))) return false;
+  std::lock_guard lock(flights_mu_);
+  return !flights_.contains(key);  // else the whole block is on its way: join that fetch
+}
+
+bool CachedStore::ReadRange(const std::string& key, uint32_t boff, std::span<char> out) {
+  auto got = store_->Get(key, boff, static_cast<int64_t>(out.size()));
+  if (!got.has_value() || got->size() != out.size()) return false;
+  std::memcpy(out.data(), got->data(), out.size());
+  return true;
 }
 
 Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
@@ -183,6 +228,7 @@ Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
   if (off >= size || buf.empty()) return size_t{0};
   const uint32_t bs = config_.block_size;
   const size_t n = std::min<size_t>(buf.size(), size - off);
+  const bool sequential = NoteRead(id, off, n);
   size_t done = 0;
   while (done < n) {
     uint64_t pos = off + done;
@@ -190,15 +236,20 @@ Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
     uint32_t boff = static_cast<uint32_t>(pos % bs);
     uint32_t blen = std::min<uint32_t>(bs, size - indx * bs);
     std::string key = Key(id, indx, blen);
-    ASSIGN_OR_RETURN(BlockData block, LoadBlock(key, blen));
     size_t take = std::min<size_t>(n - done, blen - boff);
-    std::memcpy(buf.data() + done, block->data() + boff, take);
-    done += take;
-    // A read that reaches the second half of a block is likely sequential: fetch the next one.
-    if (done == n && boff + take > blen / 2 && uint64_t{indx + 1} * bs < size) {
-      uint32_t next_len = std::min<uint32_t>(bs, size - (indx + 1) * bs);
-      Prefetch(Key(id, indx + 1, next_len), next_len);
+    std::span<char> out = buf.subspan(done, take);
+    if (!sequential && WantsRange(key, boff, take, blen) && ReadRange(key, boff, out)) {
+      mb::Inc(misses_);  // a random read: no read-ahead either
+    } else {
+      ASSIGN_OR_RETURN(BlockData block, LoadBlock(key, blen));
+      std::memcpy(out.data(), block->data() + boff, take);
+      // A read that reaches the second half of a block is likely sequential: fetch the next one.
+      if (done + take == n && boff + take > blen / 2 && uint64_t{indx + 1} * bs < size) {
+        uint32_t next_len = std::min<uint32_t>(bs, size - (indx + 1) * bs);
+        Prefetch(Key(id, indx + 1, next_len), next_len);
+      }
     }
+    done += take;
   }
   return n;
 }
@@ -207,16 +258,35 @@ std::unique_ptr<SliceWriter> CachedStore::NewWriter(uint64_t id) {
   return NewSliceWriter(this, id);
 }
 
+Status CachedStore::DeleteBlocks(const std::vector<std::string>& keys) {
+  std::vector<Status> results(keys.size());
+  WaitGroup wg;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    wg.Add();
+    Status queued = delete_pool_->Submit([this, &results, &wg, &keys, i] {
+      results[i] = DeleteBlock(keys[i]);
+      wg.Done();
+    });
+    if (!queued.ok()) {  // the store is being destroyed: a caller bug, reported per key
+      results[i] = Status(EIO, "delete of " + keys[i] + " not started: " + queued.ToString());
+      wg.Done();
+    }
+  }
+  wg.Wait();
+  for (const Status& st : results) {
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
 Status CachedStore::Remove(uint64_t id, uint32_t size) {
   RETURN_IF_ERROR(init_status_);
   const uint32_t bs = config_.block_size;
-  Status first;
+  std::vector<std::string> keys;
   for (uint32_t indx = 0; uint64_t{indx} * bs < size; ++indx) {
-    uint32_t blen = std::min<uint32_t>(bs, size - indx * bs);
-    Status st = DeleteBlock(Key(id, indx, blen));
-    if (first.ok() && !st.ok()) first = st;
+    keys.push_back(Key(id, indx, std::min<uint32_t>(bs, size - indx * bs)));
   }
-  return first;
+  return DeleteBlocks(keys);
 }
 
 std::unique_ptr<ChunkStore> NewChunkStore(object::ObjectStore* store, const ChunkConfig& config,

@@ -2,11 +2,15 @@
 // read blocks (BlockCache), an optional tier-1 disk cache of downloaded blocks (DiskCache, when
 // config.cache_dir is set: reads go memory -> disk -> object store), single-flighted block
 // fetches, read-ahead of the next block on sequential reads, and block uploads on a bounded
-// pool within a MemoryBudget.
+// pool within a MemoryBudget; block deletes run on their own pool of max_deletes threads.
 // Model: JuiceFS pkg/chunk/cached_store.go (our own code; facts from FORMAT.md §3).
 //
 // Block i of slice (id, size) is object BlockKey(id, i, min(bs, size - i*bs)) holding
-// codec(plaintext). Reads GET the whole object, decode it, keep it in the LRU and copy out.
+// codec(plaintext). Reads GET the whole object, decode it, keep it in the LRU and copy out;
+// except, as JuiceFS (FORMAT.md §3), a small random read: with compression "none", a read of at
+// most 1/4 of a block at a non-zero offset into a block that is neither cached nor being fetched
+// GETs only its bytes and caches nothing. A read that starts where the previous read of the
+// same slice ended counts as sequential and keeps the whole-block path (it will want the rest).
 // Failed requests are retried `io_retries` times in all, retry n after n*retry_backoff_ms.
 //
 // Ownership: `store` and `registry` are not owned and must outlive the CachedStore. Writers
@@ -14,19 +18,21 @@
 // uploads already queued). Thread-safety: see chunk_store.h.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "chunk/block_cache.h"
 #include "chunk/chunk_store.h"
 #include "chunk/codec.h"
 #include "chunk/disk_cache.h"
 #include "chunk/memory_budget.h"
-#include "chunk/thread_pool.h"
+#include "util/thread_pool.h"
 
 namespace tierfs::metrics {
 class Counter;
@@ -66,6 +72,10 @@ class CachedStore final : public ChunkStore {
   Status PutBlock(const std::string& key, const std::string& plain);
   // DELETEs one object, retrying; drops it from the read cache.
   Status DeleteBlock(const std::string& key);
+  // DeleteBlock of every key on the deletion pool (at most max_deletes at once, shared by all
+  // callers); waits for all and returns the error of the first failing key in `keys` order.
+  // REQUIRES: not called from a task of the deletion pool.
+  Status DeleteBlocks(const std::vector<std::string>& keys);
 
  private:
   struct Flight;
@@ -75,6 +85,13 @@ class CachedStore final : public ChunkStore {
   // Starts fetching block `key` in the background unless cached or in flight.
   void Prefetch(const std::string& key, uint32_t len);
   void Backoff(int attempt) const;
+  // Records the read [off, off+n) of slice `id`; true if it starts where the last one ended.
+  bool NoteRead(uint64_t id, uint32_t off, size_t n);
+  // Whether a `take`-byte read at `boff` of block `key` (`blen` bytes) should be a ranged GET.
+  bool WantsRange(const std::string& key, uint32_t boff, size_t take, uint32_t blen);
+  // One ranged GET of those bytes into `out`, no retry; false if it failed or came back short
+  // (the caller then takes the whole-block path, which retries and reports).
+  bool ReadRange(const std::string& key, uint32_t boff, std::span<char> out);
 
   object::ObjectStore* store_;
   const ChunkConfig config_;
@@ -88,9 +105,19 @@ class CachedStore final : public ChunkStore {
   Status disk_status_;
   std::mutex flights_mu_;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
+  // Where the last read of a slice ended, direct-mapped by slice id: a collision only loses
+  // the sequential hint. 64 entries cover many more concurrently read files than read-ahead
+  // threads.
+  struct LastRead {
+    uint64_t id = 0;
+    uint64_t end = 0;
+  };
+  std::mutex last_mu_;
+  std::array<LastRead, 64> last_reads_{};
   // Declared last: destroyed first, running queued tasks while the members above still live.
   std::unique_ptr<ThreadPool> prefetch_pool_;
   std::unique_ptr<ThreadPool> upload_pool_;
+  std::unique_ptr<ThreadPool> delete_pool_;
 };
 
 }  // namespace tierfs::chunk

@@ -31,7 +31,7 @@ struct ChunkConfig {
   bool hash_prefix = false;          // volume's HashPrefix (key layout)
   uint64_t buffer_size = 300ULL << 20;  // bytes of write buffers before writers block
   int max_uploads = 20;                 // concurrent PUTs
-  int max_deletes = 10;
+  int max_deletes = 10;                 // concurrent DELETEs, shared by every Remove
   std::string cache_dir;                // tier-1 directory root ("" = no disk cache)
   uint64_t cache_size = 100ULL << 30;   // bytes
   std::string volume_uuid;              // cache sub-directory (JuiceFS {cache-dir}/{UUID}/raw)

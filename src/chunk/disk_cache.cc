@@ -76,6 +76,11 @@ bool DiskCache::ForgetLocked(const std::string& key) {
   return true;
 }
 
+bool DiskCache::Contains(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  return index_.contains(key);
+}
+
 std::optional<std::string> DiskCache::Load(const std::string& key, uint32_t len) {
   {
     std::lock_guard lock(mu_);

@@ -36,6 +36,8 @@ class DiskCache {
   // Best effort; evicts older blocks to make room.
   void Store(const std::string& key, std::string_view data);
   void Remove(const std::string& key);
+  // Whether `key` is indexed (a later Load may still miss if its file went away).
+  bool Contains(const std::string& key) const;
 
   uint64_t bytes() const;
   const std::string& root() const { return root_; }

@@ -12,10 +12,6 @@
 namespace tierfs::chunk {
 namespace {
 
-// Smallest buffer step: keeps the number of reallocations low for small appends while a
-// 4 KiB file still costs only 64 KiB of budget.
-constexpr uint64_t kMinBuffer = 64 << 10;
-
 // What the upload tasks of one slice report back.
 struct Uploads {
   std::mutex mu;
@@ -72,7 +68,7 @@ Status SliceWriterImpl::Usable() const {
 
 void SliceWriterImpl::Grow(Block& b, uint64_t need) {
   if (need > b.charged) {
-    uint64_t cap = std::max((need + kMinBuffer - 1) / kMinBuffer * kMinBuffer,
+    uint64_t cap = std::max((need + kMinWriteBuffer - 1) / kMinWriteBuffer * kMinWriteBuffer,
                             std::min<uint64_t>(2 * b.charged, bs_));
     cap = std::max(std::min<uint64_t>(cap, bs_), need);
     store_->budget().Acquire(cap - b.charged);  // may block: back-pressure
@@ -120,8 +116,7 @@ void SliceWriterImpl::Submit(uint32_t indx, uint32_t len) {
     std::lock_guard lock(up_->mu);
     ++up_->pending;
   }
-  store_->upload_pool().Submit([store = store_, up = up_, key = std::move(key), data, charged] {
-    Status st = store->PutBlock(key, *data);
+  auto done = [store = store_, up = up_, charged](const std::string& key, const Status& st) {
     store->budget().Release(charged);
     std::lock_guard lock(up->mu);
     if (st.ok()) {
@@ -130,7 +125,13 @@ void SliceWriterImpl::Submit(uint32_t indx, uint32_t len) {
       up->error = st;
     }
     if (--up->pending == 0) up->cv.notify_all();
+  };
+  Status queued = store_->upload_pool().Submit([store = store_, key, data, done] {
+    done(key, store->PutBlock(key, *data));
   });
+  if (!queued.ok()) {  // the store is being destroyed: a caller bug, reported as a failed upload
+    done(key, Status(EIO, "upload of " + key + " not started: " + queued.ToString()));
+  }
 }
 
 Status SliceWriterImpl::FlushTo(uint32_t off) {
@@ -176,7 +177,7 @@ void SliceWriterImpl::Abort() {
     std::lock_guard lock(up_->mu);
     keys.swap(up_->uploaded);
   }
-  for (const std::string& key : keys) (void)store_->DeleteBlock(key);  // leftovers: gc's job
+  (void)store_->DeleteBlocks(keys);  // leftovers: gc's job
 }
 
 void SliceWriterImpl::DropBuffers() {

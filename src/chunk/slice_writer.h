@@ -17,6 +17,11 @@ namespace tierfs::chunk {
 
 class CachedStore;
 
+// Smallest write buffer of a block: keeps the number of reallocations low for small appends
+// while a 4 KiB file still costs only 64 KiB of budget. A block of n > 0 bytes is charged at
+// least min(n rounded up to this, block_size).
+inline constexpr uint64_t kMinWriteBuffer = 64 << 10;
+
 // REQUIRES: `store` outlives the writer's uploads (CachedStore's pool guarantees it).
 std::unique_ptr<SliceWriter> NewSliceWriter(CachedStore* store, uint64_t id);
 

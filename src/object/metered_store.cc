@@ -28,7 +28,7 @@ MeteredStore::MeteredStore(std::unique_ptr<ObjectStore> inner, metrics::Registry
     metrics::Labels labels = {{"method", kNames[m]}};
     handles_[m].duration = mbridge::GetHistogram(
         registry, "tierfs_object_request_durations_histogram_seconds",
-        "Object storage requests latency distributions.", mbridge::Buckets::kLatency, labels);
+        "Object storage requests latency distributions.", metrics::LatencyBuckets(), labels);
     handles_[m].bytes = mbridge::GetCounter(registry, "tierfs_object_request_data_bytes",
                                             "Object requests size in bytes.", labels);
   }

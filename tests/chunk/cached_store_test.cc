@@ -10,6 +10,7 @@
 #include "metrics/registry.h"
 #include "object/faulty_store.h"
 #include "object/mem_store.h"
+#include "object/metered_store.h"
 
 namespace tierfs::chunk {
 namespace {
@@ -28,13 +29,15 @@ std::string Random(size_t n, uint32_t seed) {
   return s;
 }
 
-// Holds every PUT in flight until Open() (a gate), counting those waiting.
-class PutGate {
+// Holds every request of one kind in flight until Open() (a gate), counting those waiting and
+// the most ever waiting at once.
+class Gate {
  public:
+  explicit Gate(ObjectOp op) : op_(op) {}
   Status Pass(const ObjectRequest& r) {
-    if (r.op != ObjectOp::kPut) return Status::Ok();
+    if (r.op != op_) return Status::Ok();
     std::unique_lock lock(mu_);
-    ++waiting_;
+    max_waiting_ = std::max(max_waiting_, ++waiting_);
     cv_.notify_all();
     cv_.wait(lock, [&] { return open_; });
     --waiting_;
@@ -49,11 +52,17 @@ class PutGate {
     open_ = true;
     cv_.notify_all();
   }
+  int max_waiting() {
+    std::lock_guard lock(mu_);
+    return max_waiting_;
+  }
 
  private:
+  const ObjectOp op_;
   std::mutex mu_;
   std::condition_variable cv_;
   int waiting_ = 0;
+  int max_waiting_ = 0;
   bool open_ = false;
 };
 
@@ -172,11 +181,13 @@ TEST_P(CachedStoreTest, ConcurrentReadsOfOneBlockFetchItOnce) {
   CountGets();
   std::vector<std::thread> readers;
   std::atomic<int> bad{0};
+  // Reads of half a block: small ones at an offset would be ranged GETs of their own.
+  constexpr size_t kLen = kBs / 2;
   for (int t = 0; t < 8; ++t) {
     readers.emplace_back([&, t] {
-      std::string buf(100, '\0');
+      std::string buf(kLen, '\0');
       auto n = chunks_->ReadSlice(5, kBs, t * 1000, buf);
-      if (!n || *n != 100 || buf != data.substr(t * 1000, 100)) ++bad;
+      if (!n || *n != kLen || buf != data.substr(t * 1000, kLen)) ++bad;
     });
   }
   for (auto& r : readers) r.join();
@@ -207,7 +218,7 @@ TEST_P(CachedStoreTest, WriterBlocksWhileTheBudgetIsFull) {
     c.buffer_size = 2 * kBs;
     c.max_uploads = 2;
   });
-  PutGate gate;
+  Gate gate(ObjectOp::kPut);
   objects_->SetInterceptor([&](const ObjectRequest& r) { return gate.Pass(r); });
   std::string data = Random(3 * kBs, 11);
   auto w = chunks_->NewWriter(77);
@@ -312,6 +323,38 @@ TEST_P(CachedStoreTest, RemoveDeletesEveryBlockAndForgetsCachedOnes) {
   EXPECT_TRUE(chunks_->Remove(31, static_cast<uint32_t>(data.size())).ok());  // idempotent
 }
 
+TEST_P(CachedStoreTest, RemoveDeletesConcurrentlyWithinMaxDeletes) {
+  Make([](ChunkConfig& c) { c.max_deletes = 3; });
+  std::string data = Random(10 * kBs, 6);
+  ASSERT_TRUE(WriteSlice(33, data).ok());
+  ASSERT_TRUE(WriteSlice(34, "kept").ok());
+  Gate gate(ObjectOp::kDelete);
+  objects_->SetInterceptor([&](const ObjectRequest& r) { return gate.Pass(r); });
+  Status removed;
+  std::thread t([&] { removed = chunks_->Remove(33, 10 * kBs); });
+  gate.WaitForWaiting(3);  // three deletes in flight at once, held there
+  gate.Open();
+  t.join();
+  EXPECT_TRUE(removed.ok()) << removed.ToString();
+  EXPECT_EQ(gate.max_waiting(), 3);  // never more than max_deletes
+  EXPECT_EQ(Keys(), (std::vector<std::string>{BlockKey(34, 0, 4, false)}));
+}
+
+TEST_P(CachedStoreTest, RemoveReturnsTheFirstErrorAndDeletesTheRest) {
+  std::string data = Random(4 * kBs, 7);
+  ASSERT_TRUE(WriteSlice(35, data).ok());
+  const std::string bad1 = BlockKey(35, 1, kBs, false), bad3 = BlockKey(35, 3, kBs, false);
+  objects_->FailWhen(
+      [&](const ObjectRequest& r) {
+        return r.op == ObjectOp::kDelete && (r.key == bad1 || r.key == bad3);
+      },
+      Status(EACCES, "denied"));
+  Status st = chunks_->Remove(35, 4 * kBs);
+  EXPECT_EQ(st.code(), EIO);
+  EXPECT_NE(st.message().find(bad1), std::string::npos) << st.message();
+  EXPECT_EQ(Keys(), (std::vector<std::string>{bad1, bad3}));
+}
+
 TEST_P(CachedStoreTest, HolesAndTruncation) {
   auto w = chunks_->NewWriter(41);
   ASSERT_TRUE(w->WriteAt(std::string_view("tail"), kBs + 10).ok());
@@ -336,6 +379,64 @@ TEST_P(CachedStoreTest, RejectsMisuse) {
 
 INSTANTIATE_TEST_SUITE_P(Codecs, CachedStoreTest, ::testing::Values("none", "lz4", "zstd"));
 
+// CachedStore over a MeteredStore: tierfs_object_request_data_bytes{method="GET"} counts the
+// bytes that came from the object store.
+class CachedStoreRangeTest : public ::testing::Test {
+ protected:
+  void Make(const std::string& compression) {
+    chunks_.reset();
+    objects_ = std::make_unique<object::MeteredStore>(std::make_unique<MemStore>(), &reg_);
+    ChunkConfig cfg;
+    cfg.block_size = kBs;
+    cfg.compression = compression;
+    chunks_ = std::make_unique<CachedStore>(objects_.get(), cfg, nullptr);
+    auto w = chunks_->NewWriter(1);
+    ASSERT_TRUE(w->WriteAt(data_, 0).ok());
+    ASSERT_TRUE(w->Finish(3 * kBs).ok());
+  }
+  uint64_t GetBytes() {
+    return reg_.GetCounter("tierfs_object_request_data_bytes", "", {{"method", "GET"}})->Value();
+  }
+  // Reads [off, off+len) of the slice, checks the bytes, returns the bytes GET fetched for it.
+  uint64_t Fetched(uint32_t off, size_t len) {
+    uint64_t before = GetBytes();
+    std::string buf(len, '\0');
+    auto n = chunks_->ReadSlice(1, 3 * kBs, off, buf);
+    EXPECT_EQ(n.value_or(0), len);
+    EXPECT_EQ(buf, data_.substr(off, len)) << off << "+" << len;
+    return GetBytes() - before;
+  }
+
+  metrics::Registry reg_;
+  std::string data_ = Random(3 * kBs, 8);
+  std::unique_ptr<object::MeteredStore> objects_;
+  std::unique_ptr<CachedStore> chunks_;
+};
+
+TEST_F(CachedStoreRangeTest, SmallReadAtAnOffsetFetchesOnlyItsBytes) {
+  Make("none");
+  EXPECT_EQ(Fetched(kBs + 1000, 100), 100u);
+  EXPECT_FALSE(chunks_->cache().Contains(BlockKey(1, 1, kBs, false)));  // nothing cached
+  EXPECT_EQ(Fetched(2 * kBs + 10, kBs / 4), uint64_t{kBs / 4});          // 1/4 block: still ranged
+  EXPECT_EQ(Fetched(kBs + 1000, 100), 100u);  // not sequential (last read ended elsewhere)
+}
+
+TEST_F(CachedStoreRangeTest, SequentialLargeAndAlignedReadsFetchWholeBlocks) {
+  Make("none");
+  EXPECT_EQ(Fetched(kBs + 1000, 100), 100u);
+  // Starts where the last read ended: sequential, so the whole block, kept for what follows.
+  EXPECT_EQ(Fetched(kBs + 1100, 100), uint64_t{kBs});
+  EXPECT_EQ(Fetched(kBs + 5000, 100), 0u);  // cached
+  EXPECT_EQ(Fetched(10, kBs / 4 + 1), uint64_t{kBs});  // more than 1/4 block
+  EXPECT_EQ(Fetched(2 * kBs, 100), uint64_t{kBs});     // at the block start
+}
+
+TEST_F(CachedStoreRangeTest, CompressedBlocksAreAlwaysFetchedWhole) {
+  Make("lz4");
+  EXPECT_GT(Fetched(kBs + 1000, 100), 100u);
+  EXPECT_TRUE(chunks_->cache().Contains(BlockKey(1, 1, kBs, false)));
+}
+
 TEST(CachedStoreConfigTest, UnknownCompressionFailsEveryOperation) {
   MemStore mem;
   ChunkConfig cfg;
@@ -347,7 +448,6 @@ TEST(CachedStoreConfigTest, UnknownCompressionFailsEveryOperation) {
   EXPECT_EQ(store->Remove(1, 1).code(), EINVAL);
 }
 
-#ifdef TIERFS_METRICS_LINKED
 TEST(CachedStoreMetricsTest, CountsHitsMissesAndBuffer) {
   metrics::Registry reg;
   MemStore mem;
@@ -366,7 +466,6 @@ TEST(CachedStoreMetricsTest, CountsHitsMissesAndBuffer) {
   EXPECT_EQ(reg.GetCounter("tierfs_blockcache_miss", "")->Value(), 1u);
   EXPECT_EQ(reg.GetCounter("tierfs_blockcache_hits", "")->Value(), 2u);
 }
-#endif
 
 }  // namespace
 }  // namespace tierfs::chunk

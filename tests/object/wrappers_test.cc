@@ -94,7 +94,6 @@ TEST(MeteredStoreTest, PassesThroughWithoutRegistry) {
   EXPECT_TRUE(ms.Delete("k").ok());
 }
 
-#ifdef TIERFS_METRICS_LINKED
 TEST(MeteredStoreTest, CountsRequestsBytesAndErrors) {
   metrics::Registry reg;
   auto faulty = std::make_unique<FaultyStore>(std::make_unique<MemStore>());
@@ -116,7 +115,6 @@ TEST(MeteredStoreTest, CountsRequestsBytesAndErrors) {
                 ->Count(),
             2u);
 }
-#endif
 
 }  // namespace
 }  // namespace tierfs::object
