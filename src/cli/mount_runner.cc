@@ -132,6 +132,7 @@ int RunMount(const MountSettings& s, int ready_fd) {
   mo.no_bgjob = s.no_bgjob;
   mo.heartbeat_s = s.heartbeat_s;
   mo.max_deletes = s.max_deletes;
+  mo.registry = &registry;
   if (Status st = v->meta->NewSession(MakeSession(s), mo, fs.Callbacks()); !st.ok()) {
     Report(ready_fd, "cannot register the session: " + st.message());
     return 1;

@@ -216,8 +216,14 @@ void SqlEngine::SetHooks(EngineHooks hooks) {
 
 Status SqlEngine::AddDirStat(Conn& c, Ino dir, int64_t length, int64_t space, int64_t inodes) {
   if (!dir_stats() || dir == 0 || IsTrash(dir) || (!length && !space && !inodes)) return Status();
-  return ToStatus(c.Exec("UPDATE jfs_dir_stats SET data_length=data_length+?,used_space=used_space+?,"
-                         "used_inodes=used_inodes+? WHERE inode=?", {length, space, inodes, dir}));
+  ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE jfs_dir_stats SET data_length=data_length+?,"
+                                  "used_space=used_space+?,used_inodes=used_inodes+? WHERE inode=?",
+                                  {length, space, inodes, dir}));
+  if (n > 0) return Status();
+  // No row yet (the root of a new volume, or a directory made by an older client): start it
+  // from this change, as JuiceFS does when it flushes a missing stat.
+  return ToStatus(c.Exec(dialect_.InsertIgnore("jfs_dir_stats", "inode,data_length,used_space,used_inodes", 4),
+                         {dir, length, space, inodes}));
 }
 
 Status SqlEngine::AddParentsStat(Conn& c, Ino ino, const Attr& a, int64_t length, int64_t space) {
