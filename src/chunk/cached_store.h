@@ -118,6 +118,8 @@ class CachedStore final : public ChunkStore {
   std::unique_ptr<ThreadPool> prefetch_pool_;
   std::unique_ptr<ThreadPool> upload_pool_;
   std::unique_ptr<ThreadPool> delete_pool_;
+  // Writes downloaded blocks to the disk tier off the read path; a full queue drops the copy.
+  std::unique_ptr<ThreadPool> cache_fill_pool_;
 };
 
 }  // namespace tierfs::chunk

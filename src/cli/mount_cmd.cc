@@ -64,6 +64,7 @@ Result<MountSettings> Settings(const MountFlags& f) {
   ASSIGN_OR_RETURN(double hb, Seconds(f.heartbeat));
   s.heartbeat_s = std::clamp(int(hb), 1, 600);
   s.cache_dir = f.cache_dir.empty() ? (geteuid() == 0 ? "/var/jfsCache" : "") : f.cache_dir;
+  if (s.cache_size == 0) s.cache_dir.clear();  // --cache-size 0 disables the disk tier (JuiceFS)
   s.metrics_addr = f.metrics_addr;
   s.max_uploads = f.max_uploads;
   s.max_deletes = f.max_deletes;
