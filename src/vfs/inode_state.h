@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ struct InodeState {
   int opens = 0;
   std::unique_ptr<FileWriter> writer;             // created at the first write
   std::map<uint32_t, std::vector<Piece>> chunks;  // resolved slice lists, dropped on change
+  std::optional<uint64_t> length;                 // committed length, dropped with `chunks`
+  bool written = false;  // written since the last flush: cached slice lists are stale
+
+  // Forgets what was read from meta (slice lists, length). REQUIRES: mu held.
+  void Invalidate() {
+    chunks.clear();
+    length.reset();
+  }
 };
 
 struct Handle {

@@ -81,7 +81,7 @@ std::shared_ptr<InodeState> Vfs::Inode(meta::Ino ino, bool create) {
 void Vfs::InvalidateChunks(meta::Ino ino) {
   if (auto st = Inode(ino, false)) {
     std::lock_guard lk(st->mu);
-    st->chunks.clear();
+    st->Invalidate();
   }
 }
 
@@ -92,11 +92,13 @@ Status Vfs::FlushInode(meta::Ino ino) {
   {
     std::lock_guard lk(st->mu);
     w = st->writer.get();
+    // Nothing written since the last flush: the cached slice lists are still current.
+    if (w == nullptr || !st->written) return Status::Ok();
+    st->written = false;
   }
-  if (w == nullptr) return Status::Ok();
   Status s = w->Flush();
   std::lock_guard lk(st->mu);
-  st->chunks.clear();
+  st->Invalidate();
   return s;
 }
 

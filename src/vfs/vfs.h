@@ -166,6 +166,7 @@ class Vfs {
   std::shared_ptr<InodeState> Inode(meta::Ino ino, bool create);
   Result<std::vector<Piece>> ChunkPieces(InodeState& st, meta::Ino ino, uint32_t indx);
   Status FlushInode(meta::Ino ino);
+  Result<uint64_t> FileLength(InodeState& st, const meta::Context& ctx, meta::Ino ino);
   void InvalidateChunks(meta::Ino ino);
   void FillStat(meta::Ino ino, const meta::Attr& attr, struct stat* st);
   EntryOut MakeEntry(meta::Ino ino, const meta::Attr& attr);

@@ -54,7 +54,7 @@ Result<OpenOut> Vfs::Open(const meta::Context& ctx, meta::Ino ino, int flags) {
   {
     std::lock_guard lk(h->inode->mu);
     // Close-to-open: the first open re-reads slice lists; others share what is cached.
-    if (h->inode->opens++ == 0) h->inode->chunks.clear();
+    if (h->inode->opens++ == 0) h->inode->Invalidate();
   }
   OpenOut out;
   out.fh = NewHandle(std::move(h));
@@ -96,6 +96,19 @@ Result<std::vector<Piece>> Vfs::ChunkPieces(InodeState& st, meta::Ino ino, uint3
   return pieces;
 }
 
+// The committed length of an open file, read from meta once per change (close-to-open: a
+// reader sees other clients' writes from its next open, as with JuiceFS).
+Result<uint64_t> Vfs::FileLength(InodeState& st, const meta::Context& ctx, meta::Ino ino) {
+  {
+    std::lock_guard lk(st.mu);
+    if (st.length) return *st.length;
+  }
+  ASSIGN_OR_RETURN(meta::Attr attr, meta_->GetAttr(ctx, ino));
+  std::lock_guard lk(st.mu);
+  st.length = attr.length;
+  return attr.length;
+}
+
 Result<size_t> Vfs::Read(const meta::Context& ctx, meta::Ino ino, uint64_t fh, uint64_t off,
                          std::span<char> buf) {
   auto h = GetHandle(fh);
@@ -109,16 +122,16 @@ Result<size_t> Vfs::Read(const meta::Context& ctx, meta::Ino ino, uint64_t fh, u
   if ((h->flags & O_ACCMODE) == O_WRONLY) return Err(EBADF, "not open for reading");
   // Reads see this mount's own writes: commit them first (JuiceFS vfs.Read does the same).
   RETURN_IF_ERROR(FlushInode(ino));
-  ASSIGN_OR_RETURN(meta::Attr attr, meta_->GetAttr(ctx, ino));
   InodeState& st = *h->inode;
+  ASSIGN_OR_RETURN(uint64_t length, FileLength(st, ctx, ino));
   PieceSource source = [&](uint32_t indx) { return ChunkPieces(st, ino, indx); };
-  auto r = ReadFileRange(store_, source, attr.length, off, buf);
+  auto r = ReadFileRange(store_, source, length, off, buf);
   // A compaction (here or on another client) may have replaced the cached slices and deleted
   // their objects: re-read the slice lists once before reporting the error.
   if (!r && r.error().code() == ENOENT) {
     InvalidateChunks(ino);
-    ASSIGN_OR_RETURN(attr, meta_->GetAttr(ctx, ino));
-    r = ReadFileRange(store_, source, attr.length, off, buf);
+    ASSIGN_OR_RETURN(length, FileLength(st, ctx, ino));
+    r = ReadFileRange(store_, source, length, off, buf);
   }
   return r;
 }
@@ -141,6 +154,11 @@ Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, 
     w = h->inode->writer.get();
   }
   RETURN_IF_ERROR(w->Write(off, data));
+  {
+    // After the bytes are in the writer: a flush that sees the flag will commit them.
+    std::lock_guard lk(h->inode->mu);
+    h->inode->written = true;
+  }
   return data.size();
 }
 
