@@ -66,11 +66,11 @@ def workdir():
     d = Path(tempfile.mkdtemp(prefix="e2e-", dir=E2E_TMP))
     d.chmod(0o755)
     yield d
-    for m in [m for m in _LIVE_MOUNTS if str(m.path).startswith(str(d))]:
+    for m in [m for m in _LIVE_MOUNTS if d in m.path.parents]:
         m.umount()
     for mp in mounts_under(str(d)):  # anything a test mounted itself (daemon mounts, tmpfs)
         subprocess.run(["umount", mp], capture_output=True)
-        if os.path.ismount(mp):
+        if mp in mounts_under(mp):
             subprocess.run(["umount", "-l", mp], capture_output=True)
     if not mounts_under(str(d)):
         shutil.rmtree(d, ignore_errors=True)

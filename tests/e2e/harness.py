@@ -87,6 +87,11 @@ def mounts_under(prefix: str) -> list[str]:
     return sorted(res, key=len, reverse=True)
 
 
+def is_mounted(path) -> bool:
+    """From /proc/mounts, so a dead FUSE mount (stat fails with ENOTCONN) still counts as mounted."""
+    return str(path) in mounts_under(str(path))
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -201,12 +206,12 @@ class Mount:
             return ""
 
     def umount(self):
-        if os.path.ismount(self.path):
+        if is_mounted(self.path):
             try:
                 self.binary.run("umount", self.path, timeout=60)
             except subprocess.TimeoutExpired:
                 pass
-        if os.path.ismount(self.path):
+        if is_mounted(self.path):
             subprocess.run(["fusermount3", "-u", "-z", str(self.path)], capture_output=True)
         if self.proc is not None and self.proc.poll() is None:
             try:
