@@ -3,7 +3,7 @@
 #   fast: install deps, build, unit tests (ctest -L unit), e2e tests not marked `full`
 #   full: install deps, build, e2e tests marked `full` (the whole Linux tree)
 #   all:  install deps, build, unit tests, then every e2e test in one pytest run (fast ones first)
-# The last line printed is the combined count, e.g. "== 212 passed, 0 failed, 0 skipped in 640s ==".
+# The last line printed is the combined count, e.g. "tests: 212 passed, 0 failed, 0 skipped".
 # Environment: TIERFS_BIN (binary under test; default build/src/cli/tierfs), TIERFS_BUILD_JOBS,
 # TIERFS_SKIP_BUILD=1 (test an existing binary), PYTEST_ARGS (extra pytest arguments).
 set -uo pipefail
@@ -15,7 +15,9 @@ out=$(mktemp -d /tmp/e2e-testsh.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
 finish() {  # finish PASSED FAILED SKIPPED: print the one summary line, exit by it
-  echo "== $1 passed, $2 failed, $3 skipped in $(( $(date +%s) - start ))s =="
+  echo "elapsed: $(( $(date +%s) - start ))s (unit tests and end-to-end tests together)"
+  # The closing line, in the plain form CI reads: "tests: N passed, N failed, N skipped".
+  echo "tests: $1 passed, $2 failed, $3 skipped"
   [ "$2" -eq 0 ] && exit 0 || exit 1
 }
 
