@@ -12,7 +12,13 @@ Status BaseMeta::Write(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
   OpScope op(metrics_, "Write");
   if (uint64_t(pos) + slice.len > kChunkSize) return Status(EINVAL, "slice crosses its chunk");
   RETURN_IF_ERROR(CheckQuota(slice.len, 0));
-  return engine_->DoWrite(ino, indx, pos, slice, mtime_s, mtime_ns);
+  ASSIGN_OR_RETURN(uint32_t slices, engine_->DoWrite(ino, indx, pos, slice, mtime_s, mtime_ns));
+  // JuiceFS's triggers (pkg/meta/base.go Write): every 100th slice, or past 350, the chunk is
+  // compacted in the background. (JuiceFS also compacts synchronously past 2500; the VFS
+  // compactor is asynchronous only, and the 350 trigger keeps lists far below that.)
+  if ((slices % 100 == 99 || slices > 350) && callbacks_.compact_chunk)
+    callbacks_.compact_chunk(ino, indx);
+  return Status();
 }
 
 Result<Attr> BaseMeta::Truncate(const Context& ctx, Ino ino, uint64_t length,

@@ -58,6 +58,7 @@ struct DeadSlice {
 };
 
 // The 24-byte big-endian slice records of a chunk (FORMAT.md §1.3), as every engine stores them.
+inline constexpr uint32_t kSliceBytes = 24;
 std::string EncodeSlice(const Slice& s);
 std::vector<Slice> DecodeSlices(std::string_view raw);
 
@@ -113,7 +114,7 @@ class Engine {
 
   // ---- data ----
   virtual Result<std::string> DoReadChunk(Ino ino, uint32_t indx) = 0;  // raw 24-byte records
-  virtual Status DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
+  virtual Result<uint32_t> DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
                          int64_t mtime_s, uint32_t mtime_ns) = 0;
   virtual Result<Attr> DoTruncate(const Context& ctx, Ino ino, uint64_t length,
                                   bool skip_perm_check) = 0;

@@ -105,9 +105,10 @@ Result<std::string> SqlEngine::DoReadChunk(Ino ino, uint32_t indx) {
   return raw;
 }
 
-Status SqlEngine::DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
-                          int64_t mtime_s, uint32_t mtime_ns) {
-  return Txn(true, [&](Conn& c) -> Status {
+Result<uint32_t> SqlEngine::DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
+                                    int64_t mtime_s, uint32_t mtime_ns) {
+  uint32_t count = 0;
+  Status st = Txn(true, [&](Conn& c) -> Status {
     ASSIGN_OR_RETURN(Attr a, RegularFile(c, ino));
     if (a.flags & kFlagImmutable) return Status(EPERM, "file is immutable");
     Slice s = slice;
@@ -119,8 +120,13 @@ Status SqlEngine::DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& sli
     uint64_t end = (uint64_t(indx) << kChunkBits) + pos + s.len;
     a.mtime = a.ctime = mtime_s;
     a.mtimensec = a.ctimensec = mtime_ns;
+    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT length(CAST(slices AS BLOB)) FROM jfs_chunk WHERE inode=? AND indx=?",
+                                        {ino, indx}));
+    count = rows.empty() ? 0 : uint32_t(rows[0].U(0) / kSliceBytes);
     return SetLength(*this, c, ino, a, std::max(a.length, end));
   });
+  if (!st.ok()) return Err(st);
+  return count;
 }
 
 Result<Attr> SqlEngine::DoTruncate(const Context& ctx, Ino ino, uint64_t length,

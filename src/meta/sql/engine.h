@@ -62,7 +62,7 @@ class SqlEngine : public Engine {
   Result<std::vector<Entry>> DoReaddir(const Context& ctx, Ino ino, bool plus) override;
 
   Result<std::string> DoReadChunk(Ino ino, uint32_t indx) override;
-  Status DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice, int64_t mtime_s,
+  Result<uint32_t> DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice, int64_t mtime_s,
                  uint32_t mtime_ns) override;
   Result<Attr> DoTruncate(const Context& ctx, Ino ino, uint64_t length,
                           bool skip_perm_check) override;

@@ -45,7 +45,9 @@ class Sqlite : public Dialect {
     return "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'jfs!_%' ESCAPE '!'";
   }
   std::string AppendBlob(std::string_view column) const override {
-    return std::string(column) + " || ?";
+    // `||` yields TEXT in SQLite; the CAST keeps the column a BLOB (as JuiceFS's INSERT makes
+    // it), so length() counts bytes rather than stopping at the first zero byte.
+    return "CAST(" + std::string(column) + " || ? AS BLOB)";
   }
   std::string InsertIgnore(std::string_view table, std::string_view columns,
                            int nparams) const override {

@@ -293,3 +293,44 @@ TEST_F(QuotaTest, InodesAndCapacity) {
 
 }  // namespace
 }  // namespace tierfs::meta::testing
+
+namespace tierfs::meta::testing {
+namespace {
+
+// JuiceFS's compaction triggers: the 99th slice (and every 100th after), then each past 350.
+TEST(CompactionTrigger, AskedAtTheJuiceFsSliceCounts) {
+  char tmpl[] = "/tmp/tierfs-meta-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  auto m = OpenMeta("sqlite3://" + dir + "/meta.db", false);
+  ASSERT_TRUE(m.has_value());
+  Format f;
+  f.name = "trigger";
+  f.uuid = "00000000-0000-0000-0000-0000000000bb";
+  f.trash_days = 0;
+  ASSERT_TRUE((*m)->Init(f, false).ok());
+  std::vector<uint32_t> asked_at;
+  uint32_t written = 0;
+  MetaCallbacks cb;
+  cb.delete_slice = [](uint64_t, uint32_t) { return Status(); };
+  cb.compact_chunk = [&](Ino, uint32_t indx) {
+    EXPECT_EQ(indx, 3u);
+    asked_at.push_back(written);
+  };
+  MetaOptions opt;
+  opt.no_bgjob = true;
+  ASSERT_TRUE((*m)->NewSession(SessionInfo{}, opt, cb).ok());
+  auto e = (*m)->Mknod(Context::Root(), kRootIno, "f", FileType::kFile, 0644, 0, 0);
+  ASSERT_TRUE(e.has_value());
+  for (written = 1; written <= 353; written++) {
+    auto id = (*m)->NewSlice();
+    ASSERT_TRUE(id.has_value());
+    Slice s{0, *id, 10, 0, 10};
+    ASSERT_TRUE((*m)->Write(e->ino, 3, written * 10, s, 1, 0).ok());
+  }
+  EXPECT_EQ(asked_at, (std::vector<uint32_t>{99, 199, 299, 351, 352, 353}));
+  ASSERT_TRUE((*m)->CloseSession().ok());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tierfs::meta::testing
