@@ -25,7 +25,7 @@ bash scripts/install-deps.sh || { echo "dependency installation failed" >&2; fin
 
 if [ "${TIERFS_SKIP_BUILD:-0}" != 1 ]; then
   echo "--- build"
-  cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$out/cmake.log" 2>&1 ||
+  cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release >"$out/cmake.log" 2>&1 ||
     { cat "$out/cmake.log" >&2; echo "cmake configure failed" >&2; finish 0 1 0; }
   ninja -C build -j "${TIERFS_BUILD_JOBS:-$(nproc)}" >"$out/ninja.log" 2>&1 ||
     { tail -n 60 "$out/ninja.log" >&2; echo "build failed" >&2; finish 0 1 0; }

@@ -9,8 +9,8 @@
 
 namespace tierfs::vfs {
 
-Compactor::Compactor(meta::Meta* meta, chunk::ChunkStore* store, int threads)
-    : meta_(meta), store_(store) {
+Compactor::Compactor(meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size, int threads)
+    : meta_(meta), store_(store), block_size_(block_size) {
   for (int i = 0; i < threads; i++) threads_.emplace_back([this] { Loop(); });
 }
 
@@ -66,7 +66,10 @@ Status Compactor::CompactNow(meta::Ino ino, uint32_t indx) {
   std::vector<Piece> shifted = pieces;
   for (Piece& p : shifted) p.pos -= start;
   PieceSource source = [&](uint32_t) -> Result<std::vector<Piece>> { return shifted; };
-  constexpr uint32_t kStep = 4 << 20;
+  // One block per step: each full block is handed to upload before the next is copied, so a
+  // compaction never holds more than a block of the write budget (a bigger step could wait
+  // forever for budget that only its own unflushed bytes hold).
+  const uint32_t kStep = block_size_;
   std::string buf;
   for (uint32_t off = 0; off < size; off += kStep) {
     uint32_t n = std::min(kStep, size - off);

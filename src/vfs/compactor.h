@@ -23,7 +23,8 @@ namespace tierfs::vfs {
 
 class Compactor {
  public:
-  Compactor(meta::Meta* meta, chunk::ChunkStore* store, int threads);
+  // block_size: the volume's block size in bytes (the unit compaction copies at a time).
+  Compactor(meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size, int threads);
   ~Compactor();
   // Queues a compaction of chunk `indx` of `ino` unless one is queued or running.
   void Request(meta::Ino ino, uint32_t indx);
@@ -36,6 +37,7 @@ class Compactor {
 
   meta::Meta* meta_;
   chunk::ChunkStore* store_;
+  const uint32_t block_size_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<meta::Ino, uint32_t>> queue_;

@@ -13,6 +13,8 @@ struct FileWriter::OpenSlice {
   uint32_t len = 0;      // bytes written so far (contiguous from pos)
   uint32_t flushed = 0;  // bytes from the slice start already handed to upload (block-aligned)
   bool frozen = false;
+  bool busy = false;              // the writer is copying into it without mu_
+  bool freeze_when_idle = false;  // a flush asked for it while busy
   std::unique_ptr<chunk::SliceWriter> writer;
 };
 
@@ -38,6 +40,9 @@ bool FileWriter::Dirty() const {
 }
 
 Status FileWriter::Write(uint64_t off, std::span<const char> data) {
+  // One writer at a time (the kernel already serialises writes of an inode): a slice is only
+  // ever filled by one thread, which may then copy into it without holding mu_.
+  std::lock_guard wl(write_mu_);
   std::unique_lock lk(mu_);
   if (!error_.ok()) return Status(EIO, "earlier write failed: " + error_.ToString());
   while (!data.empty()) {
@@ -78,16 +83,29 @@ Status FileWriter::WriteChunk(uint32_t indx, uint32_t pos, std::span<const char>
     slices_.push_back(std::move(fresh));
     ++created_;
   }
-  uint32_t at = pos - s->pos;
-  RETURN_IF_ERROR(s->writer->WriteAt(data, at));
-  s->len = std::max<uint32_t>(s->len, at + uint32_t(data.size()));
-  length_ = std::max<uint64_t>(length_, (uint64_t(indx) << meta::kChunkBits) + pos + data.size());
-  uint32_t full = s->len / block_size_ * block_size_;
-  if (full > s->flushed) {
-    s->flushed = full;
-    RETURN_IF_ERROR(s->writer->FlushTo(full));
+  const uint32_t at = pos - s->pos;
+  const uint32_t len = std::max<uint32_t>(s->len, at + uint32_t(data.size()));
+  const uint32_t full = len / block_size_ * block_size_;
+  // Copy without mu_: WriteAt may wait for the memory budget, and the budget may only come back
+  // when this file's commit task finishes older slices, which needs mu_. `busy` keeps the slice
+  // from being frozen and finished meanwhile.
+  s->busy = true;
+  lk.unlock();
+  Status st = s->writer->WriteAt(data, at);
+  if (st.ok() && full > s->flushed) st = s->writer->FlushTo(full);
+  lk.lock();
+  s->busy = false;
+  if (!st.ok()) {
+    // The slice cannot be completed: fail this and every later write and flush of the file
+    // (the commit task aborts the slices instead of committing them).
+    if (error_.ok()) error_ = st;
+    Freeze(s);
+    return st;
   }
-  if (uint64_t(s->pos) + s->len >= meta::kChunkSize) Freeze(s);
+  s->len = len;
+  s->flushed = std::max(s->flushed, full);
+  length_ = std::max<uint64_t>(length_, (uint64_t(indx) << meta::kChunkBits) + pos + data.size());
+  if (s->freeze_when_idle || uint64_t(s->pos) + s->len >= meta::kChunkSize) Freeze(s);
   return Status::Ok();
 }
 
@@ -98,7 +116,13 @@ void FileWriter::Freeze(OpenSlice* s) {
 }
 
 void FileWriter::FreezeAll() {
-  for (auto& s : slices_) s->frozen = true;
+  for (auto& s : slices_) {
+    if (s->busy) {
+      s->freeze_when_idle = true;  // the writer freezes it as soon as its copy is done
+    } else {
+      s->frozen = true;
+    }
+  }
   ScheduleCommit();
 }
 

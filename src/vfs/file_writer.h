@@ -64,6 +64,7 @@ class FileWriter {
   const uint32_t block_size_;
   ThreadPool* pool_;
 
+  std::mutex write_mu_;  // serialises Write calls; taken before mu_
   mutable std::mutex mu_;
   std::condition_variable drained_;
   std::deque<std::unique_ptr<OpenSlice>> slices_;  // creation order; front is committed first

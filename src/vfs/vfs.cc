@@ -16,7 +16,9 @@ Vfs::Vfs(meta::Meta* meta, chunk::ChunkStore* store, metrics::Registry* registry
          VfsConfig config)
     : meta_(meta), store_(store), registry_(registry), config_(std::move(config)) {
   commit_pool_ = std::make_unique<ThreadPool>(config_.commit_threads, 4096);
-  compactor_ = std::make_unique<Compactor>(meta_, store_, config_.compact_threads);
+  compactor_ = std::make_unique<Compactor>(meta_, store_,
+                                           uint32_t(config_.format.BlockSizeBytes()),
+                                           config_.compact_threads);
   if (registry_) {
     open_handles_ = registry_->GetGauge("tierfs_fuse_open_handlers", "open file handles");
   }

@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <random>
 #include <string>
 
@@ -38,7 +41,7 @@ class VfsDataTest : public ::testing::Test {
     store_ = std::make_unique<object::MemStore>("vfs");
     chunk::ChunkConfig cc;
     cc.block_size = kBlock;
-    cc.buffer_size = 8 << 20;
+    cc.buffer_size = buffer_size_;
     cc.retry_backoff_ms = 1;
     cc.io_retries = 2;
     chunks_ = chunk::NewChunkStore(store_.get(), cc, nullptr);
@@ -77,6 +80,7 @@ class VfsDataTest : public ::testing::Test {
   uint64_t Size(meta::Ino ino) { return uint64_t(vfs_->GetAttr(ctx_, ino)->attr.st_size); }
   size_t SliceCount(meta::Ino ino, uint32_t indx) { return meta_->Read(ino, indx)->size(); }
 
+  uint64_t buffer_size_ = 8 << 20;
   std::string dir_;
   meta::Context ctx_ = meta::Context::Root();
   std::unique_ptr<meta::Meta> meta_;
@@ -178,7 +182,7 @@ TEST_F(VfsDataTest, CompactionKeepsBytesAndDeletesReplacedObjects) {
   model.resize(Size(ino));
   ASSERT_EQ(SliceCount(ino, 0), 12u);
   size_t objects_before = store_->List("chunks/")->size();
-  Compactor c(meta_.get(), chunks_.get(), 0);
+  Compactor c(meta_.get(), chunks_.get(), kBlock, 0);
   ASSERT_TRUE(c.CompactNow(ino, 0).ok());
   EXPECT_EQ(SliceCount(ino, 0), 1u);
   EXPECT_LT(store_->List("chunks/")->size(), objects_before);
@@ -195,6 +199,40 @@ TEST_F(VfsDataTest, UnlinkedFileStaysReadableUntilRelease) {
   ASSERT_TRUE(vfs_->Release(ino, fh).ok());
   ASSERT_TRUE(meta_->CleanupDeletedFiles().ok());
   EXPECT_TRUE(store_->List("chunks/")->empty());
+}
+
+class VfsTinyBufferTest : public VfsDataTest {
+ protected:
+  void SetUp() override {
+    buffer_size_ = 1 << 20;  // room for 16 partially filled 64 KiB buffers only
+    VfsDataTest::SetUp();
+  }
+};
+
+// Scattered small writes to one file: every slice holds a partial block until it is committed,
+// so the budget runs out while older slices of the same file wait for their commit. The writer
+// must wait without blocking that commit (a deadlock before the writer dropped its lock).
+TEST_F(VfsTinyBufferTest, ScatteredWritesUnderMemoryPressureComplete) {
+  auto [ino, fh] = Create("scatter");
+  std::string model(4 << 20, '\0');
+  auto work = std::async(std::launch::async, [&, ino = ino, fh = fh] {
+    std::mt19937 rng(3);
+    for (int i = 0; i < 400; i++) {
+      uint64_t off = (rng() % 64) * kBlock + rng() % 1000;
+      std::string d(1000, char('a' + i % 26));
+      Write(ino, fh, off, d);
+      model.replace(off, d.size(), d);
+    }
+    return vfs_->Flush(ctx_, ino, fh);
+  });
+  if (work.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
+    ADD_FAILURE() << "writes did not complete: deadlock under memory pressure";
+    std::_Exit(1);  // the stuck threads cannot be joined
+  }
+  ASSERT_TRUE(work.get().ok());
+  model.resize(Size(ino));
+  EXPECT_EQ(Read(ino, fh, 0, model.size()), model);
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
 }
 
 TEST_F(VfsDataTest, InternalFilesAreReadOnlyAndHaveContent) {
