@@ -250,10 +250,14 @@ Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
     } else {
       ASSIGN_OR_RETURN(BlockData block, LoadBlock(key, blen));
       std::memcpy(out.data(), block->data() + boff, take);
-      // A read that reaches the second half of a block is likely sequential: fetch the next one.
-      if (done + take == n && boff + take > blen / 2 && uint64_t{indx + 1} * bs < size) {
-        uint32_t next_len = std::min<uint32_t>(bs, size - (indx + 1) * bs);
-        Prefetch(Key(id, indx + 1, next_len), next_len);
+      // A read that reaches the second half of a block is likely sequential: fetch the next
+      // ones (as many as there are read-ahead threads, so the next demand read finds them).
+      if (done + take == n && boff + take > blen / 2) {
+        for (uint32_t ahead = 1; ahead <= uint32_t(std::max(config_.prefetch, 0)); ahead++) {
+          if (uint64_t{indx + ahead} * bs >= size) break;
+          uint32_t next_len = std::min<uint32_t>(bs, size - (indx + ahead) * bs);
+          Prefetch(Key(id, indx + ahead, next_len), next_len);
+        }
       }
     }
     done += take;

@@ -48,6 +48,7 @@ struct MountFlags {
   int max_uploads = 20;
   int max_deletes = 10;
   int io_retries = 10;
+  int prefetch = 3;
   bool no_bgjob = false;
   bool read_only = false;
   bool enable_xattr = false;  // accepted for JuiceFS compatibility; xattrs are always on

@@ -69,6 +69,7 @@ Result<MountSettings> Settings(const MountFlags& f) {
   s.max_uploads = f.max_uploads;
   s.max_deletes = f.max_deletes;
   s.io_retries = f.io_retries;
+  s.prefetch = std::clamp(f.prefetch, 0, 64);
   s.no_bgjob = f.no_bgjob;
   s.read_only = f.read_only;
   for (const auto& o : f.fuse_options) {
@@ -150,6 +151,8 @@ void AddMount(CLI::App& app, MountFlags& f, int& rc) {
   c->add_option("--max-uploads", f.max_uploads, "concurrent uploads")->capture_default_str();
   c->add_option("--max-deletes", f.max_deletes, "concurrent object deletions")->capture_default_str();
   c->add_option("--io-retries", f.io_retries, "object request retries")->capture_default_str();
+  c->add_option("--prefetch", f.prefetch, "blocks read ahead of a sequential reader")
+      ->capture_default_str();
   c->add_flag("--no-bgjob", f.no_bgjob, "do not run background cleanup jobs");
   c->add_flag("--read-only", f.read_only, "mount read-only");
   c->add_flag("--enable-xattr", f.enable_xattr, "accepted for JuiceFS compatibility (always on)");

@@ -22,6 +22,7 @@ struct MountSettings {
   int max_uploads = 20;
   int max_deletes = 10;
   int io_retries = 10;
+  int prefetch = 3;  // read-ahead threads = blocks fetched ahead of a sequential reader
   bool no_bgjob = false;
   bool read_only = false;
   std::vector<std::string> fuse_options;
