@@ -187,12 +187,7 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_
 
 void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   OpTimer t(req, kFlush);
-  meta::Context ctx = Ctx(req);
-  Status s = V(req)->Flush(ctx, ino, fi->fh);
-  // close(2) drops the POSIX locks the closing owner holds on the file (fcntl(2) semantics).
-  meta::PosixLock all{meta::kLockUnlock, ctx.pid, 0, UINT64_MAX};
-  Status u = V(req)->SetLk(ctx, ino, fi->lock_owner, all, false);
-  ReplyStatus(req, "flush", s.ok() ? u : s);
+  ReplyStatus(req, "flush", V(req)->Flush(Ctx(req), ino, fi->fh, fi->lock_owner));
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {

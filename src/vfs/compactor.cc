@@ -87,7 +87,9 @@ Status Compactor::CompactNow(meta::Ino ino, uint32_t indx) {
     return st;
   }
   Status st = meta_->CommitCompaction(ino, indx, snap, {meta::Slice{start, id, size, 0, size}});
-  if (!st.ok()) (void)store_->Remove(id, size);
+  // Only a conflict (EAGAIN) proves the new slice was not swapped in; after any other error the
+  // swap may have committed (e.g. deleting an old slice failed), so its objects must stay.
+  if (st.code() == EAGAIN) (void)store_->Remove(id, size);
   return st;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "util/thread_pool.h"
 
@@ -45,6 +46,7 @@ Status FileWriter::Write(uint64_t off, std::span<const char> data) {
   std::lock_guard wl(write_mu_);
   std::unique_lock lk(mu_);
   if (!error_.ok()) return Status(EIO, "earlier write failed: " + error_.ToString());
+  last_write_ = std::chrono::steady_clock::now();
   while (!data.empty()) {
     uint32_t indx = uint32_t(off >> meta::kChunkBits);
     uint32_t pos = uint32_t(off & (meta::kChunkSize - 1));
@@ -56,20 +58,26 @@ Status FileWriter::Write(uint64_t off, std::span<const char> data) {
   return Status::Ok();
 }
 
-FileWriter::OpenSlice* FileWriter::FindSlice(uint32_t indx, uint32_t pos) {
+// The newest open slice whose unflushed tail the write [pos, pos+size) continues, as JuiceFS's
+// findWritableSlice: a slice can only take the write if no newer slice overlaps the range,
+// since newer slices win on read and would hide bytes written into an older one.
+FileWriter::OpenSlice* FileWriter::FindSlice(uint32_t indx, uint32_t pos, uint32_t size) {
   int open = 0;
   for (auto it = slices_.rbegin(); it != slices_.rend(); ++it) {
     OpenSlice* s = it->get();
-    if (s->frozen || s->indx != indx) continue;
-    if (pos >= s->pos + s->flushed && pos <= s->pos + s->len) return s;
-    if (++open >= kMaxOpenSlices) Freeze(s);  // too many open: stop the older ones growing
+    if (s->indx != indx) continue;
+    if (!s->frozen) {
+      if (pos >= s->pos + s->flushed && pos <= s->pos + s->len) return s;
+      if (++open >= kMaxOpenSlices) Freeze(s);  // too many open: stop the older ones growing
+    }
+    if (pos < s->pos + s->len && s->pos < pos + size) return nullptr;  // hidden by a newer one
   }
   return nullptr;
 }
 
 Status FileWriter::WriteChunk(uint32_t indx, uint32_t pos, std::span<const char> data,
                               std::unique_lock<std::mutex>& lk) {
-  OpenSlice* s = FindSlice(indx, pos);
+  OpenSlice* s = FindSlice(indx, pos, uint32_t(data.size()));
   if (s == nullptr) {
     lk.unlock();
     auto id = meta_->NewSlice();
@@ -158,16 +166,31 @@ void FileWriter::CommitLoop() {
     drained_.notify_all();
   }
   committing_ = false;
+  if (slices_.empty()) length_ = 0;  // all committed: meta has the length (and may shrink it)
   drained_.notify_all();
 }
 
 // Runs without mu_: the slice is frozen, nobody else touches it.
 Status FileWriter::CommitOne(OpenSlice& s) {
   RETURN_IF_ERROR(s.writer->Finish(s.len));
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
   meta::Slice slice{s.pos, s.writer->id(), s.len, 0, s.len};
-  return meta_->Write(ino_, s.indx, s.pos, slice, ns / 1000000000, uint32_t(ns % 1000000000));
+  Status st;
+  // The blocks are durable; a transient metadata failure (busy database, lost connection) is
+  // retried with back-off before the slice is given up (JuiceFS retries its commits too).
+  for (int attempt = 0; attempt < kCommitTries; attempt++) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+    st = meta_->Write(ino_, s.indx, s.pos, slice, ns / 1000000000, uint32_t(ns % 1000000000));
+    if (st.ok() || (st.code() != EIO && st.code() != EBUSY && st.code() != EAGAIN)) break;
+  }
+  return st;
+}
+
+void FileWriter::FreezeIdle(std::chrono::steady_clock::time_point idle_since) {
+  std::lock_guard lk(mu_);
+  if (slices_.empty() || last_write_ > idle_since) return;
+  FreezeAll();
 }
 
 Status FileWriter::Flush() {

@@ -12,6 +12,7 @@
 // failed upload or commit is sticky: every later Write/Flush of this writer returns EIO.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -44,14 +45,18 @@ class FileWriter {
   uint64_t Length() const;
   // True while some written byte is not yet committed.
   bool Dirty() const;
+  // Freezes (and so commits in the background) every slice when nothing was written since
+  // `idle_since`. Called about once a second by the VFS.
+  void FreezeIdle(std::chrono::steady_clock::time_point idle_since);
 
  private:
   struct OpenSlice;
   static constexpr int kMaxOpenSlices = 3;  // per chunk, as JuiceFS's writer scans back 3
+  static constexpr int kCommitTries = 5;    // back-off 200 ms .. 1.6 s between tries
 
   Status WriteChunk(uint32_t indx, uint32_t pos, std::span<const char> data,
                     std::unique_lock<std::mutex>& lk);
-  OpenSlice* FindSlice(uint32_t indx, uint32_t pos);
+  OpenSlice* FindSlice(uint32_t indx, uint32_t pos, uint32_t size);
   void Freeze(OpenSlice* s);
   void FreezeAll();
   void ScheduleCommit();
@@ -72,6 +77,7 @@ class FileWriter {
   uint64_t created_ = 0;  // slices ever created
   uint64_t done_ = 0;     // slices committed (or dropped after an error), in creation order
   uint64_t length_ = 0;
+  std::chrono::steady_clock::time_point last_write_{};
   Status error_;
 };
 

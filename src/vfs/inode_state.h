@@ -18,17 +18,20 @@ namespace tierfs::vfs {
 
 // State shared by every handle open on one inode. Lives while some handle is open.
 struct InodeState {
+  int opens = 0;  // guarded by Vfs::inodes_mu_ (not `mu`): taken and dropped with the map entry
   std::mutex mu;
-  int opens = 0;
   std::unique_ptr<FileWriter> writer;             // created at the first write
   std::map<uint32_t, std::vector<Piece>> chunks;  // resolved slice lists, dropped on change
   std::optional<uint64_t> length;                 // committed length, dropped with `chunks`
-  bool written = false;  // written since the last flush: cached slice lists are stale
+  uint64_t generation = 0;  // bumped by Invalidate: a fill that raced it must not be stored
+  bool written = false;     // written since the last flush: cached slice lists are stale
+  bool plocked = false;     // a POSIX lock was taken through this mount: unlock on close
 
   // Forgets what was read from meta (slice lists, length). REQUIRES: mu held.
   void Invalidate() {
     chunks.clear();
     length.reset();
+    ++generation;
   }
 };
 

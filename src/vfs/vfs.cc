@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "util/thread_pool.h"
 #include "vfs/compactor.h"
 #include "vfs/inode_state.h"
@@ -22,6 +24,7 @@ Vfs::Vfs(meta::Meta* meta, chunk::ChunkStore* store, metrics::Registry* registry
   if (registry_) {
     open_handles_ = registry_->GetGauge("tierfs_fuse_open_handlers", "open file handles");
   }
+  flusher_ = std::thread([this] { FlusherLoop(); });
 }
 
 Vfs::~Vfs() { Shutdown(); }
@@ -39,7 +42,17 @@ void Vfs::Shutdown() {
     std::lock_guard lk(inodes_mu_);
     for (auto& [ino, st] : inodes_) inos.push_back(ino);
   }
-  for (meta::Ino ino : inos) (void)FlushInode(ino);
+  for (meta::Ino ino : inos) {
+    if (Status s = FlushInode(ino); !s.ok())
+      spdlog::error("inode {}: data written before unmount could not be committed: {}", ino,
+                    s.ToString());
+  }
+  {
+    std::lock_guard lk(flusher_mu_);
+    flusher_stop_ = true;
+  }
+  flusher_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
   if (compactor_) compactor_->Stop();
 }
 
@@ -87,21 +100,68 @@ void Vfs::InvalidateChunks(meta::Ino ino) {
   }
 }
 
+std::shared_ptr<InodeState> Vfs::AcquireInode(meta::Ino ino) {
+  std::lock_guard lk(inodes_mu_);
+  auto& st = inodes_[ino];
+  if (!st) st = std::make_shared<InodeState>();
+  if (st->opens++ == 0) {
+    // Close-to-open: the first open re-reads slice lists; later ones share what is cached.
+    std::lock_guard slk(st->mu);
+    st->Invalidate();
+  }
+  return st;
+}
+
+void Vfs::ReleaseInode(meta::Ino ino, const std::shared_ptr<InodeState>& st) {
+  std::lock_guard lk(inodes_mu_);
+  if (--st->opens > 0) return;
+  // Keep a writer that still has something to commit reachable for FlushInode/Shutdown.
+  if (st->writer && st->writer->Dirty()) return;
+  auto it = inodes_.find(ino);
+  if (it != inodes_.end() && it->second == st) inodes_.erase(it);
+}
+
+// Commits everything written to the inode so far. Every caller gets the writer's sticky error,
+// not only the first one to flush.
+Status Vfs::FlushState(InodeState& st) {
+  FileWriter* w;
+  bool written;
+  {
+    std::lock_guard lk(st.mu);
+    w = st.writer.get();
+    written = st.written;
+    st.written = false;
+  }
+  if (w == nullptr) return Status::Ok();
+  Status s = w->Flush();
+  if (written) {
+    std::lock_guard lk(st.mu);
+    st.Invalidate();
+  }
+  return s;
+}
+
 Status Vfs::FlushInode(meta::Ino ino) {
   auto st = Inode(ino, false);
-  if (!st) return Status::Ok();
-  FileWriter* w;
-  {
-    std::lock_guard lk(st->mu);
-    w = st->writer.get();
-    // Nothing written since the last flush: the cached slice lists are still current.
-    if (w == nullptr || !st->written) return Status::Ok();
-    st->written = false;
+  return st ? FlushState(*st) : Status::Ok();
+}
+
+void Vfs::FlusherLoop() {
+  std::unique_lock lk(flusher_mu_);
+  while (!flusher_cv_.wait_for(lk, std::chrono::seconds(1), [&] { return flusher_stop_; })) {
+    lk.unlock();
+    std::vector<std::shared_ptr<InodeState>> states;
+    {
+      std::lock_guard ilk(inodes_mu_);
+      for (auto& [ino, st] : inodes_) states.push_back(st);
+    }
+    auto cutoff = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    for (auto& st : states) {
+      std::lock_guard slk(st->mu);
+      if (st->writer) st->writer->FreezeIdle(cutoff);
+    }
+    lk.lock();
   }
-  Status s = w->Flush();
-  std::lock_guard lk(st->mu);
-  st->Invalidate();
-  return s;
 }
 
 Result<EntryOut> Vfs::Lookup(const meta::Context& ctx, meta::Ino parent, std::string_view name) {
@@ -301,6 +361,12 @@ Result<meta::PosixLock> Vfs::GetLk(const meta::Context& ctx, meta::Ino ino, uint
 
 Status Vfs::SetLk(const meta::Context& ctx, meta::Ino ino, uint64_t owner,
                   const meta::PosixLock& lock, bool block) {
+  if (lock.type != meta::kLockUnlock) {
+    if (auto st = Inode(ino, false)) {
+      std::lock_guard lk(st->mu);
+      st->plocked = true;
+    }
+  }
   return meta_->SetLk(ctx, ino, owner, block, lock);
 }
 

@@ -11,6 +11,8 @@
 #include <sys/statvfs.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -127,7 +129,8 @@ class Vfs {
                       std::span<char> buf);
   Result<size_t> Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, uint64_t off,
                        std::span<const char> data);
-  Status Flush(const meta::Context& ctx, meta::Ino ino, uint64_t fh);
+  // close(2) of a descriptor: commits its writes; drops the POSIX locks of `lock_owner`.
+  Status Flush(const meta::Context& ctx, meta::Ino ino, uint64_t fh, uint64_t lock_owner);
   Status Fsync(const meta::Context& ctx, meta::Ino ino, uint64_t fh);
   Status Release(meta::Ino ino, uint64_t fh);
   Status Fallocate(const meta::Context& ctx, meta::Ino ino, uint64_t fh, int mode, uint64_t off,
@@ -164,6 +167,12 @@ class Vfs {
  private:
   friend class Compactor;
   std::shared_ptr<InodeState> Inode(meta::Ino ino, bool create);
+  // The inode's state with its open count raised (created on the first open); and the reverse,
+  // which drops the state when the last handle goes and nothing is left to commit.
+  std::shared_ptr<InodeState> AcquireInode(meta::Ino ino);
+  void ReleaseInode(meta::Ino ino, const std::shared_ptr<InodeState>& st);
+  Status FlushState(InodeState& st);
+  void FlusherLoop();
   Result<std::vector<Piece>> ChunkPieces(InodeState& st, meta::Ino ino, uint32_t indx);
   Status FlushInode(meta::Ino ino);
   Result<uint64_t> FileLength(InodeState& st, const meta::Context& ctx, meta::Ino ino);
@@ -188,6 +197,12 @@ class Vfs {
   std::mutex handles_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<Handle>> handles_;
   std::atomic<uint64_t> next_fh_{1};
+  // Commits slices of files idle for a while (JuiceFS does the same after ~1 s), so buffered
+  // data neither waits for close nor pins the write budget that other files need.
+  std::mutex flusher_mu_;
+  std::condition_variable flusher_cv_;
+  bool flusher_stop_ = false;
+  std::thread flusher_;
   metrics::Gauge* open_handles_ = nullptr;
 };
 

@@ -50,12 +50,7 @@ Result<OpenOut> Vfs::Open(const meta::Context& ctx, meta::Ino ino, int flags) {
   auto h = std::make_shared<Handle>();
   h->ino = ino;
   h->flags = flags;
-  h->inode = Inode(ino, true);
-  {
-    std::lock_guard lk(h->inode->mu);
-    // Close-to-open: the first open re-reads slice lists; others share what is cached.
-    if (h->inode->opens++ == 0) h->inode->Invalidate();
-  }
+  h->inode = AcquireInode(ino);
   OpenOut out;
   out.fh = NewHandle(std::move(h));
   return out;
@@ -71,41 +66,42 @@ Result<std::pair<EntryOut, OpenOut>> Vfs::Create(const meta::Context& ctx, meta:
   auto h = std::make_shared<Handle>();
   h->ino = e.ino;
   h->flags = flags;
-  h->inode = Inode(e.ino, true);
-  {
-    std::lock_guard lk(h->inode->mu);
-    h->inode->opens++;
-  }
+  h->inode = AcquireInode(e.ino);
   OpenOut out;
   out.fh = NewHandle(std::move(h));
   return std::make_pair(MakeEntry(e.ino, e.attr), out);
 }
 
 Result<std::vector<Piece>> Vfs::ChunkPieces(InodeState& st, meta::Ino ino, uint32_t indx) {
+  uint64_t generation;
   {
     std::lock_guard lk(st.mu);
     auto it = st.chunks.find(indx);
     if (it != st.chunks.end()) return it->second;
+    generation = st.generation;
   }
   ASSIGN_OR_RETURN(std::vector<meta::Slice> slices, meta_->Read(ino, indx));
   std::vector<Piece> pieces = ResolveSlices(slices);
   // Many overlapping slices make reads slow: compact them (JuiceFS: >= 5 after a read).
   if (slices.size() >= 5 || pieces.size() >= 5) compactor_->Request(ino, indx);
   std::lock_guard lk(st.mu);
-  st.chunks[indx] = pieces;
+  // An invalidation while we read meta means the list may already be stale: use, don't keep.
+  if (st.generation == generation) st.chunks[indx] = pieces;
   return pieces;
 }
 
 // The committed length of an open file, read from meta once per change (close-to-open: a
 // reader sees other clients' writes from its next open, as with JuiceFS).
 Result<uint64_t> Vfs::FileLength(InodeState& st, const meta::Context& ctx, meta::Ino ino) {
+  uint64_t generation;
   {
     std::lock_guard lk(st.mu);
     if (st.length) return *st.length;
+    generation = st.generation;
   }
   ASSIGN_OR_RETURN(meta::Attr attr, meta_->GetAttr(ctx, ino));
   std::lock_guard lk(st.mu);
-  st.length = attr.length;
+  if (st.generation == generation) st.length = attr.length;
   return attr.length;
 }
 
@@ -121,8 +117,8 @@ Result<size_t> Vfs::Read(const meta::Context& ctx, meta::Ino ino, uint64_t fh, u
   }
   if ((h->flags & O_ACCMODE) == O_WRONLY) return Err(EBADF, "not open for reading");
   // Reads see this mount's own writes: commit them first (JuiceFS vfs.Read does the same).
-  RETURN_IF_ERROR(FlushInode(ino));
   InodeState& st = *h->inode;
+  RETURN_IF_ERROR(FlushState(st));
   ASSIGN_OR_RETURN(uint64_t length, FileLength(st, ctx, ino));
   PieceSource source = [&](uint32_t indx) { return ChunkPieces(st, ino, indx); };
   auto r = ReadFileRange(store_, source, length, off, buf);
@@ -162,33 +158,37 @@ Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, 
   return data.size();
 }
 
-Status Vfs::Flush(const meta::Context& ctx, meta::Ino ino, uint64_t fh) {
+Status Vfs::Flush(const meta::Context& ctx, meta::Ino ino, uint64_t fh, uint64_t lock_owner) {
   auto h = GetHandle(fh);
   if (!h) return Status(EBADF, "unknown file handle");
   if (h->internal) return Status::Ok();
-  return FlushInode(ino);
+  Status s = FlushState(*h->inode);
+  bool plocked;
+  {
+    std::lock_guard lk(h->inode->mu);
+    plocked = h->inode->plocked;
+  }
+  if (plocked) {
+    // close(2) drops every POSIX lock the closing owner holds on the file (fcntl(2)).
+    meta::PosixLock all{meta::kLockUnlock, ctx.pid, 0, UINT64_MAX};
+    Status u = meta_->SetLk(ctx, ino, lock_owner, false, all);
+    if (s.ok()) s = u;
+  }
+  return s;
 }
 
-Status Vfs::Fsync(const meta::Context& ctx, meta::Ino ino, uint64_t fh) { return Flush(ctx, ino, fh); }
+Status Vfs::Fsync(const meta::Context& ctx, meta::Ino ino, uint64_t fh) {
+  auto h = GetHandle(fh);
+  if (!h) return Status(EBADF, "unknown file handle");
+  return h->internal ? Status::Ok() : FlushState(*h->inode);
+}
 
 Status Vfs::Release(meta::Ino ino, uint64_t fh) {
   auto h = TakeHandle(fh);
   if (!h) return Status(EBADF, "unknown file handle");
   if (h->internal) return Status::Ok();
-  Status s = FlushInode(ino);
-  bool last = false;
-  {
-    std::lock_guard lk(h->inode->mu);
-    last = --h->inode->opens == 0;
-  }
-  if (last) {
-    std::lock_guard lk(inodes_mu_);
-    auto it = inodes_.find(ino);
-    // Still unused after taking the map lock: nobody re-opened it meanwhile.
-    if (it != inodes_.end() && it->second->opens == 0 &&
-        (!it->second->writer || !it->second->writer->Dirty()))
-      inodes_.erase(it);
-  }
+  Status s = FlushState(*h->inode);
+  ReleaseInode(ino, h->inode);
   Status c = meta_->Close(meta::Context::Root(), ino);
   return s.ok() ? c : s;
 }

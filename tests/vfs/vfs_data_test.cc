@@ -97,7 +97,7 @@ TEST_F(VfsDataTest, SequentialWriteReadsBackAfterFlushAndReopen) {
   for (size_t off = 0; off < data.size(); off += 10000)
     Write(ino, fh, off, data.substr(off, 10000));
   EXPECT_EQ(Size(ino), data.size());  // visible before commit, from the writer
-  ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+  ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh, 0).ok());
   ASSERT_TRUE(vfs_->Release(ino, fh).ok());
   EXPECT_EQ(SliceCount(ino, 0), 1u);  // contiguous writes make one slice
   auto o = vfs_->Open(ctx_, ino, O_RDONLY);
@@ -115,7 +115,7 @@ TEST_F(VfsDataTest, SequentialWriteReadsBackAfterFlushAndReopen) {
 TEST_F(VfsDataTest, OverwriteInTheMiddleWinsAndHolesReadZero) {
   auto [ino, fh] = Create("ow");
   Write(ino, fh, 0, std::string(3 * kBlock, 'a'));
-  ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+  ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh, 0).ok());
   Write(ino, fh, kBlock - 5, std::string(10, 'b'));
   Write(ino, fh, 5 * kBlock, "end");  // leaves a hole [3 blocks, 5 blocks)
   std::string want(3 * kBlock, 'a');
@@ -123,6 +123,21 @@ TEST_F(VfsDataTest, OverwriteInTheMiddleWinsAndHolesReadZero) {
   want += std::string(2 * kBlock, '\0') + "end";
   EXPECT_EQ(Read(ino, fh, 0, want.size()), want);  // read commits pending writes first
   EXPECT_EQ(Size(ino), want.size());
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
+}
+
+// A write that continues an older slice's tail must not go into it when a newer slice covers
+// the same bytes: the newer slice would hide it on read (JuiceFS findWritableSlice).
+TEST_F(VfsDataTest, WriteNeverLandsUnderANewerSlice) {
+  auto [ino, fh] = Create("hidden");
+  std::string model(kBlock * 9 / 2, 'a');
+  Write(ino, fh, 0, model);                                    // slice 1, 4 blocks flushed
+  Write(ino, fh, kBlock, std::string(4 * kBlock, 'b'));        // slice 2 over [1, 5) blocks
+  model.resize(5 * kBlock);
+  model.replace(kBlock, 4 * kBlock, std::string(4 * kBlock, 'b'));
+  Write(ino, fh, kBlock * 17 / 4, std::string(4096, 'c'));     // inside slice 1's open tail
+  model.replace(kBlock * 17 / 4, 4096, std::string(4096, 'c'));
+  EXPECT_EQ(Read(ino, fh, 0, model.size()), model);
   ASSERT_TRUE(vfs_->Release(ino, fh).ok());
 }
 
@@ -139,7 +154,7 @@ TEST_F(VfsDataTest, RandomWritesAcrossChunksMatchAModel) {
     Write(ino, fh, off, data);
     if (model.size() < off + n) model.resize(off + n, '\0');
     model.replace(off, n, data);
-    if (i % 17 == 0) ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+    if (i % 17 == 0) ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh, 0).ok());
     if (i % 23 == 0) {
       uint64_t at = rng() % model.size();
       size_t len = std::min<size_t>(1 + rng() % (4 * kBlock), model.size() - at);
@@ -176,7 +191,7 @@ TEST_F(VfsDataTest, CompactionKeepsBytesAndDeletesReplacedObjects) {
     std::string d(kBlock / 2 + i * 100, char('a' + i));
     uint64_t off = uint64_t(i) * 7001 % kBlock;
     Write(ino, fh, off, d);
-    ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+    ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh, 0).ok());
     model.replace(off, d.size(), d);
   }
   model.resize(Size(ino));
@@ -193,7 +208,7 @@ TEST_F(VfsDataTest, CompactionKeepsBytesAndDeletesReplacedObjects) {
 TEST_F(VfsDataTest, UnlinkedFileStaysReadableUntilRelease) {
   auto [ino, fh] = Create("gone");
   Write(ino, fh, 0, "still here");
-  ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh).ok());
+  ASSERT_TRUE(vfs_->Flush(ctx_, ino, fh, 0).ok());
   ASSERT_TRUE(vfs_->Unlink(ctx_, meta::kRootIno, "gone").ok());
   EXPECT_EQ(Read(ino, fh, 0, 100), "still here");
   ASSERT_TRUE(vfs_->Release(ino, fh).ok());
@@ -223,7 +238,7 @@ TEST_F(VfsTinyBufferTest, ScatteredWritesUnderMemoryPressureComplete) {
       Write(ino, fh, off, d);
       model.replace(off, d.size(), d);
     }
-    return vfs_->Flush(ctx_, ino, fh);
+    return vfs_->Flush(ctx_, ino, fh, 0);
   });
   if (work.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
     ADD_FAILURE() << "writes did not complete: deadlock under memory pressure";
