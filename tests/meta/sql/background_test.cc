@@ -17,28 +17,6 @@
 namespace tierfs::meta::testing {
 namespace {
 
-int64_t QueryInt(const std::string& db, const std::string& sql) {
-  sqlite3* h;
-  sqlite3_open(db.c_str(), &h);
-  sqlite3_busy_timeout(h, 5000);
-  sqlite3_stmt* s;
-  sqlite3_prepare_v2(h, sql.c_str(), -1, &s, nullptr);
-  int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-  sqlite3_finalize(s);
-  sqlite3_close(h);
-  return v;
-}
-
-void ExecSql(const std::string& db, const std::string& sql) {
-  sqlite3* h;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
-  sqlite3_busy_timeout(h, 5000);
-  char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(h);
-}
-
 // A delete_slice callback that blocks until opened, recording the peak concurrency.
 struct Gate {
   std::mutex mu;

@@ -13,18 +13,6 @@
 namespace tierfs::meta::testing {
 namespace {
 
-int64_t QueryInt(const std::string& db, const std::string& sql) {
-  sqlite3* h;
-  sqlite3_open(db.c_str(), &h);
-  sqlite3_busy_timeout(h, 5000);
-  sqlite3_stmt* s;
-  sqlite3_prepare_v2(h, sql.c_str(), -1, &s, nullptr);
-  int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-  sqlite3_finalize(s);
-  sqlite3_close(h);
-  return v;
-}
-
 class DirStatsTest : public SqliteMetaTest {
  protected:
   std::string Db() { return dir_ + "/meta.db"; }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -67,6 +68,30 @@ class SqliteMetaTest : public ::testing::Test {
   std::map<uint64_t, uint32_t> deleted_;
   Context root_ = Context::Root();
 };
+
+// One value read straight from the database file (-1 when no row), bypassing the engine.
+inline int64_t QueryInt(const std::string& db, const std::string& sql) {
+  sqlite3* h;
+  sqlite3_open(db.c_str(), &h);
+  sqlite3_busy_timeout(h, 5000);
+  sqlite3_stmt* s;
+  sqlite3_prepare_v2(h, sql.c_str(), -1, &s, nullptr);
+  int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_finalize(s);
+  sqlite3_close(h);
+  return v;
+}
+
+// Runs SQL straight on the database file (to corrupt or age rows in tests).
+inline void ExecSql(const std::string& db, const std::string& sql) {
+  sqlite3* h;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  sqlite3_busy_timeout(h, 5000);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(h);
+}
 
 inline Context User(uint32_t uid, uint32_t gid, std::vector<uint32_t> gids = {}) {
   Context c;
