@@ -164,6 +164,14 @@ void Vfs::FlusherLoop() {
   }
 }
 
+// Writes of this mount not yet committed may have grown the file: report that length.
+void Vfs::AddPendingLength(meta::Ino ino, meta::Attr& attr) {
+  auto st = Inode(ino, false);
+  if (!st) return;
+  std::lock_guard lk(st->mu);
+  if (st->writer && st->writer->Dirty()) attr.length = std::max(attr.length, st->writer->Length());
+}
+
 Result<EntryOut> Vfs::Lookup(const meta::Context& ctx, meta::Ino parent, std::string_view name) {
   if (parent == meta::kRootIno) {
     if (name == ".stats") return MakeEntry(kStatsIno, *InternalAttr(kStatsIno));
@@ -174,11 +182,7 @@ Result<EntryOut> Vfs::Lookup(const meta::Context& ctx, meta::Ino parent, std::st
     }
   }
   ASSIGN_OR_RETURN(meta::Entry e, meta_->Lookup(ctx, parent, name));
-  if (auto st = Inode(e.ino, false)) {
-    std::lock_guard lk(st->mu);
-    if (st->writer && st->writer->Dirty())
-      e.attr.length = std::max(e.attr.length, st->writer->Length());
-  }
+  AddPendingLength(e.ino, e.attr);
   return MakeEntry(e.ino, e.attr);
 }
 
@@ -188,10 +192,7 @@ Result<AttrOut> Vfs::GetAttr(const meta::Context& ctx, meta::Ino ino) {
     ASSIGN_OR_RETURN(a, InternalAttr(ino));
   } else {
     ASSIGN_OR_RETURN(a, meta_->GetAttr(ctx, ino));
-    if (auto st = Inode(ino, false)) {
-      std::lock_guard lk(st->mu);
-      if (st->writer && st->writer->Dirty()) a.length = std::max(a.length, st->writer->Length());
-    }
+    AddPendingLength(ino, a);
   }
   AttrOut out;
   FillStat(ino, a, &out.attr);

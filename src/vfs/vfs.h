@@ -172,6 +172,7 @@ class Vfs {
   std::shared_ptr<InodeState> AcquireInode(meta::Ino ino);
   void ReleaseInode(meta::Ino ino, const std::shared_ptr<InodeState>& st);
   Status FlushState(InodeState& st);
+  void AddPendingLength(meta::Ino ino, meta::Attr& attr);
   void FlusherLoop();
   Result<std::vector<Piece>> ChunkPieces(InodeState& st, meta::Ino ino, uint32_t indx);
   Status FlushInode(meta::Ino ino);
