@@ -84,6 +84,16 @@ Result<Format> BaseMeta::Load() {
   return f;
 }
 
+Status BaseMeta::CheckSupported() {
+  std::string feature = CurrentFormat().UnsupportedFeature();
+  if (feature.empty()) {
+    ASSIGN_OR_RETURN(bool quotas, engine_->HasDirQuotas());
+    if (quotas) feature = "directory quotas (juicefs quota)";
+  }
+  if (feature.empty()) return Status();
+  return Status(EOPNOTSUPP, "the volume uses " + feature + ", which tierfs does not support yet");
+}
+
 Status BaseMeta::CheckQuota(int64_t space, int64_t inodes) {
   Format f = CurrentFormat();
   if (f.capacity && space > 0) {
