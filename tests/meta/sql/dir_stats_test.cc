@@ -99,11 +99,7 @@ TEST_F(DirStatsTest, MissingRowIsRecomputedFromTheEntries) {
 }
 
 TEST_F(DirStatsTest, JuicefsRecomputesTheSameStats) {
-  if (std::system("command -v juicefs >/dev/null 2>&1") != 0) {
-    const char* req = std::getenv("TIERFS_REQUIRE_JUICEFS");
-    ASSERT_FALSE(req && std::string(req) == "1") << "juicefs not on PATH";
-    return;
-  }
+  TIERFS_SKIP_WITHOUT_JUICEFS();
   Entry d = Mk(kRootIno, "d", FileType::kDirectory);
   Entry sub = Mk(d.ino, "sub", FileType::kDirectory);
   Entry f = Mk(d.ino, "f");
