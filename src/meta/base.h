@@ -122,6 +122,9 @@ class BaseMeta : public Meta {
   Status DeleteSlices(const std::vector<DeadSlice>& dead);
   Status RemoveTree(Ino dir);
   bool IsOpen(Ino ino);
+  // After an unlink or overwriting rename: queue a freed inode's data for deletion, remember a
+  // sustained one for its last Close.
+  void NoteRemoved(const Removed& r);
   Status PollLock(const std::function<Status()>& attempt, bool block, const Interrupt* interrupt);
   void BackgroundLoop();
   Format CurrentFormat();
@@ -135,6 +138,7 @@ class BaseMeta : public Meta {
   MetaOptions options_;
   MetaCallbacks callbacks_;
   std::map<Ino, int> open_;  // open count per inode, this session
+  std::set<Ino> sustained_;  // unlinked while open here: released at the last Close
   // Id batches have their own mutex: they call the engine while holding it, and engine
   // transactions call back into IsOpen (mu_), so holding mu_ here could deadlock.
   std::mutex id_mu_;

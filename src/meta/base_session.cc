@@ -231,6 +231,7 @@ Status BaseMeta::CloseSession() {
     sid = sid_;
     sid_ = 0;
     open_.clear();
+    sustained_.clear();  // DoCleanSession below releases them all
   }
   Status st;
   if (sid != 0) {
