@@ -1,31 +1,35 @@
-"""Crash consistency: kill -9 the mount at a random moment while a writer works, mount again, check.
+"""Crash consistency: kill -9 the mount at a random moment while writers work, mount again, check.
 
-Each round (20 by default; TIERFS_CRASH_ROUNDS) a writer process works on the mount: it creates files
-of varied sizes (empty, a few bytes, 4 KiB, ~1 MiB, several 4 MiB blocks, sparse across the 64 MiB
-chunk boundary) in several write() calls (sometimes out of order), overwrites and extends them in
-place, truncates, copies ranges (copy_file_range), renames (also over existing files), hard-links,
-unlinks, makes symlinks and directories, and keeps files open while it unlinks them or renames
-another file over them (sustained inodes), sometimes writing to them after the unlink. Every
-operation is journaled outside the mount: a `b` record before it starts, a `d` record once its
-durability point returned (fsync of the file; fsync of the parent directories for namespace
-operations), the journal itself fsynced after every record.
+Each round (20 by default; TIERFS_CRASH_ROUNDS) two writer processes (TIERFS_CRASH_WRITERS), each
+in its own subtree, work on the mount at once. A writer creates files of varied sizes (empty, a few
+bytes, 4 KiB, ~1 MiB, several 4 MiB blocks, sparse across the 64 MiB chunk boundary) in several
+write() calls (sometimes out of order), overwrites and extends them in place, truncates, copies
+ranges (copy_file_range), renames (also over existing files), hard-links, unlinks, makes symlinks
+and directories, and keeps files open while it unlinks them or renames another file over them
+(sustained inodes), sometimes writing to them after the unlink. Every operation is journaled
+outside the mount: a `b` record before it starts, a `d` record once its durability point returned
+(fsync of the file; fsync of the parent directories for namespace operations), the journal itself
+fsynced after every record.
 
-After a seeded random number of journaled operations plus a random delay (the seed is printed;
-TIERFS_CRASH_SEED repeats a run) the test sends SIGKILL to the process serving the mount (our own
+After a seeded random number of journaled operations plus a random delay, or a few ms after a
+writer journaled (`f`) that its k-th fsync starts (the seed is printed; TIERFS_CRASH_SEED repeats
+the choices, not the timing) the test sends SIGKILL to the process serving the mount (our own
 child), detaches the dead mount (fusermount3 -u -z) and, with nothing mounted, checks the crashed
 volume: `juicefs fsck` is clean, every slice in jfs_chunk has all its block objects, jfs_chunk_ref
 counts exactly the records of each slice. Then it mounts the volume again and checks:
   - every operation journaled `d` took effect exactly: the tree holds exactly the model's names
     (reference copies of every file's bytes live outside the mount), sizes and sha256 match, hard
     links share one inode with the right nlink, symlinks point where they did;
-  - the one operation in flight did or did not happen; for data writes every byte is the old or the
-    new one (or zero where nothing was committed yet), a truncate is all or nothing;
+  - the operation each writer had in flight did or did not happen; for data writes every byte is
+    the old or the new one (or zero where nothing was committed yet), a truncate is all or nothing;
   - every file reads to its end without error (no EIO, also for files the journal does not know);
-  - once the killed session's leftovers are gone (its jfs_session2 row, jfs_sustained and jfs_delfile
-    rows; polled: the session expires 5 x --heartbeat 1 s after its last refresh), jfs_counter
-    usedSpace and totalInodes equal both the sum over jfs_node and the sum over the tree (JuiceFS
-    accounting: every inode but the root counts once, align4K(length) bytes for a file, 4 KiB for
-    the others), and jfs_node holds no inode the tree does not reach.
+  - in three rounds of four (the others go on at once, so that a kill may hit the cleanup and dead
+    sessions pile up), once the killed sessions' leftovers are gone (their jfs_session2 rows,
+    jfs_sustained and jfs_delfile rows; polled: a session expires 5 x --heartbeat 1 s after its last
+    refresh, and the live mount cleans it up at its next heartbeat), jfs_counter usedSpace and
+    totalInodes equal both the sum over jfs_node and the sum over the tree (JuiceFS accounting:
+    every inode but the root counts once, align4K(length) bytes for a file, 4 KiB for the others),
+    and jfs_node holds no inode the tree does not reach.
 At the end, after a clean unmount: the counters again, `juicefs fsck` and `juicefs fsck --path /
 --recursive`, the object checks; the objects no slice references (uploads the kills cut off, as
 `.ID_I_LEN.tmp.*` files or before their commit) are counted and printed with `juicefs gc`'s dry-run
@@ -62,15 +66,21 @@ BLOCK, CHUNK = 4 * MiB, 64 * MiB
 ROOT_INO, MIN_INTERNAL_INO, TRASH_INO = 1, 0x7FFFFFFF00000000, 0x7FFFFFFF10000000
 TYPE_FILE = 1  # jfs_node.type of regular files (JuiceFS TypeFile)
 
-# Bounds of the live tree, so that reading it back every round stays cheap.
-MAX_NAMES = 36
-MAX_DENSE = 32 * MiB  # bytes of files below the chunk size
+# Bounds of each writer's subtree, so that reading the tree back every round stays cheap.
+MAX_NAMES = 24
+MAX_DENSE = 20 * MiB  # bytes of files below the chunk size
 MAX_SPARSE = 1  # files beyond the 64 MiB chunk boundary (mostly hole)
-MAX_BLOCKS = 3  # files of several 4 MiB blocks
+MAX_BLOCKS = 2  # files of several 4 MiB blocks
 MAX_HELD = 3  # unlinked files the writer keeps open
-BASE_DIRS = ["a", "b", "a/c"]
+WRITERS = int(os.environ.get("TIERFS_CRASH_WRITERS", "2"))  # concurrent writers, each in its own subtree
 # For minimising a failure only: operations the writer leaves out (comma separated, e.g. "sustain").
 SKIP_OPS = set(filter(None, os.environ.get("TIERFS_CRASH_SKIP_OPS", "").split(",")))
+
+
+def base_dirs(writer: int) -> list[str]:
+    """The directories of writer `writer`'s subtree that stay (its home first)."""
+    home = f"w{writer}"
+    return [home, f"{home}/a", f"{home}/b", f"{home}/a/c"]
 
 
 def align4k(n: int) -> int:
@@ -125,7 +135,8 @@ class Writer:
         self.names: dict[str, int] = dict(state["names"])
         self.objs: dict[int, dict] = {int(k): dict(v) for k, v in state["objs"].items()}
         self.dirs: set[str] = set(state["dirs"])
-        self.next_obj: int = state["next_obj"]
+        self.base_dirs: set[str] = set(state["base_dirs"])
+        self.next_obj, self.obj_step = state["next_obj"], state["obj_step"]  # ids disjoint between writers
         self.prefix = f"r{state['round']}-"
         self.count = 0
         self.seq = 0
@@ -143,15 +154,21 @@ class Writer:
         self.seq += 1
         self._log({"seq": self.seq, "ph": "b", **rec})
 
+    def syncing(self):
+        """Marks that the data are written and the fsync starts: the test may aim its kill at it."""
+        self._log({"seq": self.seq, "ph": "f"})
+
     def done(self):
         self._log({"seq": self.seq, "ph": "d"})
 
     # model helpers
     def new_name(self, kind: str) -> str:
         self.count += 1
-        d = self.rng.choice(["", *sorted(self.dirs)])
-        name = f"{kind}{self.prefix}{self.count}"
-        return f"{d}/{name}" if d else name
+        return f"{self.rng.choice(sorted(self.dirs))}/{kind}{self.prefix}{self.count}"
+
+    def new_obj(self) -> int:
+        self.next_obj += self.obj_step
+        return self.next_obj - self.obj_step
 
     def files(self):
         return [n for n, o in sorted(self.names.items()) if self.objs[o]["kind"] == "file"]
@@ -166,7 +183,7 @@ class Writer:
 
     def empty_dirs(self):
         used = {n.rpartition("/")[0] for n in self.names} | {d.rpartition("/")[0] for d in self.dirs}
-        return [d for d in sorted(self.dirs) if d not in used and d not in BASE_DIRS]
+        return [d for d in sorted(self.dirs) if d not in used and d not in self.base_dirs]
 
     def p(self, name: str) -> Path:
         return self.root / name
@@ -194,13 +211,13 @@ class Writer:
         if r.random() < 0.3:
             r.shuffle(pieces)  # out of order: later slices land before earlier ones
         size = max((off + n for off, n, _ in pieces), default=0)
-        name, obj = self.new_name("f"), self.next_obj
-        self.next_obj += 1
+        name, obj = self.new_name("f"), self.new_obj()
         self.begin({"op": "create", "name": name, "obj": obj, "pieces": pieces, "size": size})
         fd = os.open(self.p(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             for off, n, seed in pieces:
                 _pwrite_all(fd, data(seed, n), off)
+            self.syncing()
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -230,6 +247,7 @@ class Writer:
         try:
             for off_, n_, seed in pieces:
                 _pwrite_all(fd, data(seed, n_), off_)
+            self.syncing()
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -246,6 +264,7 @@ class Writer:
         fd = os.open(self.p(name), os.O_WRONLY)
         try:
             os.ftruncate(fd, new)
+            self.syncing()
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -291,8 +310,7 @@ class Writer:
             target = "../" * r.randint(0, 2) + r.choice(sorted(self.names))
         else:
             target = "".join(r.choice("abcdefghij/._-") for _ in range(r.randint(1, 300)))
-        name, obj = self.new_name("s"), self.next_obj
-        self.next_obj += 1
+        name, obj = self.new_name("s"), self.new_obj()
         self.begin({"op": "symlink", "name": name, "obj": obj, "target": target})
         os.symlink(target, self.p(name))
         _fsync_dir(self.parent(name))
@@ -301,10 +319,9 @@ class Writer:
         self.done()
 
     def op_mkdir(self):
-        parents = [d for d in ["", *sorted(self.dirs)] if d.count("/") < 2]
-        d = self.rng.choice(parents)
+        d = self.rng.choice([d for d in sorted(self.dirs) if d.count("/") < 3])
         self.count += 1
-        name = f"{d}/d{self.prefix}{self.count}" if d else f"d{self.prefix}{self.count}"
+        name = f"{d}/d{self.prefix}{self.count}"
         self.begin({"op": "mkdir", "name": name})
         os.mkdir(self.p(name))
         _fsync_dir(self.parent(name))
@@ -358,6 +375,7 @@ class Writer:
         else:
             n = r.randint(1, MiB)
             _pwrite_all(fd, data(r.getrandbits(63), n), r.randint(0, max(0, min(size, CHUNK - n))))
+        self.syncing()
         os.fsync(fd)
         self.drop_name(name)
         self.done()
@@ -372,8 +390,7 @@ class Writer:
         targets = [f for f in self.files() if self.names[f] != self.names[src]]
         new = not targets or r.random() < 0.6
         if new:
-            dst, obj = self.new_name("c"), self.next_obj
-            self.next_obj += 1
+            dst, obj = self.new_name("c"), self.new_obj()
             doff = r.choice([0, 0, r.randint(0, 2 * MiB)])
         else:
             dst = r.choice(targets)
@@ -392,6 +409,7 @@ class Writer:
                 k = os.copy_file_range(sfd, dfd, left, so, do)
                 assert k > 0, f"copy_file_range returned {k} with {left} bytes left"
                 left, so, do = left - k, so + k, do + k
+            self.syncing()
             os.fsync(dfd)
         finally:
             os.close(sfd)
@@ -419,7 +437,7 @@ class Writer:
             "link": 4 if files and not full else 0,
             "unlink": (40 if full else 8) if self.names else 0,
             "symlink": 0 if full else 4,
-            "mkdir": 3 if len(self.dirs) < 8 else 0,
+            "mkdir": 3 if len(self.dirs) < 4 + len(self.base_dirs) else 0,
             "rmdir": 3 if self.empty_dirs() else 0,
             "sustain": 3 if single and len(self.held) < MAX_HELD else 0,
             "sustain_write": 2 if single and len(self.held) < MAX_HELD else 0,
@@ -511,7 +529,7 @@ class Model:
         self.ref.mkdir()
         self.names: dict[str, int] = {}
         self.objs: dict[int, dict] = {}  # {"kind": "file"} | {"kind": "symlink", "target": ...}
-        self.dirs: set[str] = set(BASE_DIRS)
+        self.dirs: set[str] = {d for i in range(WRITERS) for d in base_dirs(i)}
         self.next_obj = 1
 
     def refpath(self, obj: int) -> Path:
@@ -529,14 +547,19 @@ class Model:
             if self.objs.pop(obj)["kind"] == "file":
                 self.refpath(obj).unlink()
 
-    def state(self, round_: int) -> dict:
+    def state(self, round_: int, writer: int) -> dict:
+        """What writer `writer` starts from: its subtree, and object ids no other writer uses."""
+        home = base_dirs(writer)[0]
+        names = {n: o for n, o in self.names.items() if n.startswith(home + "/")}
         objs = {}
-        for obj, o in self.objs.items():
-            objs[obj] = dict(o)
-            if o["kind"] == "file":
+        for obj in set(names.values()):
+            objs[obj] = dict(self.objs[obj])
+            if objs[obj]["kind"] == "file":
                 objs[obj]["size"] = self.refpath(obj).stat().st_size
-        return {"round": round_, "names": self.names, "objs": objs, "dirs": sorted(self.dirs),
-                "next_obj": self.next_obj}
+        first = self.next_obj + (writer - self.next_obj) % WRITERS
+        return {"round": round_, "names": names, "objs": objs, "base_dirs": base_dirs(writer),
+                "dirs": sorted(d for d in self.dirs if d == home or d.startswith(home + "/")),
+                "next_obj": first, "obj_step": WRITERS}
 
     def apply(self, rec: dict):
         """Apply one operation that is known to have taken effect."""
@@ -663,6 +686,8 @@ def read_journal(path: Path):
             recs.append(json.loads(line))
     done, pending = [], None
     for r in recs:
+        if r["ph"] == "f":
+            continue
         if r["ph"] == "b":
             assert pending is None, f"journal {path}: begin {r['seq']} while {pending['seq']} is open"
             pending = r
@@ -673,9 +698,9 @@ def read_journal(path: Path):
     return done, pending
 
 
-def count_done(path: Path) -> int:
+def count_phase(path: Path, phase: str) -> int:
     try:
-        return path.read_bytes().count(b'"ph":"d"')
+        return path.read_bytes().count(b'"ph":"%s"' % phase.encode())
     except FileNotFoundError:
         return 0
 
@@ -880,15 +905,16 @@ def gc_report(jfs, url: str) -> str:
 # the test
 
 
-def _start_writer(mnt: Path, model: Model, round_: int, workdir: Path, seed: int):
-    state = workdir / f"state-{round_}.json"
-    state.write_text(json.dumps(model.state(round_)))
-    journal = workdir / f"journal-{round_}.jsonl"
-    err = open(workdir / f"writer-{round_}.err", "wb")
+def _start_writer(mnt: Path, model: Model, round_: int, writer: int, workdir: Path, seed: int):
+    tag = f"{round_}-{writer}"
+    state = workdir / f"state-{tag}.json"
+    state.write_text(json.dumps(model.state(round_, writer)))
+    journal = workdir / f"journal-{tag}.jsonl"
+    err = workdir / f"writer-{tag}.err"
     cmd = [sys.executable, __file__, "writer", str(mnt), str(state), str(journal), str(seed)]
-    proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    err.close()
-    return proc, journal
+    with open(err, "wb") as f:
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return proc, journal, err
 
 
 def _ppid(pid: int) -> int | None:
@@ -943,36 +969,46 @@ def run_crash_rounds(fs, jfs, workdir: Path, rounds: int, record_property):
     model = Model(workdir)
     m = vol.mount(mp, extra=extra)
     spid = server_pid(m, vol.db)
-    for d in BASE_DIRS:
+    for d in sorted(model.dirs):
         os.mkdir(mp / d)
-    _fsync_dir(mp)
+        _fsync_dir((mp / d).parent)
     stats = {"outcomes": {}, "ops": 0, "settled": 0, "leaked": (0, 0)}
     t0 = time.monotonic()
     try:
         for rnd in range(rounds):
             ctx = f"seed {seed} round {rnd}"
-            wseed = rng.getrandbits(63)
-            writer, journal = _start_writer(mp, model, rnd, workdir, wseed)
+            writers = [_start_writer(mp, model, rnd, i, workdir, rng.getrandbits(63)) for i in range(WRITERS)]
             try:
-                k = rng.choice([0, 1, 2, 3, 5, 8, 12, 20])
-                wait_until(lambda: count_done(journal) >= k or writer.poll() is not None, 120,
-                           f"{k} journaled operations ({ctx})")
-                if rng.random() < 0.8:
-                    time.sleep(rng.uniform(0, 0.4))  # the random moment itself, not a synchronisation
-                alive = writer.poll() is None
+                # The kill comes after k operations plus up to 0.4 s, or (aimed at the commit path)
+                # a few ms after the k-th fsync started.
+                if rng.random() < 0.6:
+                    phase, k, delay = "d", rng.choice([0, 1, 2, 3, 5, 8, 12, 20, 30]), rng.uniform(0, 0.4)
+                else:
+                    phase, k, delay = "f", rng.randint(1, 8), rng.uniform(0, 0.06)
+                wait_until(lambda: sum(count_phase(j, phase) for _, j, _ in writers) >= k
+                           or any(w.poll() is not None for w, _, _ in writers), 120,
+                           f"{k} journal records {phase!r} ({ctx})")
+                time.sleep(delay)  # the random moment itself, not a synchronisation
+                stopped = [(w, e) for w, _, e in writers if w.poll() is not None]
                 crash(m, spid)
                 killed_pid = spid
             finally:
-                if writer.poll() is None:
-                    writer.kill()
-                writer.wait()
-            werr = (workdir / f"writer-{rnd}.err").read_text(errors="replace")
-            assert alive, f"{ctx}: the writer stopped before the crash (exit {writer.returncode}):\n{werr}"
+                for w, _, _ in writers:
+                    if w.poll() is None:
+                        w.kill()
+                    w.wait()
+            for w, e in stopped:
+                raise AssertionError(f"{ctx}: a writer stopped before the crash (exit {w.returncode}):\n"
+                                     f"{e.read_text(errors='replace')}")
             _detach(m)
             dead_sids = {sid for sid, _ in db_snapshot(vol.db)["sessions"]}  # no mount is live now
-            done, pending = read_journal(journal)
+            done, pending = [], []
+            for _, journal, _ in writers:
+                d, p = read_journal(journal)
+                done += d  # the writers' subtrees are disjoint: only each one's own order matters
+                pending += [p] if p else []
             stats["ops"] += len(done)
-            inflight = f"{pending['op']} {pending.get('name') or pending.get('src')}" if pending else "none"
+            inflight = ", ".join(f"{p['op']} {p.get('name') or p.get('src')}" for p in pending) or "none"
             ctx += f" (killed pid {killed_pid} after {len(done)} ops, in flight: {inflight})"
             fsck_clean(jfs, vol.meta_url, ctx + ", crashed volume")
             stats["leaked"] = check_objects(vol, ctx + ", crashed volume")
@@ -983,9 +1019,9 @@ def run_crash_rounds(fs, jfs, workdir: Path, rounds: int, record_property):
                 raise AssertionError(f"{ctx}: the volume does not mount again: {e}") from None
             for rec in done:
                 model.apply(rec)
-            if pending:
-                seen_as = model.resolve(pending, mp, ctx)
-                key = f"{pending['op']}{'(held)' if pending.get('held') else ''}:{seen_as}"
+            for rec in pending:
+                seen_as = model.resolve(rec, mp, ctx)
+                key = f"{rec['op']}{'(held)' if rec.get('held') else ''}:{seen_as}"
                 stats["outcomes"][key] = stats["outcomes"].get(key, 0) + 1
             seen = walk(mp, ctx)
             check_tree(model, seen, mp, ctx)
