@@ -867,7 +867,7 @@ def check_objects(vol, ctx: str) -> tuple[int, int]:
         for f in files:
             if m := re.fullmatch(r"(\d+)_(\d+)_(\d+)", f):
                 objects.setdefault(int(m[1]), set()).add((int(m[2]), int(m[3])))
-            elif re.fullmatch(r"\.\d+_\d+_\d+\.tmp\..+", f):
+            elif re.fullmatch(r"\.(jfs\.)?\d+_\d+_\d+\.tmp\..+", f):  # tierfs, juicefs
                 tmp.append(os.path.getsize(os.path.join(d, f)))  # an upload the kill cut short
             else:
                 raise AssertionError(f"{ctx}: unexpected file in the bucket: {d}/{f}")
