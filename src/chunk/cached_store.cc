@@ -222,11 +222,21 @@ bool CachedStore::NoteRead(uint64_t id, uint32_t off, size_t n) {
   return sequential;
 }
 
-bool CachedStore::WantsRange(const std::string& key, uint32_t boff, size_t take, uint32_t blen) {
-  if (!codec_->identity() || boff == 0 || take > blen / 4) return false;
-  if (cache_.Contains(key) || (disk_ && disk_->Contains(key))) return false;
-  std::lock_guard lock(flights_mu_);
-  return !flights_.contains(key);  // else the whole block is on its way: join that fetch
+bool CachedStore::ReadSmall(const std::string& key, uint32_t blen, uint32_t boff,
+                            std::span<char> out) {
+  if (cache_.Contains(key)) return false;
+  if (disk_ && disk_->ReadAt(key, blen, boff, out)) {
+    mb::Inc(hits_);
+    return true;
+  }
+  if (!codec_->identity() || boff == 0) return false;
+  {
+    std::lock_guard lock(flights_mu_);
+    if (flights_.contains(key)) return false;  // the whole block is on its way: join that fetch
+  }
+  if (!ReadRange(key, boff, out)) return false;
+  mb::Inc(misses_);
+  return true;
 }
 
 bool CachedStore::ReadRange(const std::string& key, uint32_t boff, std::span<char> out) {
@@ -252,14 +262,17 @@ Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
     std::string key = Key(id, indx, blen);
     size_t take = std::min<size_t>(n - done, blen - boff);
     std::span<char> out = buf.subspan(done, take);
-    if (!sequential && WantsRange(key, boff, take, blen) && ReadRange(key, boff, out)) {
-      mb::Inc(misses_);  // a random read: no read-ahead either
+    const bool small_random = !sequential && take <= blen / 4;
+    if (small_random && ReadSmall(key, blen, boff, out)) {
+      // served without the whole block; a random read starts no read-ahead either
     } else {
       ASSIGN_OR_RETURN(BlockData block, LoadBlock(key, blen));
       std::memcpy(out.data(), block->data() + boff, take);
-      // A read that reaches the second half of a block is likely sequential: fetch the next
+      // A sequential or large read that reaches the second half of a block: fetch the next
       // ones (as many as there are read-ahead threads, so the next demand read finds them).
-      if (done + take == n && boff + take > blen / 2) {
+      // Not for small random reads: each would load up to `prefetch` whole blocks it never
+      // reads, evicting the blocks it does.
+      if (!small_random && done + take == n && boff + take > blen / 2) {
         for (uint32_t ahead = 1; ahead <= uint32_t(std::max(config_.prefetch, 0)); ahead++) {
           if (uint64_t{indx + ahead} * bs >= size) break;
           uint32_t next_len = std::min<uint32_t>(bs, size - (indx + ahead) * bs);
