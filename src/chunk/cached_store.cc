@@ -102,7 +102,13 @@ Status CachedStore::PutBlock(const std::string& key, const std::string& plain) {
 
 Status CachedStore::DeleteBlock(const std::string& key) {
   cache_.Erase(key);
-  if (disk_) disk_->Remove(key);
+  if (disk_) {
+    {
+      std::lock_guard lock(fills_mu_);
+      if (auto it = fills_.find(key); it != fills_.end()) it->second = true;
+    }
+    disk_->Remove(key);
+  }
   int tries = std::max(1, config_.io_retries);
   Status last;
   for (int attempt = 0; attempt < tries; ++attempt) {
@@ -182,10 +188,7 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
     if (result.has_value()) {
       cache_.Put(key, *result);
       // Filling the disk tier on the read path halved cold sequential reads: do it behind.
-      if (disk_) {
-        BlockData block = *result;
-        (void)cache_fill_pool_->TrySubmit([this, key, block] { disk_->Store(key, *block); });
-      }
+      if (disk_) QueueFill(key, *result);
     }
   }
   {
@@ -199,6 +202,37 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
   }
   flight->cv.notify_all();
   return result;
+}
+
+void CachedStore::QueueFill(const std::string& key, const BlockData& block) {
+  {
+    std::lock_guard lock(fills_mu_);
+    if (!fills_.try_emplace(key, false).second) return;  // already on its way to disk
+  }
+  if (!cache_fill_pool_->TrySubmit([this, key, block] { Fill(key, *block); }).ok()) {
+    std::lock_guard lock(fills_mu_);
+    fills_.erase(key);
+  }
+}
+
+void CachedStore::Fill(const std::string& key, const std::string& data) {
+  {
+    std::lock_guard lock(fills_mu_);
+    auto it = fills_.find(key);
+    if (it->second) {  // deleted while queued
+      fills_.erase(it);
+      return;
+    }
+  }
+  disk_->Store(key, data);
+  bool deleted;
+  {
+    std::lock_guard lock(fills_mu_);
+    auto it = fills_.find(key);
+    deleted = it->second;
+    fills_.erase(it);
+  }
+  if (deleted) disk_->Remove(key);  // deleted while being written: DeleteBlock's Remove was early
 }
 
 void CachedStore::Prefetch(const std::string& key, uint32_t len) {

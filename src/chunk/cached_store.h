@@ -70,6 +70,8 @@ class CachedStore final : public ChunkStore {
   DiskCache* disk_cache() { return disk_.get(); }
   const Status& disk_status() const { return disk_status_; }
   ThreadPool& upload_pool() { return *upload_pool_; }
+  // The single thread that writes downloaded blocks to the disk tier (null without one).
+  ThreadPool* cache_fill_pool() { return cache_fill_pool_.get(); }
   std::string Key(uint64_t id, uint32_t indx, uint32_t len) const {
     return BlockKey(id, indx, len, config_.hash_prefix);
   }
@@ -90,6 +92,10 @@ class CachedStore final : public ChunkStore {
   // Starts fetching block `key` in the background unless cached or in flight.
   void Prefetch(const std::string& key, uint32_t len);
   void Backoff(int attempt) const;
+  // Queues writing `block` to the disk tier (dropped when the queue is full or a fill of `key`
+  // is already queued), and the fill task itself.
+  void QueueFill(const std::string& key, const BlockData& block);
+  void Fill(const std::string& key, const std::string& data);
   // Records the read [off, off+n) of slice `id`; true if it starts where the last one ended.
   bool NoteRead(uint64_t id, uint32_t off, size_t n);
   // A small random read of `out.size()` bytes at `boff` of block `key` (`blen` bytes) without
@@ -121,6 +127,11 @@ class CachedStore final : public ChunkStore {
   };
   std::mutex last_mu_;
   std::array<LastRead, 64> last_reads_{};
+  // Keys with a disk-tier fill queued or running, and whether DeleteBlock ran meanwhile: the
+  // fill then neither writes nor keeps the block (a deleted object's block would stay on disk,
+  // indexed but unreachable, until evicted).
+  std::mutex fills_mu_;
+  std::unordered_map<std::string, bool> fills_;
   // Declared last: destroyed first, running queued tasks while the members above still live.
   std::unique_ptr<ThreadPool> prefetch_pool_;
   std::unique_ptr<ThreadPool> upload_pool_;

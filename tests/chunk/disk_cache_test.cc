@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 
@@ -180,6 +182,58 @@ TEST_F(DiskCacheTest, SmallRandomReadsOfTier1BlocksReadOnlyTheirRange) {
   EXPECT_EQ(buf, data.substr((2 << 16) + 300, 4096));
   EXPECT_GT(gets.load(), fetched);
   objects.Clear();
+}
+
+// A block whose object is deleted while its disk-tier fill is still queued is not written to
+// the disk tier afterwards (it would stay there, unreachable, until evicted).
+TEST_F(DiskCacheTest, BlockDeletedWhileItsFillIsQueuedIsNotCached) {
+  object::MemStore objects;
+  ChunkConfig cfg;
+  cfg.block_size = 1 << 16;
+  cfg.cache_dir = dir_;
+  cfg.volume_uuid = "u";
+  cfg.cache_size = 1 << 20;
+  std::string data(1000, 'z');
+  std::string key;
+  {
+    CachedStore store(&objects, cfg, nullptr);
+    auto w = store.NewWriter(7);
+    ASSERT_TRUE(w->WriteAt(data, 0).ok());
+    ASSERT_TRUE(w->Finish(data.size()).ok());
+    key = store.Key(7, 0, data.size());
+    // Hold the single fill thread so that the read's fill waits in the queue.
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    ASSERT_NE(store.cache_fill_pool(), nullptr);
+    ASSERT_TRUE(store.cache_fill_pool()->Submit([&] {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return open; });
+    }).ok());
+    std::string buf(data.size(), '\0');
+    ASSERT_EQ(store.ReadSlice(7, data.size(), 0, buf).value_or(0), data.size());  // whole block
+    EXPECT_EQ(buf, data);
+    ASSERT_TRUE(store.Remove(7, data.size()).ok());
+    {
+      std::lock_guard lock(mu);
+      open = true;
+    }
+    cv.notify_all();
+    store.cache_fill_pool()->Stop();  // runs the queued fill
+    EXPECT_FALSE(store.disk_cache()->Contains(key));
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/u/raw/" + key));
+  // Control: without the delete, the same read does fill the disk tier.
+  {
+    CachedStore store(&objects, cfg, nullptr);
+    auto w = store.NewWriter(8);
+    ASSERT_TRUE(w->WriteAt(data, 0).ok());
+    ASSERT_TRUE(w->Finish(data.size()).ok());
+    std::string buf(data.size(), '\0');
+    ASSERT_EQ(store.ReadSlice(8, data.size(), 0, buf).value_or(0), data.size());
+    store.cache_fill_pool()->Stop();
+    EXPECT_TRUE(store.disk_cache()->Contains(store.Key(8, 0, data.size())));
+  }
 }
 
 }  // namespace
