@@ -75,6 +75,7 @@ class FileWriter {
   void FreezeAll();
   void ScheduleCommit();
   void CommitLoop();
+  void CommitFrozen(std::unique_lock<std::mutex>& lk);
   Status CommitOne(OpenSlice& s);
   // Waits until the chunk store's write buffers have room (see the class comment).
   void Throttle();
