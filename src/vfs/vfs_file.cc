@@ -165,7 +165,7 @@ Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, 
   // Capacity is checked before the write is accepted, on the growth only: a commit never fails
   // for quota, so a write that returned is never dropped (Meta::CheckGrowth).
   const uint64_t end = off + data.size();
-  if (end > w->Length()) {
+  if (end > w->Length() && meta_->HasCapacity()) {
     ASSIGN_OR_RETURN(uint64_t committed, FileLength(*h->inode, ctx, ino));
     uint64_t known = std::max(committed, w->Length());
     if (end > known) RETURN_IF_ERROR(meta_->CheckGrowth(ino, known, end));
