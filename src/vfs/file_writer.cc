@@ -176,7 +176,11 @@ void FileWriter::CommitFrozen(std::unique_lock<std::mutex>& lk) {
     lk.unlock();
     Status st = error_.ok() ? CommitOne(*s) : Status(EIO, "skipped after earlier failure");
     // Before done_ moves: a Flush that returns has its reads see the committed slice.
-    if (st.ok() && hooks_.on_commit) hooks_.on_commit(s->indx);
+    if (st.ok() && hooks_.on_commit) {
+      meta::Slice committed{s->pos, s->writer->id(), s->len, 0, s->len};
+      hooks_.on_commit(s->indx, committed,
+                       (uint64_t(s->indx) << meta::kChunkBits) + s->pos + s->len);
+    }
     lk.lock();
     if (!st.ok()) {
       if (error_.ok()) error_ = st;
