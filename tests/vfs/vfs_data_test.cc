@@ -301,6 +301,26 @@ TEST_F(VfsDataTest, ConcurrentFlushersBothSeeTheCommittedData) {
   ASSERT_TRUE(vfs_->Release(ino, fh).ok());
 }
 
+// readdirplus attributes are taken by the kernel as the inode's own: a file whose writes are not
+// committed yet must be listed with their length (the model test found a listing shrinking it).
+TEST_F(VfsDataTest, ReaddirPlusShowsUncommittedLength) {
+  auto [ino, fh] = Create("pending");
+  Write(ino, fh, 0, std::string(5000, 'p'));
+  auto dh = vfs_->OpenDir(ctx_, meta::kRootIno, true);
+  ASSERT_TRUE(dh.has_value());
+  auto entries = vfs_->ReadDir(ctx_, meta::kRootIno, *dh, 0, true);
+  ASSERT_TRUE(entries.has_value());
+  bool found = false;
+  for (const DirEntryOut& e : **entries) {
+    if (e.name != "pending") continue;
+    found = true;
+    EXPECT_EQ(e.entry.attr.st_size, 5000);
+  }
+  EXPECT_TRUE(found);
+  ASSERT_TRUE(vfs_->ReleaseDir(meta::kRootIno, *dh).ok());
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
+}
+
 class VfsCapacityTest : public VfsDataTest {
  protected:
   void SetUp() override {
