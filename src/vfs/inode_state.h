@@ -25,6 +25,9 @@ struct InodeState {
   std::optional<uint64_t> length;                 // committed length, dropped with `chunks`
   uint64_t generation = 0;  // bumped by Invalidate: a fill that raced it must not be stored
   bool plocked = false;     // a POSIX lock was taken through this mount: unlock on close
+  // A directory open here: its attributes at opendir, for fstat after an rmdir (Linux answers
+  // with nlink 0 where meta, the inode gone, says ENOENT).
+  std::optional<meta::Attr> dir_attr;
   // Created at the first write. Last member, so destroyed first: its commit hook touches the
   // members above until its destructor has waited for the commits to end.
   std::unique_ptr<FileWriter> writer;

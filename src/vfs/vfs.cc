@@ -215,12 +215,27 @@ Result<EntryOut> Vfs::Lookup(const meta::Context& ctx, meta::Ino parent, std::st
   return MakeEntry(e.ino, e.attr);
 }
 
+// A directory still open here after its rmdir: its last attributes with no links, as Linux
+// reports it; any other inode meta no longer has stays ENOENT (`gone`).
+Result<meta::Attr> Vfs::RemovedDirAttr(meta::Ino ino, Status gone) {
+  auto st = Inode(ino, false);
+  if (!st) return Err(std::move(gone));
+  std::lock_guard lk(st->mu);
+  if (!st->dir_attr) return Err(std::move(gone));
+  meta::Attr a = *st->dir_attr;
+  a.nlink = 0;
+  return a;
+}
+
 Result<AttrOut> Vfs::GetAttr(const meta::Context& ctx, meta::Ino ino) {
   meta::Attr a;
   if (IsInternal(ino)) {
     ASSIGN_OR_RETURN(a, InternalAttr(ino));
   } else {
-    ASSIGN_OR_RETURN(a, meta_->GetAttr(ctx, ino));
+    auto got = meta_->GetAttr(ctx, ino);
+    if (!got && got.error().code() == ENOENT) got = RemovedDirAttr(ino, std::move(got.error()));
+    if (!got) return Err(std::move(got.error()));
+    a = *got;
     AddPendingLength(ino, a);
   }
   AttrOut out;
@@ -265,6 +280,9 @@ Result<AttrOut> Vfs::SetAttr(const meta::Context& ctx, meta::Ino ino, int to_set
     have = true;
   }
   if (!have) return GetAttr(ctx, ino);
+  // The kernel takes the reply as the inode's attributes: a chmod of a file being written must
+  // not shrink it to its committed length (found by the model test).
+  AddPendingLength(ino, a);
   AttrOut out;
   FillStat(ino, a, &out.attr);
   out.attr_timeout = config_.attr_timeout;
@@ -328,6 +346,7 @@ Result<EntryOut> Vfs::Link(const meta::Context& ctx, meta::Ino ino, meta::Ino ne
                            std::string_view new_name) {
   if (IsInternal(ino)) return Err(EPERM, "internal file");
   ASSIGN_OR_RETURN(meta::Attr a, meta_->Link(ctx, ino, new_parent, new_name));
+  AddPendingLength(ino, a);
   return MakeEntry(ino, a);
 }
 

@@ -181,6 +181,7 @@ class Vfs {
   void ReleaseInode(meta::Ino ino, const std::shared_ptr<InodeState>& st);
   Status FlushState(InodeState& st);
   void AddPendingLength(meta::Ino ino, meta::Attr& attr);
+  Result<meta::Attr> RemovedDirAttr(meta::Ino ino, Status gone);
   void FlusherLoop();
   Result<std::vector<Piece>> ChunkPieces(InodeState& st, meta::Ino ino, uint32_t indx);
   Status FlushInode(meta::Ino ino);

@@ -11,6 +11,11 @@ Result<uint64_t> Vfs::OpenDir(const meta::Context& ctx, meta::Ino ino, bool plus
   h->ino = ino;
   h->is_dir = true;
   h->plus = plus;
+  h->inode = AcquireInode(ino);
+  {
+    std::lock_guard lk(h->inode->mu);
+    h->inode->dir_attr = a;
+  }
   return NewHandle(std::move(h));
 }
 
@@ -21,7 +26,11 @@ Result<const std::vector<DirEntryOut>*> Vfs::ReadDir(const meta::Context& ctx, m
   std::lock_guard lk(h->mu);
   // Offset 0 starts a listing (opendir or rewinddir): it must show the directory as it is now.
   if (off == 0 || !h->listed || (plus && !h->plus)) {
-    ASSIGN_OR_RETURN(std::vector<meta::Entry> entries, meta_->Readdir(ctx, ino, plus));
+    auto listed = meta_->Readdir(ctx, ino, plus);
+    // The directory was open, so ENOENT means it was removed since: like Linux, a removed
+    // directory lists empty rather than failing (found by the model test).
+    if (!listed && listed.error().code() != ENOENT) return Err(std::move(listed.error()));
+    std::vector<meta::Entry> entries = listed ? std::move(*listed) : std::vector<meta::Entry>{};
     h->entries.clear();
     h->entries.reserve(entries.size() + 3);
     for (meta::Entry& e : entries) {
@@ -47,7 +56,10 @@ Result<const std::vector<DirEntryOut>*> Vfs::ReadDir(const meta::Context& ctx, m
 }
 
 Status Vfs::ReleaseDir(meta::Ino ino, uint64_t fh) {
-  return TakeHandle(fh) ? Status::Ok() : Status(EBADF, "unknown directory handle");
+  auto h = TakeHandle(fh);
+  if (!h) return Status(EBADF, "unknown directory handle");
+  if (h->inode) ReleaseInode(ino, h->inode);
+  return Status::Ok();
 }
 
 }  // namespace tierfs::vfs

@@ -321,6 +321,41 @@ TEST_F(VfsDataTest, ReaddirPlusShowsUncommittedLength) {
   ASSERT_TRUE(vfs_->Release(ino, fh).ok());
 }
 
+TEST_F(VfsDataTest, RemovedOpenDirectoryListsEmptyAndStatsWithNoLinks) {
+  auto d = vfs_->Mkdir(ctx_, meta::kRootIno, "gone", 0755);
+  ASSERT_TRUE(d.has_value());
+  meta::Ino dir = d->ino;
+  auto dh = vfs_->OpenDir(ctx_, dir, false);
+  ASSERT_TRUE(dh.has_value());
+  ASSERT_TRUE(vfs_->Rmdir(ctx_, meta::kRootIno, "gone").ok());
+  auto entries = vfs_->ReadDir(ctx_, dir, *dh, 0, false);
+  ASSERT_TRUE(entries.has_value()) << entries.error().ToString();
+  EXPECT_TRUE((*entries)->empty());
+  auto attr = vfs_->GetAttr(ctx_, dir);  // fstat of the open directory, as Linux answers it
+  ASSERT_TRUE(attr.has_value()) << attr.error().ToString();
+  EXPECT_TRUE(S_ISDIR(attr->attr.st_mode));
+  EXPECT_EQ(attr->attr.st_nlink, 0u);
+  ASSERT_TRUE(vfs_->ReleaseDir(dir, *dh).ok());
+  auto closed = vfs_->GetAttr(ctx_, dir);
+  ASSERT_FALSE(closed.has_value());
+  EXPECT_EQ(closed.error().code(), ENOENT);
+}
+
+TEST_F(VfsDataTest, ChmodAndLinkRepliesShowUncommittedLength) {
+  auto [ino, fh] = Create("pending");
+  Write(ino, fh, 0, std::string(7000, 'p'));
+  struct stat want {};
+  want.st_mode = 0600;
+  auto set = vfs_->SetAttr(ctx_, ino, kSetMode, want, 0);
+  ASSERT_TRUE(set.has_value());
+  EXPECT_EQ(set->attr.st_size, 7000);
+  EXPECT_EQ(set->attr.st_mode & 07777, 0600u);
+  auto linked = vfs_->Link(ctx_, ino, meta::kRootIno, "again");
+  ASSERT_TRUE(linked.has_value());
+  EXPECT_EQ(linked->attr.st_size, 7000);
+  ASSERT_TRUE(vfs_->Release(ino, fh).ok());
+}
+
 class VfsCapacityTest : public VfsDataTest {
  protected:
   void SetUp() override {
