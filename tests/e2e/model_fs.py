@@ -682,18 +682,20 @@ class Generator:
         if kind == "open":
             return ("open", R.randrange(SLOTS), self.path(tree, FILE, 0.7), R.choice(list(OPEN_FLAGS)),
                     R.choice(FILE_MODES))
+        slot = R.choice(sorted(ref.fds)) if ref.fds and R.random() < 0.9 else R.randrange(SLOTS)
+        dslot = R.choice(sorted(ref.dfds)) if ref.dfds and R.random() < 0.9 else R.randrange(DSLOTS)
         if kind == "close":
-            return ("close", R.randrange(SLOTS))
+            return ("close", slot)
         if kind == "pwrite":
-            return ("pwrite", R.randrange(SLOTS), self.offset(R.choice([0, 4 * KiB, 100 * KiB, BLOCK])),
+            return ("pwrite", slot, self.offset(R.choice([0, 4 * KiB, 100 * KiB, BLOCK])),
                     self.length(), R.randrange(1 << 30))
         if kind == "pread":
-            return ("pread", R.randrange(SLOTS), self.offset(R.choice([0, 4 * KiB, 100 * KiB, BLOCK])),
+            return ("pread", slot, self.offset(R.choice([0, 4 * KiB, 100 * KiB, BLOCK])),
                     self.length() * 2)
         if kind == "ftruncate":
-            return ("ftruncate", R.randrange(SLOTS), self.offset(R.choice([0, 4 * KiB, BLOCK])))
+            return ("ftruncate", slot, self.offset(R.choice([0, 4 * KiB, BLOCK])))
         if kind in ("fstat", "fsync"):
-            return (kind, R.randrange(SLOTS))
+            return (kind, slot)
         if kind in ("stat", "lstat", "readlink"):
             return (kind, self.path(tree, LINK if kind == "readlink" else None, 0.85, allow_root=kind == "stat"))
         if kind == "chmod":
@@ -711,7 +713,7 @@ class Generator:
         if kind == "opendir":
             return ("opendir", R.randrange(DSLOTS), self.path(tree, DIR, 0.9, allow_root=True))
         if kind in ("fdreaddir", "closedir"):
-            return (kind, R.randrange(DSLOTS))
+            return (kind, dslot)
         if kind == "remount":
             return ("remount",)
         if kind == "trash_rm":
@@ -856,9 +858,20 @@ class World:
                 res.append(("E", ename(e.errno)))
         return res[0], res[1]
 
+    @staticmethod
+    def _clear_of_hour_boundary():
+        """Both sides name the trash directory by the UTC hour: an op must not straddle a change
+        of hour, or the reference and tierfs could pick different ones. Waits out the last
+        second of an hour (a wait on the clock, not on the file system)."""
+        left = 3600 - time.time() % 3600
+        if left < 1.0:
+            time.sleep(left + 0.05)
+
     def step(self, op: tuple):
         i = self.count
         self.count += 1
+        if self.trash:
+            self._clear_of_hour_boundary()
         if op[0] == "trash_rm":
             r_ref, r_mnt = self._trash_rm(*op[1:])
         elif op[0] == "remount":  # every descriptor closes, the kernel forgets all it cached
