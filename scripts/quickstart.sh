@@ -14,7 +14,7 @@ name=${TIERFS_VOLUME:-tierfs}
 meta="sqlite3://$data/meta.db"
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "quickstart.sh: run as root (sudo bash $0): it installs packages and mounts" >&2
+  echo "quickstart.sh: run as root (a root shell, or sudo bash $0): it installs packages and mounts" >&2
   exit 1
 fi
 

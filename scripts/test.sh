@@ -31,16 +31,17 @@ if [ "${TIERFS_SKIP_BUILD:-0}" != 1 ]; then
     { tail -n 60 "$out/ninja.log" >&2; echo "build failed" >&2; finish 0 1 0; }
 fi
 
-u_pass=0 u_fail=0
+u_pass=0 u_fail=0 u_skip=0
 if [ "$tier" != full ] && [ -d build ]; then
   echo "--- unit tests (ctest -L unit)"
   ctest --test-dir build --output-on-failure -L unit 2>&1 | tee "$out/ctest.log"
   ctest_rc=${PIPESTATUS[0]}
-  # "100% tests passed, 0 tests failed out of 42"
+  # "100% tests passed, 0 tests failed out of 42"; skipped ones are listed as "  7 - Name (Skipped)"
   if line=$(grep -E '[0-9]+ tests failed out of [0-9]+' "$out/ctest.log" | tail -n 1); then
     total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
     u_fail=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
-    u_pass=$(( total - u_fail ))
+    u_skip=$(grep -cE '^[[:space:]]*[0-9]+ - .*\(Skipped\)$' "$out/ctest.log" || true)
+    u_pass=$(( total - u_fail - u_skip ))
   elif ! grep -q "No tests were found" "$out/ctest.log"; then
     u_fail=1
   fi
@@ -74,5 +75,5 @@ PY
 )
 if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; e_fail=$(( e_fail + 1 )); fi
 if [ "$rc" -ne 0 ] && [ "$e_fail" -eq 0 ]; then e_fail=1; fi
-echo "unit: $u_pass passed, $u_fail failed; e2e: $e_pass passed, $e_fail failed, $e_skip skipped"
-finish $(( u_pass + e_pass )) $(( u_fail + e_fail )) "$e_skip"
+echo "unit: $u_pass passed, $u_fail failed, $u_skip skipped; e2e: $e_pass passed, $e_fail failed, $e_skip skipped"
+finish $(( u_pass + e_pass )) $(( u_fail + e_fail )) $(( u_skip + e_skip ))

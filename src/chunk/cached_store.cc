@@ -26,11 +26,12 @@ constexpr size_t kMaxQueuedCacheFills = 16;
 // Deletes: a queue as long as the pool is wide; DeleteBlocks waits for its keys anyway.
 //
 // Uploads: writers are meant to wait in the memory budget, not in the queue. Every queued block
-// holds at least min(kMinWriteBuffer, block_size) bytes of budget (the budget grants at most one
-// request beyond its limit), so this many entries are never all taken and Submit never waits.
+// holds at least min(kMinWriteBuffer, block_size) bytes of budget, and writers stop admitting
+// writes at the limit (it is exceeded only by the copies already admitted), so twice the limit
+// in entries is rarely all taken; when it is, Submit waits for an upload, which needs no lock.
 size_t UploadQueueCapacity(const ChunkConfig& c) {
   uint64_t min_charge = std::max<uint64_t>(1, std::min<uint64_t>(kMinWriteBuffer, c.block_size));
-  return static_cast<size_t>(c.buffer_size / min_charge + 2);
+  return static_cast<size_t>(2 * c.buffer_size / min_charge + 64);
 }
 
 struct CachedStore::Flight {
@@ -122,8 +123,11 @@ Result<BlockData> CachedStore::FetchBlock(const std::string& key, uint32_t len) 
     auto got = store_->Get(key);
     if (!got.has_value()) {
       last = got.error();
-      if (last.code() == EINVAL) break;
-      continue;  // missing objects may appear (another writer's upload), others may heal
+      // A missing object is not retried here: a committed slice's objects exist unless a
+      // compaction replaced the slice, which only the caller can tell (it re-reads the slice
+      // list); retrying cost seconds on the read path. Bad keys do not heal either.
+      if (last.code() == EINVAL || last.code() == ENOENT) break;
+      continue;  // timeouts, 5xx, throttling: may heal
     }
     if (codec_->identity()) {  // zero-copy: the object is the plaintext
       if (got->size() != len) {
@@ -136,7 +140,10 @@ Result<BlockData> CachedStore::FetchBlock(const std::string& key, uint32_t len) 
     RETURN_IF_ERROR(codec_->Decode(*got, std::span<char>(plain->data(), len), key));
     return BlockData(std::move(plain));
   }
-  int code = last.code() == ENOENT ? ENOENT : (last.code() == EINVAL ? EINVAL : EIO);
+  if (last.code() == ENOENT) {
+    return Err(ENOENT, "object " + key + " is missing from " + store_->Describe());
+  }
+  int code = last.code() == EINVAL ? EINVAL : EIO;
   return Err(code, "read of " + key + " from " + store_->Describe() + " failed after " +
                        std::to_string(tries) + " tries: " + last.ToString());
 }
@@ -263,6 +270,15 @@ Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
     done += take;
   }
   return n;
+}
+
+BufferState CachedStore::Buffer() const {
+  switch (budget_.Check()) {
+    case MemoryBudget::State::kRoom: return BufferState::kRoom;
+    case MemoryBudget::State::kDraining: return BufferState::kDraining;
+    case MemoryBudget::State::kFull: break;
+  }
+  return BufferState::kFull;
 }
 
 std::unique_ptr<SliceWriter> CachedStore::NewWriter(uint64_t id) {

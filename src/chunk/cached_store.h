@@ -54,6 +54,8 @@ class CachedStore final : public ChunkStore {
   std::unique_ptr<SliceWriter> NewWriter(uint64_t id) override;
   Status Remove(uint64_t id, uint32_t size) override;
   uint64_t UsedBuffer() const override { return budget_.used(); }
+  BufferState Buffer() const override;
+  void WaitForBuffer(std::chrono::milliseconds max) override { budget_.WaitForChange(max); }
 
   // For SliceWriter and tests.
   const ChunkConfig& config() const { return config_; }

@@ -2,13 +2,14 @@
 // objects named by BlockKey() (docs/format.md, JuiceFS pkg/chunk/cached_store.go); each object
 // is the block's bytes through the volume's codec (none, lz4 block, zstd frame).
 // The store reads through tier 1 (local disk cache) to tier 3 (object store) and writes blocks
-// while the slice is still being filled, within a memory budget (`--buffer-size`) that blocks
-// writers instead of growing.
+// while the slice is still being filled, within a memory budget (`--buffer-size`) that writers
+// consult before they write (Buffer, WaitForBuffer) instead of letting it grow.
 //
 // Thread-safety: ChunkStore methods are thread-safe. A SliceWriter is used by one writer at a
 // time (the VFS serialises calls per slice) but uploads run on the store's pool.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -47,8 +48,9 @@ class SliceWriter {
  public:
   virtual ~SliceWriter() = default;
   virtual uint64_t id() const = 0;
-  // Copies data into the slice buffer at `off`; blocks while the store's memory budget is
-  // exhausted. EIO if an earlier upload of this slice failed.
+  // Copies data into the slice buffer at `off`. Never waits for the memory budget: callers
+  // throttle before they write (ChunkStore::Buffer). EIO if an earlier upload of this slice
+  // failed.
   virtual Status WriteAt(std::span<const char> data, uint32_t off) = 0;
   // Starts uploading every full block that ends at or before `off` (asynchronous).
   virtual Status FlushTo(uint32_t off) = 0;
@@ -59,12 +61,15 @@ class SliceWriter {
   virtual void Abort() = 0;
 };
 
+enum class BufferState { kRoom, kDraining, kFull };
+
 class ChunkStore {
  public:
   virtual ~ChunkStore() = default;
   // Reads buf.size() bytes at `off` of slice (id, size) into buf. Returns bytes read (short
-  // only at the slice end). ENOENT/EIO when a block object is missing or corrupt (after
-  // io_retries), the message naming the object key.
+  // only at the slice end). ENOENT at once when a block object is missing (the caller decides
+  // whether a concurrent compaction explains it), EIO when one is corrupt or unreadable after
+  // io_retries; the message names the object key.
   virtual Result<size_t> ReadSlice(uint64_t id, uint32_t size, uint32_t off,
                                    std::span<char> buf) = 0;
   virtual std::unique_ptr<SliceWriter> NewWriter(uint64_t id) = 0;
@@ -72,6 +77,13 @@ class ChunkStore {
   virtual Status Remove(uint64_t id, uint32_t size) = 0;
   // Bytes of write buffers in use (for metrics and tests).
   virtual uint64_t UsedBuffer() const = 0;
+  // Write back-pressure (`--buffer-size`), asked by a writer before it copies: kRoom (write),
+  // kDraining (over the limit; uploads in flight will make room: WaitForBuffer), kFull (over
+  // the limit even without those: commit buffered slices so their partial blocks upload).
+  virtual BufferState Buffer() const = 0;
+  // Waits until the buffer use changes (an upload starts or ends, a buffer is dropped) or `max`
+  // passes.
+  virtual void WaitForBuffer(std::chrono::milliseconds max) = 0;
 };
 
 // Object key of block `indx` (length `len` bytes) of slice `id`: JuiceFS's

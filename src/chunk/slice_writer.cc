@@ -71,7 +71,7 @@ void SliceWriterImpl::Grow(Block& b, uint64_t need) {
     uint64_t cap = std::max((need + kMinWriteBuffer - 1) / kMinWriteBuffer * kMinWriteBuffer,
                             std::min<uint64_t>(2 * b.charged, bs_));
     cap = std::max(std::min<uint64_t>(cap, bs_), need);
-    store_->budget().Acquire(cap - b.charged);  // may block: back-pressure
+    store_->budget().Charge(cap - b.charged);  // never blocks: writers throttle before copying
     b.data.reserve(cap);
     b.charged = cap;
   }
@@ -116,8 +116,9 @@ void SliceWriterImpl::Submit(uint32_t indx, uint32_t len) {
     std::lock_guard lock(up_->mu);
     ++up_->pending;
   }
+  store_->budget().StartDrain(charged);
   auto done = [store = store_, up = up_, charged](const std::string& key, const Status& st) {
-    store->budget().Release(charged);
+    store->budget().FinishDrain(charged);
     std::lock_guard lock(up->mu);
     if (st.ok()) {
       up->uploaded.push_back(key);

@@ -1,9 +1,9 @@
 // The SliceWriter of CachedStore (contract in chunk_store.h).
 //
 // The slice's bytes live in per-block buffers that grow on demand (doubling, from 64 KiB up to
-// block_size); every byte of buffer capacity is charged to the store's MemoryBudget before it is
-// allocated, so WriteAt blocks while the budget is exhausted and resumes when uploads release
-// memory. A block is frozen when handed to the upload pool (FlushTo/Finish); writing below the
+// block_size); every byte of buffer capacity is charged to the store's MemoryBudget when it is
+// allocated (never blocking: writers throttle before they write, ChunkStore::Buffer), drains
+// while its block uploads and leaves the budget when the upload ends. A block is frozen when handed to the upload pool (FlushTo/Finish); writing below the
 // frozen prefix is EINVAL. Upload results are collected in a shared state that the pool's tasks
 // co-own, so a writer destroyed without Finish/Abort leaves no dangling task.
 #pragma once

@@ -39,6 +39,7 @@ Result<Volume> OpenVolume(const MountSettings& s) {
   }
   v.format = *f;
   RETURN_IF_ERROR(v.format.CheckVersion());
+  RETURN_IF_ERROR(v.meta->CheckSupported());
   object::StoreConfig sc{v.format.storage, v.format.bucket, v.format.access_key,
                          v.format.secret_key};
   ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));

@@ -215,7 +215,7 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
 
 void DoReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi,
                bool plus) {
-  auto r = V(req)->ReadDir(Ctx(req), ino, fi->fh, plus);
+  auto r = V(req)->ReadDir(Ctx(req), ino, fi->fh, uint64_t(off), plus);
   if (!r) return ReplyErr(req, plus ? "readdirplus" : "readdir", r.error());
   const auto& entries = **r;
   std::vector<char> buf(size);
@@ -331,17 +331,48 @@ void OpGetlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* l
   fuse_reply_lock(req, &out);
 }
 
+// A blocking lock request the kernel may interrupt (the waiting process got a signal): the
+// Interrupt lives on this stack until the request is answered, and is unregistered first, so
+// libfuse (which calls the function under the request's lock) never touches it afterwards.
+class InterruptScope {
+ public:
+  explicit InterruptScope(fuse_req_t req) : req_(req) {
+    fuse_req_interrupt_func(req_, [](fuse_req_t, void* d) { static_cast<Interrupt*>(d)->Raise(); },
+                            &interrupt_);
+  }
+  ~InterruptScope() { fuse_req_interrupt_func(req_, nullptr, nullptr); }
+  const Interrupt* get() const { return &interrupt_; }
+
+ private:
+  fuse_req_t req_;
+  Interrupt interrupt_;
+};
+
 void OpSetlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock,
              int sleep) noexcept {
   OpTimer t(req, kSetlk);
   meta::PosixLock l = ToLock(lock);
   if (l.pid == 0) l.pid = fuse_req_ctx(req)->pid;
-  ReplyStatus(req, "setlk", V(req)->SetLk(Ctx(req), ino, fi->lock_owner, l, sleep != 0));
+  Status s;
+  {
+    InterruptScope intr(req);
+    meta::Context ctx = Ctx(req);
+    ctx.interrupt = intr.get();
+    s = V(req)->SetLk(ctx, ino, fi->lock_owner, l, sleep != 0);
+  }
+  ReplyStatus(req, "setlk", s);
 }
 
 void OpFlock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) noexcept {
   OpTimer t(req, kFlock);
-  ReplyStatus(req, "flock", V(req)->Flock(Ctx(req), ino, fi->lock_owner, op));
+  Status s;
+  {
+    InterruptScope intr(req);
+    meta::Context ctx = Ctx(req);
+    ctx.interrupt = intr.get();
+    s = V(req)->Flock(ctx, ino, fi->lock_owner, op);
+  }
+  ReplyStatus(req, "flock", s);
 }
 
 void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,

@@ -84,6 +84,16 @@ Result<Format> BaseMeta::Load() {
   return f;
 }
 
+Status BaseMeta::CheckSupported() {
+  std::string feature = CurrentFormat().UnsupportedFeature();
+  if (feature.empty()) {
+    ASSIGN_OR_RETURN(bool quotas, engine_->HasDirQuotas());
+    if (quotas) feature = "directory quotas (juicefs quota)";
+  }
+  if (feature.empty()) return Status();
+  return Status(EOPNOTSUPP, "the volume uses " + feature + ", which tierfs does not support yet");
+}
+
 Status BaseMeta::CheckQuota(int64_t space, int64_t inodes) {
   Format f = CurrentFormat();
   if (f.capacity && space > 0) {
@@ -215,7 +225,7 @@ Status BaseMeta::Unlink(const Context& ctx, Ino parent, std::string_view name, b
   ASSIGN_OR_RETURN(auto trash, TrashFor(parent, skip_trash));
   ASSIGN_OR_RETURN(Removed r, engine_->DoUnlink(ctx, parent, name, trash, sid_,
                                                 [this](Ino i) { return IsOpen(i); }));
-  if (r.freed) QueueDelete(r.ino);
+  NoteRemoved(r);
   return Status();
 }
 
@@ -244,7 +254,7 @@ Result<Entry> BaseMeta::Rename(const Context& ctx, Ino psrc, std::string_view ns
   std::optional<Removed> removed;
   ASSIGN_OR_RETURN(Entry e, engine_->DoRename(ctx, psrc, nsrc, pdst, ndst, flags, trash, sid_,
                                               [this](Ino i) { return IsOpen(i); }, removed));
-  if (removed && removed->freed) QueueDelete(removed->ino);
+  if (removed) NoteRemoved(*removed);
   return e;
 }
 
@@ -300,6 +310,14 @@ Result<Attr> BaseMeta::Open(const Context& ctx, Ino ino, uint32_t flags) {
   return a;
 }
 
+void BaseMeta::NoteRemoved(const Removed& r) {
+  if (r.freed) QueueDelete(r.ino);
+  if (r.sustained) {
+    std::lock_guard lk(mu_);
+    sustained_.insert(r.ino);
+  }
+}
+
 Status BaseMeta::Close(const Context& ctx, Ino ino) {
   OpScope op(metrics_, "Close");
   uint64_t sid;
@@ -309,6 +327,9 @@ Status BaseMeta::Close(const Context& ctx, Ino ino) {
     if (it == open_.end()) return Status(EBADF, "inode " + std::to_string(ino) + " is not open");
     if (--it->second > 0) return Status();
     open_.erase(it);
+    // Only an inode this session sustained has a jfs_sustained row to release: every other
+    // last close costs no transaction.
+    if (sustained_.erase(ino) == 0) return Status();
     sid = sid_;
   }
   ASSIGN_OR_RETURN(bool freed, engine_->DoReleaseSustained(sid, ino));

@@ -19,6 +19,7 @@
 
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -37,6 +38,7 @@ class BaseMeta : public Meta {
   std::string Name() const override { return engine_->Name(); }
   Status Init(const Format& format, bool force) override;
   Result<Format> Load() override;
+  Status CheckSupported() override;
   Status NewSession(const SessionInfo& info, const MetaOptions& options,
                     MetaCallbacks callbacks) override;
   Status CloseSession() override;
@@ -63,6 +65,7 @@ class BaseMeta : public Meta {
 
   Result<std::vector<Slice>> Read(Ino ino, uint32_t indx) override;
   Result<uint64_t> NewSlice() override;
+  Status CheckGrowth(Ino ino, uint64_t old_length, uint64_t new_length) override;
   Status Write(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice, int64_t mtime_s,
                uint32_t mtime_ns) override;
   Result<Attr> Truncate(const Context& ctx, Ino ino, uint64_t length,
@@ -93,7 +96,8 @@ class BaseMeta : public Meta {
   // One pass of the stale-session cleanup now, ungated (what the gated job runs).
   Status CleanupStaleSessions();
   // Entries of hourly trash dirs older than TrashDays before `now` (unix s) are deleted for
-  // real, with their dirs (JuiceFS doCleanupTrash). Ungated.
+  // real, with their dirs (JuiceFS doCleanupTrash), and slices that compactions replaced
+  // before then are released (jfs_delslices, JuiceFS cleanupDelayedSlices). Ungated.
   Status CleanupTrash(int64_t now);
   // What the heartbeat thread does each period: refresh (or re-insert) the session row,
   // re-read the setting, run the gated jobs. Public so tests can run a period at once.
@@ -109,14 +113,19 @@ class BaseMeta : public Meta {
   Result<Ino> NextInode();
   Result<std::optional<TrashTarget>> TrashFor(Ino parent, bool skip);
   Status CheckQuota(int64_t space, int64_t inodes);
-  // Deletes the data of freed `ino` now, in this thread, then its jfs_delfile row.
+  // Deletes the data of freed `ino` now, in this thread, then its jfs_delfile row. When
+  // another thread is deleting the same inode, waits for it first, so a return means done.
   Status DeleteFileData(Ino ino);
+  Status DeleteFileChunks(Ino ino);
   // Hands freed `ino` to the background deleter (or leaves its row for a later pass).
   void QueueDelete(Ino ino);
   Status DeleteSlices(const std::vector<DeadSlice>& dead);
   Status RemoveTree(Ino dir);
   bool IsOpen(Ino ino);
-  Status PollLock(const std::function<Status()>& attempt, bool block);
+  // After an unlink or overwriting rename: queue a freed inode's data for deletion, remember a
+  // sustained one for its last Close.
+  void NoteRemoved(const Removed& r);
+  Status PollLock(const std::function<Status()>& attempt, bool block, const Interrupt* interrupt);
   void BackgroundLoop();
   Format CurrentFormat();
   void UpdateUsageGauges();
@@ -129,6 +138,7 @@ class BaseMeta : public Meta {
   MetaOptions options_;
   MetaCallbacks callbacks_;
   std::map<Ino, int> open_;  // open count per inode, this session
+  std::set<Ino> sustained_;  // unlinked while open here: released at the last Close
   // Id batches have their own mutex: they call the engine while holding it, and engine
   // transactions call back into IsOpen (mu_), so holding mu_ here could deadlock.
   std::mutex id_mu_;
@@ -145,6 +155,11 @@ class BaseMeta : public Meta {
   // deleter runs work.
   std::mutex del_mu_;
   std::shared_ptr<Deleter> deleter_;
+  // Inodes some thread is deleting now (DeleteFileData), so that two deleters of one inode
+  // (the background Deleter and CleanupDeletedFiles, say) never overlap.
+  std::mutex deleting_mu_;
+  std::condition_variable deleting_cv_;
+  std::set<Ino> deleting_;
 };
 
 }  // namespace tierfs::meta

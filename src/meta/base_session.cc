@@ -199,7 +199,9 @@ Status BaseMeta::CleanupTrash(int64_t now) {
     std::lock_guard lk(mu_);
     if (trash_hour_ == h.name) trash_hour_.clear();
   }
-  return Status();
+  // Slices that compactions replaced while the trash was on (JuiceFS cleanupDelayedSlices).
+  ASSIGN_OR_RETURN(auto dead, engine_->DoCleanupDelayedSlices(now - days * 24 * kHour));
+  return DeleteSlices(dead);
 }
 
 Status BaseMeta::RemoveTree(Ino dir) {
@@ -229,6 +231,7 @@ Status BaseMeta::CloseSession() {
     sid = sid_;
     sid_ = 0;
     open_.clear();
+    sustained_.clear();  // DoCleanSession below releases them all
   }
   Status st;
   if (sid != 0) {
@@ -326,6 +329,21 @@ Status BaseMeta::DeleteSlices(const std::vector<DeadSlice>& dead) {
 }
 
 Status BaseMeta::DeleteFileData(Ino ino) {
+  {
+    std::unique_lock lk(deleting_mu_);
+    deleting_cv_.wait(lk, [&] { return !deleting_.contains(ino); });
+    deleting_.insert(ino);
+  }
+  Status st = DeleteFileChunks(ino);
+  {
+    std::lock_guard lk(deleting_mu_);
+    deleting_.erase(ino);
+  }
+  deleting_cv_.notify_all();
+  return st;
+}
+
+Status BaseMeta::DeleteFileChunks(Ino ino) {
   // JuiceFS order: the chunks (and their objects) first, the jfs_delfile row last, so a
   // deletion cut short is found again from the row.
   for (bool more = true; more;) {

@@ -81,6 +81,8 @@ class Engine {
   // value (absent = 0) is <= value - diff; returns whether it did. Gates the shared jobs.
   virtual Result<bool> SetIfSmall(std::string_view name, int64_t value, int64_t diff) = 0;
   virtual void SetHooks(EngineHooks hooks) = 0;
+  // Whether any directory quota is set (JuiceFS jfs_dir_quota rows / dirQuota hash).
+  virtual Result<bool> HasDirQuotas() = 0;
   // Whether to maintain jfs_dir_stats (Format::dir_stats); may change while mounted.
   virtual void SetDirStats(bool on) = 0;
 
@@ -128,6 +130,10 @@ class Engine {
   // Removes one chunk row of a freed file (JuiceFS deletes chunk by chunk) and returns the
   // slices whose refs hit 0; `more` is false when the file had no chunk left.
   virtual Result<std::vector<DeadSlice>> DoDeleteFileChunk(Ino ino, bool& more) = 0;
+  // Releases the jfs_delslices rows with `deleted` < edge (unix s), one transaction per row:
+  // each slice a trash-time compaction replaced loses the reference kept for the trash; returns
+  // those whose refs hit 0 (JuiceFS doCleanupDelayedSlices).
+  virtual Result<std::vector<DeadSlice>> DoCleanupDelayedSlices(int64_t edge) = 0;
   // Drops the jfs_delfile row once the file's objects are gone.
   virtual Status DoFinishDelFile(Ino ino) = 0;
   // Inodes of jfs_delfile rows with expire < before (pending data deletion), at most `limit`.

@@ -178,6 +178,32 @@ Status Format::CheckVersion() const {
   return Status();
 }
 
+std::string Format::UnsupportedFeature() const {
+  auto text = [&](const char* key) {
+    auto it = raw.find(key);
+    return it != raw.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto flag = [&](const char* key) {
+    auto it = raw.find(key);
+    return it != raw.end() && it->is_boolean() && it->get<bool>();
+  };
+  if (!text("EncryptKey").empty()) return "encryption (format --encrypt-rsa-key)";
+  if (shards > 1) return "sharded buckets (format --shards " + std::to_string(shards) + ")";
+  if (enable_acl) return "POSIX ACLs (format --enable-acl)";
+  if (flag("UserGroupQuota")) return "user/group quotas";
+  if (!text("RangerRestUrl").empty()) return "Ranger authorization (format --ranger-rest-url)";
+  if (flag("ChangeLog")) return "the change log";
+  if (!text("KerbConf").empty()) return "Kerberos (KerbConf)";
+  if (auto it = raw.find("Tiers"); it != raw.end() && it->is_object()) {
+    for (auto t = it->begin(); t != it->end(); ++t) {
+      bool plain = t.key() == "0" && t->is_object() && t->value("StorageClass", "").empty() &&
+                   t->value("Tag", "").empty();
+      if (!plain) return "storage tiers (Tiers)";
+    }
+  }
+  return "";
+}
+
 namespace {
 
 struct Version {

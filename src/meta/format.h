@@ -53,6 +53,13 @@ struct Format {
   // EINVAL naming the problem if this client must not use the volume: MetaVersion newer than
   // kMaxMetaVersion, MinClientVersion newer / MaxClientVersion older than kCompatClientVersion.
   Status CheckVersion() const;
+  // The first feature the setting turns on that this client does not implement, so that it
+  // would read the volume wrongly or write what other clients cannot read; "" when none:
+  // encryption (EncryptKey), sharded buckets (Shards > 1), POSIX ACLs (EnableACL), user/group
+  // quotas (UserGroupQuota), Ranger authorization (RangerRestUrl), the change log (ChangeLog),
+  // storage tiers (Tiers beyond the default tier 0), Kerberos (KerbConf). Directory quotas
+  // live in the metadata, not the setting: Meta::CheckSupported adds them.
+  std::string UnsupportedFeature() const;
 };
 
 // Compares JuiceFS version strings ("1.1.0-A", "1.4.2+2026-10-26"): <0, 0, >0.

@@ -114,6 +114,10 @@ class Meta {
   virtual Status Init(const Format& format, bool force) = 0;
   // Reads the stored setting. ENOENT when the database holds no volume.
   virtual Result<Format> Load() = 0;
+  // EOPNOTSUPP naming the first feature of the loaded volume this client does not implement
+  // (Format::UnsupportedFeature, or directory quotas set in the metadata); mount refuses such a
+  // volume before it changes anything. REQUIRES: Load() succeeded.
+  virtual Status CheckSupported() = 0;
   // Registers a session (unless read-only), starts heartbeat and background jobs.
   virtual Status NewSession(const SessionInfo& info, const MetaOptions& options,
                             MetaCallbacks callbacks) = 0;
@@ -160,8 +164,15 @@ class Meta {
   virtual Result<std::vector<Slice>> Read(Ino ino, uint32_t indx) = 0;
   // A new, never-used slice id (allocated in batches).
   virtual Result<uint64_t> NewSlice() = 0;
+  // ENOSPC when growing file `ino` from `old_length` to `new_length` bytes would pass the
+  // volume's capacity (only the 4 KiB-aligned growth counts, as JuiceFS doWrite charges it);
+  // OK when it does not grow. The VFS asks this before it accepts a write, because a commit
+  // (Write) never fails for quota: an acknowledged write is never dropped. (Clients writing
+  // concurrently may so overshoot the capacity by what they accepted but had not committed.)
+  virtual Status CheckGrowth(Ino ino, uint64_t old_length, uint64_t new_length) = 0;
   // Commits `slice` at chunk offset `pos`; the file length grows to cover it; mtime/ctime set
-  // to the given time. Must be called in slice-creation order for a file.
+  // to the given time. Must be called in slice-creation order for a file. Never checks quota
+  // (see CheckGrowth).
   virtual Status Write(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice, int64_t mtime_s,
                        uint32_t mtime_ns) = 0;
   virtual Result<Attr> Truncate(const Context& ctx, Ino ino, uint64_t length,

@@ -78,9 +78,18 @@ Result<Attr> ApplySetAttr(const Context& ctx, const Attr& cur, uint32_t mask, co
     out.gid = gid;
   }
   if (mask & kSetAttrMode) {
-    if (!root && !owner) return Err(EPERM, "only the owner may chmod");
     uint16_t mode = in.mode & 07777;
-    if (!root && !InGroup(ctx, out.gid)) mode &= ~kSetGid;
+    // Only dropping set-id bits: what the kernel asks, with the writer's credentials, when a
+    // user other than the owner writes or truncates a set-id file (file_remove_privs); Linux
+    // lets that write succeed, so anyone who may write the file may do this.
+    const bool drops_setid_only = mode != cur.mode && (mode & ~cur.mode) == 0 &&
+                                  ((cur.mode ^ mode) & ~(kSetUid | kSetGid)) == 0;
+    if (!root && !owner) {
+      if (!drops_setid_only) return Err(EPERM, "only the owner may chmod");
+      RETURN_IF_ERROR(Access(ctx, cur, kMaskWrite));
+    } else if (!root && !InGroup(ctx, out.gid)) {
+      mode &= ~kSetGid;
+    }
     out.mode = mode;
   }
   auto set_now = [&](int64_t& s, uint32_t& ns) { s = now_s; ns = now_ns; };

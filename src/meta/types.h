@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "util/interrupt.h"
+
 namespace tierfs::meta {
 
 using Ino = uint64_t;
@@ -24,6 +26,12 @@ inline bool IsTrash(Ino ino) { return ino >= kTrashIno; }
 inline constexpr uint32_t kChunkBits = 26;
 inline constexpr uint64_t kChunkSize = 1ULL << kChunkBits;
 inline constexpr uint32_t kMaxNameLen = 255;
+
+// Bytes a file of `length` bytes counts in usedSpace and quotas: 4 KiB aligned, at least 4 KiB
+// (JuiceFS align4K; every other inode counts Align4K(0)).
+inline int64_t Align4K(uint64_t length) {
+  return length == 0 ? 4096 : static_cast<int64_t>((length + 4095) / 4096 * 4096);
+}
 inline constexpr uint32_t kMaxSymlinkLen = 4096;
 
 // File types as stored (Attr.Typ in JuiceFS; the high nibble of the Redis attr's mode word).
@@ -97,6 +105,9 @@ struct Context {
   std::vector<uint32_t> gids;  // supplementary groups, including gid
   uint32_t pid = 0;
   uint16_t umask = 0;
+  // Raised when the caller was interrupted (a signal): blocking waits end with EINTR. Null:
+  // not interruptible. Not owned; valid for the duration of the call.
+  const Interrupt* interrupt = nullptr;
   bool CheckPermission() const { return uid != 0; }
   static Context Root() { return Context{0, 0, {0}, 0, 0}; }
 };

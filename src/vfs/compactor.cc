@@ -1,6 +1,7 @@
 #include "vfs/compactor.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 
@@ -9,8 +10,9 @@
 
 namespace tierfs::vfs {
 
-Compactor::Compactor(meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size, int threads)
-    : meta_(meta), store_(store), block_size_(block_size) {
+Compactor::Compactor(meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size, int threads,
+                     OnCompacted on_compacted)
+    : meta_(meta), store_(store), block_size_(block_size), on_compacted_(std::move(on_compacted)) {
   for (int i = 0; i < threads; i++) threads_.emplace_back([this] { Loop(); });
 }
 
@@ -72,6 +74,11 @@ Status Compactor::CompactNow(meta::Ino ino, uint32_t indx) {
   const uint32_t kStep = block_size_;
   std::string buf;
   for (uint32_t off = 0; off < size; off += kStep) {
+    // Background work yields to writers: no new block while the write buffers are over the
+    // limit (waiting is enough: idle writers' slices are committed by the VFS flusher).
+    while (store_->Buffer() != chunk::BufferState::kRoom) {
+      store_->WaitForBuffer(std::chrono::milliseconds(100));
+    }
     uint32_t n = std::min(kStep, size - off);
     buf.resize(n);
     auto got = ReadFileRange(store_, source, size, off, std::span<char>(buf.data(), n));
@@ -87,6 +94,7 @@ Status Compactor::CompactNow(meta::Ino ino, uint32_t indx) {
     return st;
   }
   Status st = meta_->CommitCompaction(ino, indx, snap, {meta::Slice{start, id, size, 0, size}});
+  if (st.ok() && on_compacted_) on_compacted_(ino, indx);
   // Only a conflict (EAGAIN) proves the new slice was not swapped in; after any other error the
   // swap may have committed (e.g. deleting an old slice failed), so its objects must stay.
   if (st.code() == EAGAIN) (void)store_->Remove(id, size);

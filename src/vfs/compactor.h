@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -23,8 +24,11 @@ namespace tierfs::vfs {
 
 class Compactor {
  public:
+  // Called after a compaction of (ino, indx) was committed (the VFS drops its cached list).
+  using OnCompacted = std::function<void(meta::Ino, uint32_t)>;
   // block_size: the volume's block size in bytes (the unit compaction copies at a time).
-  Compactor(meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size, int threads);
+  Compactor(meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size, int threads,
+            OnCompacted on_compacted = {});
   ~Compactor();
   // Queues a compaction of chunk `indx` of `ino` unless one is queued or running.
   void Request(meta::Ino ino, uint32_t indx);
@@ -38,6 +42,7 @@ class Compactor {
   meta::Meta* meta_;
   chunk::ChunkStore* store_;
   const uint32_t block_size_;
+  const OnCompacted on_compacted_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<meta::Ino, uint32_t>> queue_;

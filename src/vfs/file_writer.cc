@@ -20,8 +20,9 @@ struct FileWriter::OpenSlice {
 };
 
 FileWriter::FileWriter(meta::Ino ino, meta::Meta* meta, chunk::ChunkStore* store,
-                       uint32_t block_size, ThreadPool* pool)
-    : ino_(ino), meta_(meta), store_(store), block_size_(block_size), pool_(pool) {}
+                       uint32_t block_size, ThreadPool* pool, Hooks hooks)
+    : ino_(ino), meta_(meta), store_(store), block_size_(block_size), pool_(pool),
+      hooks_(std::move(hooks)) {}
 
 FileWriter::~FileWriter() {
   // The VFS flushes before dropping a writer; whatever is left was never acknowledged.
@@ -40,7 +41,20 @@ bool FileWriter::Dirty() const {
   return !slices_.empty() || committing_;
 }
 
+void FileWriter::Throttle() {
+  // The wait is bounded per round so that pressure is relieved again while it lasts (a commit
+  // of frozen slices may still be uploading, or another writer filled the budget meanwhile).
+  constexpr auto kRound = std::chrono::milliseconds(100);
+  for (;;) {
+    chunk::BufferState b = store_->Buffer();
+    if (b == chunk::BufferState::kRoom) return;
+    if (b == chunk::BufferState::kFull && hooks_.on_pressure) hooks_.on_pressure();
+    store_->WaitForBuffer(kRound);
+  }
+}
+
 Status FileWriter::Write(uint64_t off, std::span<const char> data) {
+  Throttle();  // before any lock: the commits that free memory need them
   // One writer at a time (the kernel already serialises writes of an inode): a slice is only
   // ever filled by one thread, which may then copy into it without holding mu_.
   std::lock_guard wl(write_mu_);
@@ -156,6 +170,8 @@ void FileWriter::CommitLoop() {
     OpenSlice* s = slices_.front().get();
     lk.unlock();
     Status st = error_.ok() ? CommitOne(*s) : Status(EIO, "skipped after earlier failure");
+    // Before done_ moves: a Flush that returns has its reads see the committed slice.
+    if (st.ok() && hooks_.on_commit) hooks_.on_commit(s->indx);
     lk.lock();
     if (!st.ok()) {
       if (error_.ok()) error_ = st;
@@ -191,6 +207,11 @@ void FileWriter::FreezeIdle(std::chrono::steady_clock::time_point idle_since) {
   std::lock_guard lk(mu_);
   if (slices_.empty() || last_write_ > idle_since) return;
   FreezeAll();
+}
+
+void FileWriter::FreezeAllNow() {
+  std::lock_guard lk(mu_);
+  if (!slices_.empty()) FreezeAll();
 }
 
 Status FileWriter::Flush() {

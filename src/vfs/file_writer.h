@@ -7,15 +7,21 @@
 // are finished (last block uploaded) and committed by a task on the shared commit pool, strictly
 // in creation order, so later slices win on read exactly as written.
 //
-// Thread-safety: all methods are thread-safe. Write may block while the chunk store's memory
-// budget (`--buffer-size`) is exhausted: that is the back-pressure. Errors are errno Status; a
-// failed upload or commit is sticky: every later Write/Flush of this writer returns EIO.
+// Back-pressure: Write waits *before* it copies while the write buffers of all files exceed
+// `--buffer-size` (ChunkStore::Buffer), never in the middle of filling a block; when only
+// committing buffered slices can free memory (kFull), it calls `on_pressure` (the VFS freezes
+// every writer's slices) and waits again. After each slice commit, `on_commit(indx)` runs
+// before any Flush waiting for that slice returns (the VFS drops its cached slice list).
+//
+// Thread-safety: all methods are thread-safe. Errors are errno Status; a failed upload or
+// commit is sticky: every later Write/Flush of this writer returns EIO.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -32,9 +38,14 @@ namespace tierfs::vfs {
 
 class FileWriter {
  public:
-  // meta, store and pool are not owned and must outlive the writer.
+  struct Hooks {
+    std::function<void(uint32_t indx)> on_commit;  // a slice of chunk `indx` was committed
+    std::function<void()> on_pressure;             // the budget is full of buffered slices
+  };
+  // meta, store and pool are not owned and must outlive the writer. Hooks may be empty; they
+  // are called without the writer's locks held, from the commit pool / the writing thread.
   FileWriter(meta::Ino ino, meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size,
-             ThreadPool* pool);
+             ThreadPool* pool, Hooks hooks = {});
   ~FileWriter();
 
   // Buffers data at file offset `off` (bytes).
@@ -48,6 +59,9 @@ class FileWriter {
   // Freezes (and so commits in the background) every slice when nothing was written since
   // `idle_since`. Called about once a second by the VFS.
   void FreezeIdle(std::chrono::steady_clock::time_point idle_since);
+  // Freezes every slice now (memory pressure); a slice being copied into is frozen when its
+  // copy ends.
+  void FreezeAllNow();
 
  private:
   struct OpenSlice;
@@ -62,12 +76,15 @@ class FileWriter {
   void ScheduleCommit();
   void CommitLoop();
   Status CommitOne(OpenSlice& s);
+  // Waits until the chunk store's write buffers have room (see the class comment).
+  void Throttle();
 
   const meta::Ino ino_;
   meta::Meta* meta_;
   chunk::ChunkStore* store_;
   const uint32_t block_size_;
   ThreadPool* pool_;
+  const Hooks hooks_;
 
   std::mutex write_mu_;  // serialises Write calls; taken before mu_
   mutable std::mutex mu_;

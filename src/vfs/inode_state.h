@@ -20,16 +20,24 @@ namespace tierfs::vfs {
 struct InodeState {
   int opens = 0;  // guarded by Vfs::inodes_mu_ (not `mu`): taken and dropped with the map entry
   std::mutex mu;
-  std::unique_ptr<FileWriter> writer;             // created at the first write
   std::map<uint32_t, std::vector<Piece>> chunks;  // resolved slice lists, dropped on change
   std::optional<uint64_t> length;                 // committed length, dropped with `chunks`
   uint64_t generation = 0;  // bumped by Invalidate: a fill that raced it must not be stored
-  bool written = false;     // written since the last flush: cached slice lists are stale
   bool plocked = false;     // a POSIX lock was taken through this mount: unlock on close
+  // Created at the first write. Last member, so destroyed first: its commit hook touches the
+  // members above until its destructor has waited for the commits to end.
+  std::unique_ptr<FileWriter> writer;
 
   // Forgets what was read from meta (slice lists, length). REQUIRES: mu held.
   void Invalidate() {
     chunks.clear();
+    length.reset();
+    ++generation;
+  }
+  // Forgets chunk `indx`'s slice list and the length (a slice was committed or compacted).
+  // REQUIRES: mu held.
+  void InvalidateChunk(uint32_t indx) {
+    chunks.erase(indx);
     length.reset();
     ++generation;
   }

@@ -18,9 +18,9 @@ Vfs::Vfs(meta::Meta* meta, chunk::ChunkStore* store, metrics::Registry* registry
          VfsConfig config)
     : meta_(meta), store_(store), registry_(registry), config_(std::move(config)) {
   commit_pool_ = std::make_unique<ThreadPool>(config_.commit_threads, 4096);
-  compactor_ = std::make_unique<Compactor>(meta_, store_,
-                                           uint32_t(config_.format.BlockSizeBytes()),
-                                           config_.compact_threads);
+  compactor_ = std::make_unique<Compactor>(
+      meta_, store_, uint32_t(config_.format.BlockSizeBytes()), config_.compact_threads,
+      [this](meta::Ino ino, uint32_t indx) { InvalidateChunk(ino, indx); });
   if (registry_) {
     open_handles_ = registry_->GetGauge("tierfs_fuse_open_handlers", "open file handles");
   }
@@ -122,23 +122,52 @@ void Vfs::ReleaseInode(meta::Ino ino, const std::shared_ptr<InodeState>& st) {
 }
 
 // Commits everything written to the inode so far. Every caller gets the writer's sticky error,
-// not only the first one to flush.
+// not only the first one to flush. Each commit drops the cached slice list of its chunk before
+// Flush returns (the writer's on_commit hook), so any flusher's next read sees it.
 Status Vfs::FlushState(InodeState& st) {
   FileWriter* w;
-  bool written;
   {
     std::lock_guard lk(st.mu);
     w = st.writer.get();
-    written = st.written;
-    st.written = false;
   }
-  if (w == nullptr) return Status::Ok();
-  Status s = w->Flush();
-  if (written) {
-    std::lock_guard lk(st.mu);
-    st.Invalidate();
+  return w == nullptr ? Status::Ok() : w->Flush();
+}
+
+void Vfs::InvalidateChunk(meta::Ino ino, uint32_t indx) {
+  if (auto st = Inode(ino, false)) {
+    std::lock_guard lk(st->mu);
+    st->InvalidateChunk(indx);
   }
-  return s;
+}
+
+// Memory pressure: every write buffer is in a slice being filled, so waiting for uploads cannot
+// free any. Commit them all (their partial blocks upload and leave the budget).
+void Vfs::RelieveBufferPressure() {
+  std::vector<std::shared_ptr<InodeState>> states;
+  {
+    std::lock_guard lk(inodes_mu_);
+    for (auto& [ino, st] : inodes_) states.push_back(st);
+  }
+  for (auto& st : states) {
+    std::lock_guard lk(st->mu);
+    if (st->writer) st->writer->FreezeAllNow();
+  }
+}
+
+FileWriter* Vfs::WriterOf(InodeState& st, meta::Ino ino) {
+  std::lock_guard lk(st.mu);
+  if (!st.writer) {
+    FileWriter::Hooks hooks;
+    hooks.on_commit = [s = &st](uint32_t indx) {
+      std::lock_guard l(s->mu);
+      s->InvalidateChunk(indx);
+    };
+    hooks.on_pressure = [this] { RelieveBufferPressure(); };
+    st.writer = std::make_unique<FileWriter>(ino, meta_, store_,
+                                             uint32_t(config_.format.BlockSizeBytes()),
+                                             commit_pool_.get(), std::move(hooks));
+  }
+  return st.writer.get();
 }
 
 Status Vfs::FlushInode(meta::Ino ino) {

@@ -139,11 +139,14 @@ class Vfs {
                                uint64_t off_in, meta::Ino ino_out, uint64_t fh_out,
                                uint64_t off_out, size_t len, int flags);
 
-  // Directories: the listing is taken at OpenDir; ReadDir returns entries from index `off`.
+  // Directories: a listing is taken by the ReadDir at offset 0 (after opendir, and again after
+  // rewinddir) and served by index to the ReadDirs that continue it (offset = index + 1 of the
+  // last entry returned), so a listing in several replies is one consistent snapshot.
   Result<uint64_t> OpenDir(const meta::Context& ctx, meta::Ino ino, bool plus);
-  // Entries [off, end) of the snapshot (a pointer valid until ReleaseDir).
+  // The handle's snapshot (a pointer valid until the next ReadDir of `fh` or ReleaseDir); the
+  // caller returns entries [off, end). off == 0 lists the directory afresh.
   Result<const std::vector<DirEntryOut>*> ReadDir(const meta::Context& ctx, meta::Ino ino,
-                                                  uint64_t fh, bool plus);
+                                                  uint64_t fh, uint64_t off, bool plus);
   Status ReleaseDir(meta::Ino ino, uint64_t fh);
 
   Result<struct statvfs> StatFs(const meta::Context& ctx, meta::Ino ino);
@@ -162,6 +165,10 @@ class Vfs {
   Status SetLk(const meta::Context& ctx, meta::Ino ino, uint64_t owner, const meta::PosixLock& lock,
                bool block);
 
+  // Compacts chunk `indx` of `ino` now, in the calling thread (what the background compactor
+  // does when a slice list grows long). EAGAIN when the chunk changed meanwhile.
+  Status CompactChunk(meta::Ino ino, uint32_t indx);
+
   const VfsConfig& config() const { return config_; }
 
  private:
@@ -178,6 +185,13 @@ class Vfs {
   Status FlushInode(meta::Ino ino);
   Result<uint64_t> FileLength(InodeState& st, const meta::Context& ctx, meta::Ino ino);
   void InvalidateChunks(meta::Ino ino);
+  void InvalidateChunk(meta::Ino ino, uint32_t indx);
+  void RelieveBufferPressure();
+  // The inode's writer, created on first use. REQUIRES: st.mu not held.
+  FileWriter* WriterOf(InodeState& st, meta::Ino ino);
+  // Read of committed bytes; on a missing object re-reads the slice lists (see Read).
+  Result<size_t> ReadCommitted(InodeState& st, const meta::Context& ctx, meta::Ino ino,
+                               uint64_t off, std::span<char> buf);
   void FillStat(meta::Ino ino, const meta::Attr& attr, struct stat* st);
   EntryOut MakeEntry(meta::Ino ino, const meta::Attr& attr);
   uint64_t NewHandle(std::shared_ptr<Handle> h);

@@ -15,11 +15,12 @@ Result<uint64_t> Vfs::OpenDir(const meta::Context& ctx, meta::Ino ino, bool plus
 }
 
 Result<const std::vector<DirEntryOut>*> Vfs::ReadDir(const meta::Context& ctx, meta::Ino ino,
-                                                     uint64_t fh, bool plus) {
+                                                     uint64_t fh, uint64_t off, bool plus) {
   auto h = GetHandle(fh);
   if (!h || !h->is_dir) return Err(EBADF, "unknown directory handle");
   std::lock_guard lk(h->mu);
-  if (!h->listed || (plus && !h->plus)) {
+  // Offset 0 starts a listing (opendir or rewinddir): it must show the directory as it is now.
+  if (off == 0 || !h->listed || (plus && !h->plus)) {
     ASSIGN_OR_RETURN(std::vector<meta::Entry> entries, meta_->Readdir(ctx, ino, plus));
     h->entries.clear();
     h->entries.reserve(entries.size() + 3);

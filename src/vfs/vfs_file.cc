@@ -2,6 +2,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <map>
 
 #include "vfs/compactor.h"
 #include "vfs/data_reader.h"
@@ -119,17 +120,38 @@ Result<size_t> Vfs::Read(const meta::Context& ctx, meta::Ino ino, uint64_t fh, u
   // Reads see this mount's own writes: commit them first (JuiceFS vfs.Read does the same).
   InodeState& st = *h->inode;
   RETURN_IF_ERROR(FlushState(st));
-  ASSIGN_OR_RETURN(uint64_t length, FileLength(st, ctx, ino));
-  PieceSource source = [&](uint32_t indx) { return ChunkPieces(st, ino, indx); };
-  auto r = ReadFileRange(store_, source, length, off, buf);
-  // A compaction (here or on another client) may have replaced the cached slices and deleted
-  // their objects: re-read the slice lists once before reporting the error.
-  if (!r && r.error().code() == ENOENT) {
+  return ReadCommitted(st, ctx, ino, off, buf);
+}
+
+// A missing object is explained only by a compaction (here or on another client) that replaced
+// the slice after we read the list: re-read the lists of the chunks this read used and retry
+// while they changed; when they did not, the object is lost (EIO), at once.
+Result<size_t> Vfs::ReadCommitted(InodeState& st, const meta::Context& ctx, meta::Ino ino,
+                                  uint64_t off, std::span<char> buf) {
+  constexpr int kMaxRereads = 5;  // each one needs a concurrent compaction to be needed
+  std::map<uint32_t, std::vector<Piece>> used;
+  PieceSource source = [&](uint32_t indx) -> Result<std::vector<Piece>> {
+    ASSIGN_OR_RETURN(auto pieces, ChunkPieces(st, ino, indx));
+    used[indx] = pieces;
+    return pieces;
+  };
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(uint64_t length, FileLength(st, ctx, ino));
+    used.clear();
+    auto r = ReadFileRange(store_, source, length, off, buf);
+    if (r || r.error().code() != ENOENT) return r;
+    auto before = used;
     InvalidateChunks(ino);
-    ASSIGN_OR_RETURN(length, FileLength(st, ctx, ino));
-    r = ReadFileRange(store_, source, length, off, buf);
+    bool changed = false;
+    for (const auto& [indx, pieces] : before) {
+      ASSIGN_OR_RETURN(auto now, ChunkPieces(st, ino, indx));
+      changed |= now != pieces;
+    }
+    if (!changed || attempt == kMaxRereads) {
+      return Err(EIO, "inode " + std::to_string(ino) + ": " + r.error().message() +
+                          (changed ? " (slice lists keep changing)" : ""));
+    }
   }
-  return r;
 }
 
 Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, uint64_t off,
@@ -139,22 +161,16 @@ Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, 
   if (h->internal) return Err(EACCES, "internal file is read-only");
   if ((h->flags & O_ACCMODE) == O_RDONLY) return Err(EBADF, "not open for writing");
   if (off + data.size() > (1ULL << 50)) return Err(EFBIG, "offset too large");
-  FileWriter* w;
-  {
-    std::lock_guard lk(h->inode->mu);
-    if (!h->inode->writer) {
-      h->inode->writer = std::make_unique<FileWriter>(ino, meta_, store_,
-                                                      uint32_t(config_.format.BlockSizeBytes()),
-                                                      commit_pool_.get());
-    }
-    w = h->inode->writer.get();
+  FileWriter* w = WriterOf(*h->inode, ino);
+  // Capacity is checked before the write is accepted, on the growth only: a commit never fails
+  // for quota, so a write that returned is never dropped (Meta::CheckGrowth).
+  const uint64_t end = off + data.size();
+  if (end > w->Length()) {
+    ASSIGN_OR_RETURN(uint64_t committed, FileLength(*h->inode, ctx, ino));
+    uint64_t known = std::max(committed, w->Length());
+    if (end > known) RETURN_IF_ERROR(meta_->CheckGrowth(ino, known, end));
   }
   RETURN_IF_ERROR(w->Write(off, data));
-  {
-    // After the bytes are in the writer: a flush that sees the flag will commit them.
-    std::lock_guard lk(h->inode->mu);
-    h->inode->written = true;
-  }
   return data.size();
 }
 
@@ -212,6 +228,11 @@ Result<size_t> Vfs::CopyFileRange(const meta::Context& ctx, meta::Ino ino_in, ui
                                                     uint32_t(flags)));
   InvalidateChunks(ino_out);
   return size_t(n);
+}
+
+Status Vfs::CompactChunk(meta::Ino ino, uint32_t indx) {
+  RETURN_IF_ERROR(FlushInode(ino));
+  return compactor_->CompactNow(ino, indx);
 }
 
 }  // namespace tierfs::vfs

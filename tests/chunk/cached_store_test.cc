@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <atomic>
 #include <condition_variable>
 #include <random>
@@ -213,7 +215,10 @@ TEST_P(CachedStoreTest, ConcurrentWriters) {
   }
 }
 
-TEST_P(CachedStoreTest, WriterBlocksWhileTheBudgetIsFull) {
+// The budget is consulted before a write, never inside one: Buffer() reports kDraining while
+// uploads in flight hold it, kFull when buffers being filled hold it, and room comes back when
+// the uploads end.
+TEST_P(CachedStoreTest, BufferStateTracksUploadsInFlight) {
   Make([](ChunkConfig& c) {
     c.buffer_size = 2 * kBs;
     c.max_uploads = 2;
@@ -222,21 +227,23 @@ TEST_P(CachedStoreTest, WriterBlocksWhileTheBudgetIsFull) {
   objects_->SetInterceptor([&](const ObjectRequest& r) { return gate.Pass(r); });
   std::string data = Random(3 * kBs, 11);
   auto w = chunks_->NewWriter(77);
+  EXPECT_EQ(chunks_->Buffer(), BufferState::kRoom);
   ASSERT_TRUE(w->WriteAt(std::span(data.data(), 2 * kBs), 0).ok());
+  EXPECT_EQ(chunks_->Buffer(), BufferState::kFull);  // all in a buffer being filled
   ASSERT_TRUE(w->FlushTo(2 * kBs).ok());
   gate.WaitForWaiting(2);  // both blocks are in PUTs that cannot finish
   EXPECT_EQ(chunks_->UsedBuffer(), 2u * kBs);
-  std::atomic<bool> wrote{false};
-  std::thread t([&] {
-    EXPECT_TRUE(w->WriteAt(std::span(data.data() + 2 * kBs, kBs), 2 * kBs).ok());
-    wrote = true;
+  EXPECT_EQ(chunks_->Buffer(), BufferState::kDraining);
+  // A write beyond the limit is not blocked (the caller already decided to write).
+  ASSERT_TRUE(w->WriteAt(std::span(data.data() + 2 * kBs, kBs), 2 * kBs).ok());
+  EXPECT_EQ(chunks_->UsedBuffer(), 3u * kBs);
+  EXPECT_EQ(chunks_->Buffer(), BufferState::kDraining);
+  auto waiter = std::async(std::launch::async, [&] {
+    while (chunks_->Buffer() != BufferState::kRoom) chunks_->WaitForBuffer(std::chrono::seconds(10));
   });
   chunks_->budget().WaitForWaiters(1);
-  EXPECT_FALSE(wrote.load());  // back-pressure, not growth
-  EXPECT_EQ(chunks_->UsedBuffer(), 2u * kBs);
   gate.Open();
-  t.join();
-  EXPECT_TRUE(wrote.load());
+  waiter.get();
   ASSERT_TRUE(w->Finish(3 * kBs).ok());
   EXPECT_EQ(chunks_->UsedBuffer(), 0u);
   EXPECT_EQ(Read(77, 3 * kBs, 0, 3 * kBs), data);
@@ -285,10 +292,13 @@ TEST_P(CachedStoreTest, ReadRetriesThenReportsMissingObject) {
   EXPECT_EQ(Read(8, 500, 0, 500), data);  // retried
 
   std::string buf(10, '\0');
+  const uint64_t before = objects_->requests();
   auto r = chunks_->ReadSlice(9999, 10, 0, buf);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ENOENT);
   EXPECT_NE(r.error().message().find("chunks/0/9/9999_0_10"), std::string::npos);
+  // Missing is reported at once: only the caller can tell whether a compaction explains it.
+  EXPECT_EQ(objects_->requests() - before, 1u);
 }
 
 TEST_P(CachedStoreTest, CorruptObjectIsEio) {

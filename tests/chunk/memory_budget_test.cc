@@ -10,34 +10,38 @@
 namespace tierfs::chunk {
 namespace {
 
-TEST(MemoryBudgetTest, AcquireBlocksUntilRelease) {
+TEST(MemoryBudgetTest, ChargedDrainingAndGone) {
   std::atomic<int64_t> gauge{0};  // updated outside the budget's lock, like a metrics gauge
   MemoryBudget budget(100, [&](int64_t d) { gauge += d; });
-  budget.Acquire(60);
-  EXPECT_FALSE(budget.TryAcquire(50));
-  std::atomic<bool> got{false};
-  std::thread t([&] {
-    budget.Acquire(50);
-    got = true;
-  });
-  budget.WaitForWaiters(1);
-  EXPECT_FALSE(got.load());
-  EXPECT_EQ(budget.used(), 60u);
-  budget.Release(30);  // 30 + 50 fits
-  t.join();
-  EXPECT_TRUE(got.load());
-  EXPECT_EQ(budget.used(), 80u);
-  budget.Release(80);
+  budget.Charge(60);
+  EXPECT_EQ(budget.Check(), MemoryBudget::State::kRoom);
+  budget.Charge(50);  // beyond the limit: charging never blocks
+  EXPECT_EQ(budget.used(), 110u);
+  EXPECT_EQ(budget.Check(), MemoryBudget::State::kFull);  // nothing on its way out
+  budget.StartDrain(50);
+  EXPECT_EQ(budget.Check(), MemoryBudget::State::kDraining);
+  budget.FinishDrain(50);
+  EXPECT_EQ(budget.Check(), MemoryBudget::State::kRoom);
+  budget.Release(60);
   EXPECT_EQ(budget.used(), 0u);
   EXPECT_EQ(gauge.load(), 0);
-  EXPECT_EQ(budget.waiters(), 0);
 }
 
-TEST(MemoryBudgetTest, OversizedRequestIsGrantedWhenIdle) {
+TEST(MemoryBudgetTest, WaitForChangeEndsAtTheNextChange) {
   MemoryBudget budget(10);
-  budget.Acquire(50);
-  EXPECT_EQ(budget.used(), 50u);
-  budget.Release(50);
+  budget.Charge(20);
+  budget.StartDrain(20);
+  std::atomic<bool> woke{false};
+  std::thread t([&] {
+    budget.WaitForChange(std::chrono::minutes(10));
+    woke = true;
+  });
+  budget.WaitForWaiters(1);
+  EXPECT_FALSE(woke.load());
+  budget.FinishDrain(20);
+  t.join();
+  EXPECT_TRUE(woke.load());
+  EXPECT_EQ(budget.waiters(), 0);
 }
 
 TEST(BlockCacheTest, EvictsLeastRecentlyUsedByBytes) {

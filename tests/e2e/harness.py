@@ -248,6 +248,7 @@ class Volume:
         self.db = self.root / "meta.db"
         self.meta_url = f"sqlite3://{self.db}"
         self.bucket = self.root / "bucket"
+        self.trash_days = 0
 
     @property
     def chunks_dir(self) -> Path:
@@ -262,6 +263,7 @@ class Volume:
         b = binary or self.binary
         b.run("format", self.meta_url, self.name, "--storage", "file", "--bucket", f"{self.bucket}/",
               "--trash-days", trash_days, *extra, check=True)
+        self.trash_days = trash_days
         return self
 
     def mount(self, path: Path, binary: Binary | None = None, extra=()) -> Mount:

@@ -165,3 +165,92 @@ def test_juicefs_fsck_and_dump_accept_our_volume(fs, jfs, workdir):
         assert (m / "small.txt").read_bytes() == b"hello from the writer\n"
     finally:
         m.umount()
+
+
+_HOLDER = """
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+os.unlink(sys.argv[1])
+block = os.urandom(1 << 20)
+for i in range(int(sys.argv[2])):
+    os.pwrite(fd, block, i << 20)
+os.fsync(fd)
+print("held", flush=True)
+sys.stdin.read()  # keep the open-unlinked file until killed
+"""
+
+
+def _kill_tree(proc):
+    """kill -9 a mount process and its descendants (a foreground `juicefs mount` serves FUSE from
+    a child it supervises): parent first, so nobody restarts the child."""
+    def children(pid):
+        out = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    out += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+        return out
+    pids, todo = [], [proc.pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        todo += children(p)
+    for p in pids:
+        try:
+            os.kill(p, 9)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+
+
+def _counter(vol, name) -> int:
+    import sqlite3
+    with sqlite3.connect(f"file:{vol.db}?mode=ro", uri=True) as c:
+        row = c.execute("SELECT value FROM jfs_counter WHERE name=?", (name,)).fetchone()
+    return row[0] if row else 0
+
+
+def _sql(vol, q):
+    import sqlite3
+    with sqlite3.connect(f"file:{vol.db}?mode=ro", uri=True) as c:
+        return c.execute(q).fetchall()
+
+
+@pytest.mark.parametrize("dies,cleans", [("tierfs", "juicefs"), ("juicefs", "tierfs")])
+def test_stale_session_with_open_unlinked_file_is_cleaned_with_counters(fs, jfs, workdir, dies, cleans):
+    """A client dies holding an open-unlinked (sustained) file; the other implementation cleans its
+    stale session: the file's data and its share of usedSpace/totalInodes go, nothing is left."""
+    import subprocess
+    import sys
+    from harness import wait_until
+    bins = {"tierfs": fs, "juicefs": jfs}
+    vol = Volume(workdir, fs).format()
+    space0, inodes0 = _counter(vol, "usedSpace"), _counter(vol, "totalInodes")
+    m = vol.mount(workdir / "mnt", binary=bins[dies], extra=["--heartbeat", "1"])
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(m / "held"), "8"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert _sql(vol, "SELECT count(*) FROM jfs_sustained") == [(1,)]
+        wait_until(lambda: _counter(vol, "usedSpace") >= space0 + 8 * MiB, 30, "the sustained file to be charged")
+        _kill_tree(m.proc)  # the client dies: its session row, its sustained inode stay behind
+    finally:
+        holder.kill()
+        holder.wait()
+    m.umount()  # detaches the dead FUSE mount
+    assert vol.chunk_objects(), "the held file's data should still be there"
+    other = vol.mount(workdir / "mnt2", binary=bins[cleans], extra=["--heartbeat", "1"])
+    try:
+        # The dead session expires after 5 heartbeats; the survivor's cleanup job then frees it.
+        wait_until(lambda: _sql(vol, "SELECT count(*) FROM jfs_sustained") == [(0,)], 90,
+                   "the stale session's sustained file to be released")
+        wait_until(lambda: not vol.chunk_objects(), 60, "the released file's objects to be deleted")
+        wait_until(lambda: (_counter(vol, "usedSpace"), _counter(vol, "totalInodes")) == (space0, inodes0), 30,
+                   f"counters back to {(space0, inodes0)}, now "
+                   f"{(_counter(vol, 'usedSpace'), _counter(vol, 'totalInodes'))}")
+        wait_until(lambda: _sql(vol, "SELECT count(*) FROM jfs_delfile") == [(0,)], 30,
+                   "the deletion to finish (its jfs_delfile row goes last)")
+    finally:
+        other.umount()

@@ -19,6 +19,21 @@ from harness import drop_caches, sha256_file, wait_until
 
 MiB = 1 << 20
 libc = ctypes.CDLL(None, use_errno=True)
+
+
+@pytest.fixture(params=[0, 1], ids=["trash-off", "trash-on"])
+def volume(request, workdir, fs):
+    """Every namespace and data test runs with the trash off and on (the product default is
+    --trash-days 1: unlink, rmdir and rename-overwrite then move entries into .trash)."""
+    from harness import Volume
+    return Volume(workdir, fs).format(trash_days=request.param)
+
+
+@pytest.fixture
+def plain_volume(workdir, fs):
+    """A volume without trash, for tests about space coming back after deletion."""
+    from harness import Volume
+    return Volume(workdir, fs).format(trash_days=0)
 AT_FDCWD = -100
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2
@@ -189,7 +204,7 @@ def test_large_file_sha256(mnt):
     assert sha256_file(p) == h.hexdigest()
 
 
-def test_open_unlinked_file_stays_readable(mnt):
+def test_open_unlinked_file_stays_readable(mnt, volume):
     p = mnt / "ghost"
     data = rand_bytes(5 * MiB, seed=6)
     write_file(p, data)
@@ -198,7 +213,8 @@ def test_open_unlinked_file_stays_readable(mnt):
         os.unlink(p)
         assert not p.exists()
         assert "ghost" not in os.listdir(mnt.path)
-        assert os.fstat(fd).st_nlink == 0
+        # With the trash on, the entry moved into .trash: one link left (JuiceFS semantics).
+        assert os.fstat(fd).st_nlink == (1 if volume.trash_days else 0)
         assert os.pread(fd, len(data), 0) == data
         os.pwrite(fd, b"more", len(data))
         assert os.pread(fd, 4, len(data)) == b"more"
@@ -273,7 +289,7 @@ def test_renameat2_noreplace_and_exchange(mnt):
         renameat2(mnt / "nope", c, RENAME_EXCHANGE)
 
 
-def test_hard_links(mnt):
+def test_hard_links(mnt, volume):
     a, b = mnt / "orig", mnt / "link"
     write_file(a, b"shared")
     os.link(a, b)
@@ -286,7 +302,9 @@ def test_hard_links(mnt):
     os.link(a, mnt / "d" / "third")
     assert os.stat(a).st_nlink == 3
     os.unlink(a)
-    assert os.stat(b).st_nlink == 2 and read_file(mnt / "d" / "third") == b"SHared"
+    # With the trash on, the removed name lives on in .trash and still counts (JuiceFS).
+    assert os.stat(b).st_nlink == (3 if volume.trash_days else 2)
+    assert read_file(mnt / "d" / "third") == b"SHared"
     with pytest.raises(PermissionError):
         os.link(mnt / "d", mnt / "dirlink")  # no hard links to directories
 
@@ -617,3 +635,159 @@ def test_remount_persistence(mnt):
                 assert getattr(new, field) == getattr(old, field), (p, field)
     finally:
         m2.umount()
+
+
+# ----------------------------------------------------------------------------------------------
+# directory listings, set-id bits, interrupted lock waits, space of open-unlinked files
+
+libc.opendir.restype = ctypes.c_void_p
+libc.opendir.argtypes = [ctypes.c_char_p]
+libc.readdir.restype = ctypes.c_void_p
+libc.readdir.argtypes = [ctypes.c_void_p]
+libc.rewinddir.argtypes = [ctypes.c_void_p]
+libc.closedir.argtypes = [ctypes.c_void_p]
+
+
+def _readdir_names(dirp) -> set[str]:
+    """Every name readdir(3) returns from the current position to the end (struct dirent: d_name at 19)."""
+    names = set()
+    while True:
+        ent = libc.readdir(dirp)
+        if not ent:
+            return names
+        names.add(ctypes.string_at(ent + 19).decode())
+
+
+def test_rewinddir_lists_the_directory_afresh(mnt):
+    d = mnt / "rw"
+    os.mkdir(d)
+    write_file(d / "a", b"")
+    dirp = libc.opendir(os.fsencode(d))
+    assert dirp
+    try:
+        assert _readdir_names(dirp) == {".", "..", "a"}
+        write_file(d / "b", b"")
+        os.unlink(d / "a")
+        libc.rewinddir(dirp)
+        assert _readdir_names(dirp) == {".", "..", "b"}  # as ext4: rewinddir sees the changes
+    finally:
+        libc.closedir(dirp)
+
+
+@pytest.mark.parametrize("mode,after", [(0o4777, 0o777), (0o2777, 0o777), (0o6777, 0o777)])
+def test_write_by_another_user_clears_setid_bits(mnt, mode, after):
+    p = mnt / f"setid-{mode:o}"
+    write_file(p, b"root's")
+    os.chmod(p, mode)
+    assert stat.S_IMODE(os.stat(p).st_mode) == mode
+
+    def append(path):
+        with open(path, "ab") as f:
+            f.write(b" and nobody's")
+        return "ok"
+
+    assert as_user(65534, 65534, append, str(p)) == "ok"  # Linux: the write succeeds ...
+    assert stat.S_IMODE(os.stat(p).st_mode) == after  # ... and clears the set-id bits
+    assert read_file(p) == b"root's and nobody's"
+
+
+_LOCK_WAITER = textwrap.dedent("""
+    import fcntl, os, signal, sys
+    lock, how, path = sys.argv[1], sys.argv[2], sys.argv[3]
+    fd = os.open(path, os.O_RDWR)
+
+    class Interrupted(Exception):
+        pass
+
+    def on_alarm(*_):
+        raise Interrupted()  # a handler that raises: Python does not restart the call (PEP 475)
+
+    if how == "signal":
+        signal.signal(signal.SIGALRM, on_alarm)
+    print("waiting", flush=True)
+    if how == "signal":
+        signal.alarm(2)
+    try:
+        if lock == "flock":
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        else:
+            fcntl.lockf(fd, fcntl.LOCK_EX, 0, 0)
+    except Interrupted:
+        print("interrupted", flush=True)
+        sys.exit(4)
+    print("granted", flush=True)
+    sys.exit(0)
+""")
+
+
+@pytest.mark.parametrize("how", ["kill", "signal"])
+@pytest.mark.parametrize("lock", ["flock", "posix"])
+def test_interrupted_lock_wait_ends_and_is_never_granted(mnt, lock, how):
+    """A blocking flock/F_SETLKW ended by a signal (FUSE INTERRUPT) stops waiting at once and
+    never gets the lock afterwards (Linux semantics)."""
+    p = mnt / f"lock-{lock}-{how}"
+    write_file(p, b"x" * 10)
+    with open(p, "r+b") as holder:
+        if lock == "flock":
+            fcntl.flock(holder, fcntl.LOCK_EX)
+        else:
+            fcntl.lockf(holder, fcntl.LOCK_EX, 0, 0)
+        w = subprocess.Popen([sys.executable, "-c", _LOCK_WAITER, lock, how, str(p)],
+                             stdout=subprocess.PIPE, text=True)
+        try:
+            assert w.stdout.readline().strip() == "waiting"
+            wait_until(lambda: _in_lock_wait(w.pid), 30, "the waiter to block in the lock call")
+            if how == "kill":
+                w.kill()
+                assert w.wait(timeout=20) == -9, "a killed lock waiter did not die while the lock was held"
+            else:  # SIGALRM after 2 s: the call must return EINTR while we still hold the lock
+                assert w.wait(timeout=30) == 4, "the signal did not end the lock wait"
+                assert w.stdout.read().strip() == "interrupted"
+        finally:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        # The interrupted waiter holds nothing: we still hold the lock ...
+        assert _probe("flock" if lock == "flock" else "posix:0:0", p) == 11
+    # ... and once we closed it, nobody holds it: a non-blocking probe gets it at once.
+    assert _probe("flock" if lock == "flock" else "posix:0:0", p) == 0
+
+
+def _in_lock_wait(pid) -> bool:
+    """True once the process sleeps in the kernel on a FUSE request (or any blocking syscall)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/syscall") as f:
+            sc = f.read().split()[0]
+    except OSError:
+        return False
+    return state in ("S", "D") and sc in ("72", "73")  # fcntl, flock (x86_64)
+
+
+def _used(mnt) -> tuple[int, int]:
+    s = os.statvfs(mnt.path)
+    return (s.f_blocks - s.f_bfree) * s.f_frsize, s.f_files - s.f_ffree
+
+
+def test_space_of_open_unlinked_files_is_returned(plain_volume, workdir):
+    volume = plain_volume
+    mnt = volume.mount(workdir / "mnt")
+    used0 = _used(mnt)
+    chunk = rand_bytes(MiB, seed=11)
+    fd = os.open(mnt / "u1", os.O_RDWR | os.O_CREAT, 0o644)
+    os.unlink(mnt / "u1")
+    for i in range(256):
+        os.pwrite(fd, chunk, i * MiB)
+    os.close(fd)
+    fd = os.open(mnt / "u2", os.O_RDWR | os.O_CREAT, 0o644)
+    for i in range(64):
+        os.pwrite(fd, chunk, i * MiB)
+    os.fsync(fd)
+    os.unlink(mnt / "u2")
+    os.ftruncate(fd, 0)
+    os.close(fd)
+    # Deletion is asynchronous: wait (bounded) for the objects to go, then the counters must be back.
+    wait_until(lambda: not volume.chunk_objects(), 60, "the unlinked files' objects to be deleted")
+    wait_until(lambda: _used(mnt) == used0, 30, f"df to return to {used0} (now {_used(mnt)})")
+    mnt.umount()

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "juicefs_required.h"
 #include "object/key.h"
 #include "object/object_store.h"
 
@@ -146,7 +147,7 @@ TEST(ErrnoMappingTest, OsErrorsMapToTheObjectStoreErrorSpace) {
 // Interop: a volume formatted by the real JuiceFS keeps `{name}/juicefs_uuid` at the layout we
 // compute. Block objects were checked by hand (mount, write 6 bytes -> vol/chunks/0/0/1_0_6).
 TEST_F(FileStoreTest, ReadsAVolumeFormattedByJuicefs) {
-  ASSERT_EQ(std::system("command -v juicefs >/dev/null"), 0) << "juicefs binary is required";
+  TIERFS_SKIP_WITHOUT_JUICEFS();
   std::string cmd = "juicefs format --bucket " + dir_ + "/jb/ sqlite3://" + dir_ +
                     "/meta.db vol >" + dir_ + "/format.log 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ + "/format.log");

@@ -20,26 +20,36 @@ Status AppendSlice(Conn& c, const Dialect& d, Ino ino, uint32_t indx, const Slic
   return Status();
 }
 
-// Appends zero slices over file bytes [from, to); whole chunks in the middle only get one when
-// they exist (JuiceFS does the same: absent chunks already read as zeros).
+// Appends zero slices over file bytes [from, to). The partial chunks at either end get one
+// (created if absent); the whole chunks between get one only where a row exists, all with one
+// statement (JuiceFS doTruncate does the same: absent chunks already read as zeros), so a
+// `truncate -s 1P` costs a few statements, not one per chunk.
 Status ZeroRange(Conn& c, const Dialect& d, Ino ino, uint64_t from, uint64_t to) {
-  for (uint64_t off = from; off < to;) {
-    uint32_t indx = static_cast<uint32_t>(off >> kChunkBits);
-    uint64_t chunk_end = (uint64_t(indx) + 1) << kChunkBits;
-    uint64_t end = std::min(to, chunk_end);
+  if (from >= to) return Status();
+  auto partial = [&](uint64_t lo, uint64_t hi) {  // [lo, hi) within one chunk
+    uint32_t indx = static_cast<uint32_t>(lo >> kChunkBits);
     Slice z;
-    z.pos = static_cast<uint32_t>(off - (uint64_t(indx) << kChunkBits));
-    z.len = static_cast<uint32_t>(end - off);
-    z.size = z.len;
-    bool whole = z.pos == 0 && z.len == kChunkSize;
-    if (whole) {
-      RETURN_IF_ERROR(c.Exec("UPDATE jfs_chunk SET slices=" + d.AppendBlob("slices") +
-                             " WHERE inode=? AND indx=?", {EncodeSlice(z), ino, indx}));
-    } else {
-      RETURN_IF_ERROR(AppendSlice(c, d, ino, indx, z));
-    }
-    off = end;
+    z.pos = static_cast<uint32_t>(lo - (uint64_t(indx) << kChunkBits));
+    z.len = static_cast<uint32_t>(hi - lo);  // id 0, size 0: a hole (JuiceFS marshalSlice(pos, 0, 0, 0, len))
+    return AppendSlice(c, d, ino, indx, z);
+  };
+  const uint64_t first_end = std::min(to, ((from >> kChunkBits) + 1) << kChunkBits);
+  const bool first_whole = (from & (kChunkSize - 1)) == 0 && first_end - from == kChunkSize;
+  if (!first_whole) {
+    RETURN_IF_ERROR(partial(from, first_end));
+    from = first_end;
   }
+  if (from >= to) return Status();
+  const uint64_t last_start = (to >> kChunkBits) << kChunkBits;  // start of `to`'s chunk
+  if (last_start > from) {  // whole chunks [from, last_start)
+    Slice z;
+    z.len = static_cast<uint32_t>(kChunkSize);
+    RETURN_IF_ERROR(c.Exec("UPDATE jfs_chunk SET slices=" + d.AppendBlob("slices") +
+                               " WHERE inode=? AND indx>=? AND indx<?",
+                           {EncodeSlice(z), ino, static_cast<int64_t>(from >> kChunkBits),
+                            static_cast<int64_t>(last_start >> kChunkBits)}));
+  }
+  if (to > last_start && last_start >= from) RETURN_IF_ERROR(partial(last_start, to));
   return Status();
 }
 
@@ -267,6 +277,39 @@ Result<std::vector<DeadSlice>> SqlEngine::DoDeleteFileChunk(Ino ino, bool& more)
   return dead;
 }
 
+Result<std::vector<DeadSlice>> SqlEngine::DoCleanupDelayedSlices(int64_t edge) {
+  std::vector<int64_t> ids;
+  Status st = Txn(false, [&](Conn& c) -> Status {
+    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT chunkid FROM jfs_delslices WHERE deleted < ?", {edge}));
+    ids.clear();
+    for (auto& r : rows) ids.push_back(r.I(0));
+    return Status();
+  });
+  if (!st.ok()) return Err(st);
+  std::vector<DeadSlice> dead;
+  for (int64_t id : ids) {
+    std::vector<DeadSlice> mine;
+    st = Txn(true, [&](Conn& c) -> Status {
+      mine.clear();
+      ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT slices FROM jfs_delslices WHERE chunkid=?", {id}));
+      if (!r) return Status();  // another client released it
+      // 12-byte records: slice id (u64) and size (u32), big-endian (FORMAT.md §1.3).
+      const std::string& raw = r->B(0);
+      for (size_t off = 0; off + 12 <= raw.size(); off += 12) {
+        uint64_t sid = 0;
+        uint32_t size = 0;
+        for (int i = 0; i < 8; i++) sid = sid << 8 | uint8_t(raw[off + i]);
+        for (int i = 8; i < 12; i++) size = size << 8 | uint8_t(raw[off + i]);
+        RETURN_IF_ERROR(DropRef(c, sid, size, mine));
+      }
+      return ToStatus(c.Exec("DELETE FROM jfs_delslices WHERE chunkid=?", {id}));
+    });
+    if (!st.ok()) return Err(st);
+    dead.insert(dead.end(), mine.begin(), mine.end());
+  }
+  return dead;
+}
+
 Status SqlEngine::DoFinishDelFile(Ino ino) {
   return Txn(true, [&](Conn& c) -> Status {
     return ToStatus(c.Exec("DELETE FROM jfs_delfile WHERE inode=?", {ino}));
@@ -289,16 +332,11 @@ Result<std::vector<Ino>> SqlEngine::ListDelFiles(int64_t before, size_t limit) {
 Result<bool> SqlEngine::DoReleaseSustained(uint64_t sid, Ino ino) {
   bool freed = false;
   Status st = Txn(true, [&](Conn& c) -> Status {
-    ASSIGN_OR_RETURN(auto n, c.Exec("DELETE FROM jfs_sustained WHERE sid=? AND inode=?", {sid, ino}));
     freed = false;
+    ASSIGN_OR_RETURN(auto n, c.Exec("DELETE FROM jfs_sustained WHERE sid=? AND inode=?", {sid, ino}));
     if (n == 0) return Status();
-    ASSIGN_OR_RETURN(auto a, GetNode(c, ino));
-    if (!a || a->nlink > 0) return Status();
-    freed = true;
-    int64_t s; uint32_t ns;
-    NowTime(s, ns);
-    RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_delfile (inode,length,expire) VALUES (?,?,?) ON CONFLICT DO NOTHING", {ino, a->length, s}));
-    return ToStatus(c.Exec("DELETE FROM jfs_node WHERE inode=?", {ino}));
+    ASSIGN_OR_RETURN(freed, FreeSustained(c, ino));
+    return Status();
   });
   if (!st.ok()) return Err(st);
   return freed;

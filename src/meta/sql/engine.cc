@@ -1,8 +1,11 @@
 #include "meta/sql/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
+
+#include "util/log.h"
 
 namespace tierfs::meta::sql {
 namespace {
@@ -84,18 +87,56 @@ void NowTime(int64_t& s, uint32_t& ns) {
   ns = static_cast<uint32_t>(total % 1000000000);
 }
 
-int64_t Align4K(uint64_t length) {
-  if (length == 0) return 4096;
-  return static_cast<int64_t>((((length - 1) >> 12) + 1) << 12);
-}
-
 SqlEngine::SqlEngine(std::string name, std::unique_ptr<Connector> connector,
                      const Dialect& dialect)
     : name_(std::move(name)), pool_(std::move(connector)), dialect_(dialect) {}
 
+namespace {
+// Directories whose jfs_dir_stats row was missing in the running transaction of this thread.
+thread_local std::vector<Ino> t_missing_dir_stats;
+}  // namespace
+
 Status SqlEngine::Txn(bool write, const std::function<Status(Conn&)>& fn) {
+  Status st = TxnOnce(write, fn);
+  if (t_missing_dir_stats.empty()) return st;
+  std::vector<Ino> dirs;
+  dirs.swap(t_missing_dir_stats);
+  if (!st.ok()) return st;
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  // After the commit, so the sums include the change that found the row missing.
+  for (Ino dir : dirs) {
+    if (Status s = SyncDirStat(dir); !s.ok() && s.code() != ENOENT) {
+      TIERFS_LOG_WARN("dir stats of inode {}: {}", dir, s.ToString());
+    }
+  }
+  return st;
+}
+
+Status SqlEngine::SyncDirStat(Ino dir) {
+  return TxnOnce(true, [&](Conn& c) -> Status {
+    ASSIGN_OR_RETURN(Attr d, MustGetNode(c, dir));
+    if (d.type != FileType::kDirectory) return Status(ENOTDIR, "not a directory");
+    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT e.type,n.length FROM jfs_edge e LEFT JOIN jfs_node n "
+                                        "ON n.inode=e.inode WHERE e.parent=?", {dir}));
+    int64_t length = 0, space = 0, inodes = 0;
+    for (auto& r : rows) {  // JuiceFS calcDirStat
+      uint64_t len = static_cast<FileType>(r.I(0)) == FileType::kFile && !r.IsNull(1) ? r.U(1) : 0;
+      length += static_cast<int64_t>(len);
+      space += Align4K(len);
+      ++inodes;
+    }
+    return ToStatus(c.Exec("INSERT INTO jfs_dir_stats (inode,data_length,used_space,used_inodes) VALUES (?,?,?,?) "
+                           "ON CONFLICT(inode) DO UPDATE SET data_length=excluded.data_length,"
+                           "used_space=excluded.used_space,used_inodes=excluded.used_inodes",
+                           {dir, length, space, inodes}));
+  });
+}
+
+Status SqlEngine::TxnOnce(bool write, const std::function<Status(Conn&)>& fn) {
   thread_local std::minstd_rand rng(std::random_device{}());
   for (int attempt = 0;; ++attempt) {
+    t_missing_dir_stats.clear();
     ASSIGN_OR_RETURN(auto lease, pool_.Acquire(write));
     Status st = lease->Begin(write);
     if (st.ok()) {
@@ -116,6 +157,22 @@ Status SqlEngine::Txn(bool write, const std::function<Status(Conn&)>& fn) {
     // Backoff outside the writer lease (it is released at the end of this iteration).
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % ((attempt + 1) * 5) + 1));
   }
+}
+
+Result<bool> SqlEngine::HasDirQuotas() {
+  bool any = false;
+  Status st = Txn(false, [&](Conn& c) -> Status {
+    ASSIGN_OR_RETURN(auto tables, c.Query(dialect_.ListTables()));
+    any = false;
+    for (auto& t : tables) {
+      if (t.B(0) != "jfs_dir_quota") continue;
+      ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT inode FROM jfs_dir_quota LIMIT 1"));
+      any = r.has_value();
+    }
+    return Status();
+  });
+  if (!st.ok()) return Err(st);
+  return any;
 }
 
 Status SqlEngine::CheckReadable() {
@@ -220,10 +277,10 @@ Status SqlEngine::AddDirStat(Conn& c, Ino dir, int64_t length, int64_t space, in
                                   "used_space=used_space+?,used_inodes=used_inodes+? WHERE inode=?",
                                   {length, space, inodes, dir}));
   if (n > 0) return Status();
-  // No row yet (the root of a new volume, or a directory made by an older client): start it
-  // from this change, as JuiceFS does when it flushes a missing stat.
-  return ToStatus(c.Exec(dialect_.InsertIgnore("jfs_dir_stats", "inode,data_length,used_space,used_inodes", 4),
-                         {dir, length, space, inodes}));
+  // No row (the root of a new volume, a directory made with dir stats off, a lost row): it is
+  // computed from the directory's entries once this transaction commits (JuiceFS calcDirStat).
+  t_missing_dir_stats.push_back(dir);
+  return Status();
 }
 
 Status SqlEngine::AddParentsStat(Conn& c, Ino ino, const Attr& a, int64_t length, int64_t space) {
@@ -298,22 +355,36 @@ Status SqlEngine::RetireInode(Conn& c, Ino ino, const Attr& a, uint64_t sid, boo
                               Removed& out) {
   out.ino = ino;
   out.attr = a;
-  RETURN_IF_ERROR(AddUsage(c, -Align4K(a.type == FileType::kFile ? a.length : 0), -1));
   RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_xattr WHERE inode=?", {ino}));
   if (a.type != FileType::kFile) {
+    RETURN_IF_ERROR(AddUsage(c, -Align4K(0), -1));
     RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_symlink WHERE inode=?", {ino}));
     return ToStatus(c.Exec("DELETE FROM jfs_node WHERE inode=?", {ino}));
   }
   if (open) {
+    // Still charged while open (JuiceFS doUnlink): DeleteSustained subtracts at the last close.
     out.sustained = true;
     return ToStatus(c.Exec("INSERT INTO jfs_sustained (sid,inode) VALUES (?,?) ON CONFLICT DO NOTHING", {sid, ino}));
   }
+  RETURN_IF_ERROR(AddUsage(c, -Align4K(a.length), -1));
   out.freed = true;
   int64_t s; uint32_t ns;
   NowTime(s, ns);
   RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_delfile (inode,length,expire) VALUES (?,?,?) ON CONFLICT(inode) DO "
                          "UPDATE SET length=excluded.length, expire=excluded.expire", {ino, a.length, s}));
   return ToStatus(c.Exec("DELETE FROM jfs_node WHERE inode=?", {ino}));
+}
+
+Result<bool> SqlEngine::FreeSustained(Conn& c, Ino ino) {
+  ASSIGN_OR_RETURN(auto a, GetNode(c, ino));
+  if (!a || a->nlink > 0) return false;
+  int64_t s; uint32_t ns;
+  NowTime(s, ns);
+  RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_delfile (inode,length,expire) VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                         {ino, a->length, s}));
+  RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_node WHERE inode=?", {ino}));
+  RETURN_IF_ERROR(AddUsage(c, -Align4K(a->length), -1));
+  return true;
 }
 
 }  // namespace tierfs::meta::sql

@@ -40,6 +40,7 @@ class SqlEngine : public Engine {
   Result<int64_t> GetCounter(std::string_view name) override;
   Result<bool> SetIfSmall(std::string_view name, int64_t value, int64_t diff) override;
   void SetHooks(EngineHooks hooks) override;
+  Result<bool> HasDirQuotas() override;
   void SetDirStats(bool on) override { dir_stats_.store(on); }
 
   std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) override;
@@ -74,6 +75,7 @@ class SqlEngine : public Engine {
                             const std::vector<Slice>& replacement, bool keep_in_trash,
                             std::vector<DeadSlice>& dead) override;
   Result<std::vector<DeadSlice>> DoDeleteFileChunk(Ino ino, bool& more) override;
+  Result<std::vector<DeadSlice>> DoCleanupDelayedSlices(int64_t edge) override;
   Status DoFinishDelFile(Ino ino) override;
   Result<std::vector<Ino>> ListDelFiles(int64_t before, size_t limit) override;
   Result<bool> DoReleaseSustained(uint64_t sid, Ino ino) override;
@@ -96,7 +98,8 @@ class SqlEngine : public Engine {
   Result<std::vector<Ino>> DoCleanSession(uint64_t sid) override;
 
   // ---- helpers shared by the op files (all take the transaction's connection) ----
-  // Runs fn in one transaction; retries the whole transaction while the store is busy.
+  // Runs fn in one transaction; retries the whole transaction while the store is busy. Then
+  // computes the jfs_dir_stats rows that fn found missing (AddDirStat), each in a transaction.
   Status Txn(bool write, const std::function<Status(Conn&)>& fn);
   static Result<std::optional<Attr>> GetNode(Conn& c, Ino ino);
   static Result<Attr> MustGetNode(Conn& c, Ino ino);
@@ -109,19 +112,28 @@ class SqlEngine : public Engine {
                                                                  std::string_view name);
   static Status AddCounter(Conn& c, std::string_view name, int64_t delta);
   static Status AddUsage(Conn& c, int64_t space, int64_t inodes);
-  // Final-unlink bookkeeping of `ino` (nlink already 0): sustained if open, else jfs_delfile.
+  // Final-unlink bookkeeping of `ino` (nlink already 0): sustained if open (still charged),
+  // else jfs_delfile and the counters lowered.
   static Status RetireInode(Conn& c, Ino ino, const Attr& a, uint64_t sid, bool open,
                             Removed& out);
+  // The last close (or the end of the session) of sustained `ino`, whose jfs_sustained row the
+  // caller removed: with no link left it moves to jfs_delfile, its node goes and the counters
+  // drop by its current size (JuiceFS doDeleteSustainedInode). Returns whether it was freed.
+  static Result<bool> FreeSustained(Conn& c, Ino ino);
   const Dialect& dialect() const { return dialect_; }
   // jfs_dir_stats of directory `dir` += the deltas, when dir stats are on (JuiceFS
-  // updateDirStat). A directory without a row is left alone: JuiceFS computes missing rows
-  // on demand (`juicefs info`, fsck).
+  // updateDirStat). A directory without a row gets one computed from its entries after the
+  // transaction commits (JuiceFS doUpdateDirStat -> doSyncDirStat).
   Status AddDirStat(Conn& c, Ino dir, int64_t length, int64_t space, int64_t inodes);
   // The same deltas for every parent of `ino` (its `parent`, or all edges when it has several).
   Status AddParentsStat(Conn& c, Ino ino, const Attr& a, int64_t length, int64_t space);
   bool dir_stats() const { return dir_stats_.load(); }
 
  private:
+  Status TxnOnce(bool write, const std::function<Status(Conn&)>& fn);
+  // Recomputes the row of directory `dir` from its entries.
+  Status SyncDirStat(Ino dir);
+
   std::string name_;
   ConnPool pool_;
   const Dialect& dialect_;
@@ -136,7 +148,5 @@ Attr AttrFromRow(const Row& r, size_t first);
 
 // Current time, and the JuiceFS SQL time encoding (microseconds + ns remainder).
 void NowTime(int64_t& s, uint32_t& ns);
-// File size as accounted in usedSpace: 4 KiB aligned, at least 4 KiB (JuiceFS align4K).
-int64_t Align4K(uint64_t length);
 
 }  // namespace tierfs::meta::sql

@@ -67,6 +67,20 @@ Status CheckNotBelow(Conn& c, Ino dir, Ino anc) {
   return Status();
 }
 
+// Whether the entry `name` of `parent` (inode `ino`, attr `a`) goes into the trash: the trash
+// is on and the inode not flagged to skip it, and, as JuiceFS doUnlink, a file with other
+// links whose trash name is taken already (`ln f g; rm g; ln f g; rm g` in one hour) is
+// unlinked for real instead, so nlink keeps counting its entries. (A taken name for the
+// inode's last counted link can only come from an inconsistent volume: the insert is then
+// skipped, which leaves the inode held by the trash entry that exists.)
+Result<bool> UseTrash(Conn& c, const std::optional<TrashTarget>& trash, Ino parent, Ino ino,
+                      std::string_view name, const Attr& a) {
+  if (!trash || (a.flags & kFlagSkipTrash)) return false;
+  if (a.type == FileType::kDirectory || a.nlink <= 1) return true;
+  ASSIGN_OR_RETURN(auto taken, SqlEngine::GetEdge(c, trash->dir, TrashName(parent, ino, name)));
+  return !taken.has_value();
+}
+
 Result<bool> DirEmpty(Conn& c, Ino dir) {
   ASSIGN_OR_RETURN(auto r, c.QueryOne("SELECT inode FROM jfs_edge WHERE parent=? LIMIT 1", {dir}));
   return !r.has_value();
@@ -180,12 +194,13 @@ Result<Removed> SqlEngine::DoUnlink(const Context& ctx, Ino parent, std::string_
     RETURN_IF_ERROR(CheckSticky(ctx, *p, *a));
     if (a->flags & kImmutableOrAppend) return Status(EPERM, "file is immutable or append-only");
     RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_edge WHERE parent=? AND name=?", {parent, name}));
-    Touch(*p, true);
+    if (!IsTrash(parent)) Touch(*p, true);  // JuiceFS leaves trash directories alone
     Touch(*a, false);
     out.ino = edge.first;
     int64_t len = edge.second == FileType::kFile ? static_cast<int64_t>(a->length) : 0;
     RETURN_IF_ERROR(AddDirStat(c, parent, -len, -Align4K(len), -1));
-    if (trash && !(a->flags & kFlagSkipTrash)) {
+    ASSIGN_OR_RETURN(bool to_trash, UseTrash(c, trash, parent, edge.first, name, *a));
+    if (to_trash) {
       RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_edge (parent,name,inode,type) VALUES (?,?,?,?) "
                              "ON CONFLICT DO NOTHING",
                              {trash->dir, TrashName(parent, edge.first, name), edge.first,
@@ -220,10 +235,15 @@ Status SqlEngine::DoRmdir(const Context& ctx, Ino parent, std::string_view name,
     ASSIGN_OR_RETURN(bool empty, DirEmpty(c, edge.first));
     if (!empty) return Status(ENOTEMPTY, "directory '" + std::string(name) + "' not empty");
     RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_edge WHERE parent=? AND name=?", {parent, name}));
-    p->nlink--;
-    Touch(*p, true);
+    // A directory moved into the trash does not raise the hour directory's nlink, so removing
+    // it from there must not lower it either (JuiceFS doRmdir skips trash parents).
+    if (!IsTrash(parent)) {
+      p->nlink--;
+      Touch(*p, true);
+    }
     RETURN_IF_ERROR(AddDirStat(c, parent, 0, -Align4K(0), -1));
-    if (trash && !(a->flags & kFlagSkipTrash)) {
+    ASSIGN_OR_RETURN(bool to_trash, UseTrash(c, trash, parent, edge.first, name, *a));
+    if (to_trash) {
       RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_edge (parent,name,inode,type) VALUES (?,?,?,?) "
                              "ON CONFLICT DO NOTHING",
                              {trash->dir, TrashName(parent, edge.first, name), edge.first,
@@ -339,7 +359,8 @@ Status ReplaceTarget(SqlEngine& e, RenameOp& op, const std::optional<TrashTarget
   RETURN_IF_ERROR(e.AddDirStat(op.c, op.pdst, -len, -Align4K(len), -1));
   if (op.ddir()) op.pd->nlink--;
   Touch(*op.da, false);
-  if (trash && !(op.da->flags & kFlagSkipTrash)) {
+  ASSIGN_OR_RETURN(bool to_trash, UseTrash(op.c, trash, op.pdst, dino, op.ndst, *op.da));
+  if (to_trash) {
     RETURN_IF_ERROR(op.c.Exec("INSERT INTO jfs_edge (parent,name,inode,type) VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
                               {trash->dir, TrashName(op.pdst, dino, op.ndst), dino, static_cast<int>(op.de->second)}));
     if (op.ddir() || op.da->parent != 0) op.da->parent = trash->dir;

@@ -54,15 +54,9 @@ Result<std::vector<Ino>> SqlEngine::DoCleanSession(uint64_t sid) {
     RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_flock WHERE sid=?", {sid}));
     RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_plock WHERE sid=?", {sid}));
     ASSIGN_OR_RETURN(auto rows, c.Query("SELECT inode FROM jfs_sustained WHERE sid=?", {sid}));
-    int64_t s; uint32_t ns;
-    NowTime(s, ns);
     for (auto& r : rows) {
-      Ino ino = r.U(0);
-      ASSIGN_OR_RETURN(auto a, GetNode(c, ino));
-      if (!a || a->nlink > 0) continue;
-      RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_delfile (inode,length,expire) VALUES (?,?,?) ON CONFLICT DO NOTHING", {ino, a->length, s}));
-      RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_node WHERE inode=?", {ino}));
-      freed.push_back(ino);
+      ASSIGN_OR_RETURN(bool gone, FreeSustained(c, r.U(0)));
+      if (gone) freed.push_back(r.U(0));
     }
     RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_sustained WHERE sid=?", {sid}));
     return ToStatus(c.Exec("DELETE FROM jfs_session2 WHERE sid=?", {sid}));

@@ -49,6 +49,15 @@ class BackgroundTest : public SqliteMetaTest {
     EXPECT_TRUE(m->NewSession(SessionInfo{.host_name = "client"}, opt, std::move(cb)).ok());
     return m;
   }
+  // A client without background jobs whose object deletions go through `gate`.
+  std::unique_ptr<Meta> GatedClient(Gate& gate, int max_deletes) {
+    MetaOptions opt;
+    opt.no_bgjob = true;
+    opt.max_deletes = max_deletes;
+    MetaCallbacks cb;
+    cb.delete_slice = [&gate](uint64_t id, uint32_t) { return gate.Delete(id); };
+    return Client(opt, cb);
+  }
   Ino FileWithSlice(Meta& m, Ino parent, const std::string& name, uint64_t* slice_id = nullptr) {
     auto e = m.Mknod(root_, parent, name, FileType::kFile, 0644, 0, 0);
     EXPECT_TRUE(e.has_value());
@@ -114,12 +123,7 @@ TEST_F(BackgroundTest, BusyDatabaseCountsTransactionRestart) {
 
 TEST_F(BackgroundTest, UnlinkNeverWaitsForObjectStoreAndDeletesBounded) {
   Gate gate;
-  MetaOptions opt;
-  opt.no_bgjob = true;
-  opt.max_deletes = 2;
-  MetaCallbacks cb;
-  cb.delete_slice = [&](uint64_t id, uint32_t) { return gate.Delete(id); };
-  auto m = Client(opt, cb);
+  auto m = GatedClient(gate, 2);
   constexpr int kFiles = 100;
   std::set<uint64_t> slices;
   for (int i = 0; i < kFiles; ++i) {
@@ -343,21 +347,13 @@ namespace {
 // A juicefs mount of the same volume cleans a dead session but not our live one, and takes the
 // next session id after ours (nextSession = last sid handed out).
 TEST_F(BackgroundTest, JuicefsMountKeepsLiveTierfsSession) {
-  const char* req = std::getenv("TIERFS_REQUIRE_JUICEFS");
-  const bool required = req && std::string(req) == "1";
-  if (std::system("command -v juicefs >/dev/null 2>&1") != 0) {
-    ASSERT_FALSE(required) << "juicefs not on PATH";
-    return;
-  }
+  TIERFS_SKIP_WITHOUT_JUICEFS();
   ExecSql(Db(), "INSERT INTO jfs_session2 (sid,expire,info) VALUES (99,1,'{}')");  // a dead client
   std::string mnt = dir_ + "/mnt";
   std::filesystem::create_directories(mnt);
   std::string cmd = "juicefs mount -d sqlite3://" + Db() + " " + mnt +
                     " --heartbeat 1 --no-usage-report >" + dir_ + "/mount.log 2>&1";
-  if (std::system(cmd.c_str()) != 0) {
-    ASSERT_FALSE(required) << "juicefs mount failed (no FUSE?): " << cmd;
-    return;
-  }
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "juicefs mount failed: " << cmd;
   // juicefs's first heartbeat runs the stale-session job; wait for its effect (bounded).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=99") != 0 &&
@@ -373,6 +369,118 @@ TEST_F(BackgroundTest, JuicefsMountKeepsLiveTierfsSession) {
   EXPECT_EQ(theirs, 1);  // juicefs registered sid 2; gone again after umount
   EXPECT_GT(QueryInt(Db(), "SELECT value FROM jfs_counter WHERE name='lastCleanupSessions'"), 0);
   EXPECT_TRUE(meta_->Mknod(root_, kRootIno, "after", FileType::kFile, 0644, 0, 0).has_value());
+}
+
+}  // namespace
+}  // namespace tierfs::meta::testing
+
+namespace tierfs::meta::testing {
+namespace {
+
+// CleanupDeletedFiles returns only when the data of every freed file is gone, also when a
+// background deleter is deleting the same file at that moment: it waits for that deleter
+// (before, it found no chunk left, dropped the jfs_delfile row and returned while the objects
+// were still being deleted: VfsDataTest.UnlinkedFileStaysReadableUntilRelease failed ~1 in 10).
+TEST_F(BackgroundTest, CleanupWaitsForAConcurrentDeletionOfTheSameFile) {
+  Gate gate;
+  auto m = GatedClient(gate, 1);
+  uint64_t id;
+  FileWithSlice(*m, kRootIno, "f", &id);
+  ASSERT_TRUE(m->Unlink(root_, kRootIno, "f").ok());
+  {
+    std::unique_lock lk(gate.mu);
+    gate.cv.wait(lk, [&] { return gate.running == 1; });  // the deleter holds f's slice
+  }
+  auto cleanup = std::async(std::launch::async, [&] {
+    Status s = m->CleanupDeletedFiles();
+    std::lock_guard lk(gate.mu);
+    return std::make_pair(s, gate.deleted.count(id));
+  });
+  // Time for a wrong Cleanup to return early; a right one cannot return before Open().
+  (void)cleanup.wait_for(std::chrono::milliseconds(300));
+  gate.Open();
+  auto [st, deleted] = cleanup.get();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(deleted, 1u) << "CleanupDeletedFiles returned before the file's objects were deleted";
+  EXPECT_EQ(QueryInt(Db(), "SELECT count(*) FROM jfs_delfile"), 0);
+}
+
+// rm -rf of nested directories with the trash on: every directory lands in the hour
+// directory, whose nlink must not change (JuiceFS leaves trash parents alone), so the expiry
+// job can remove them all (before, the hour dir's nlink reached 0 and expiry failed for good).
+TEST_F(TrashExpiryTest, NestedDirectoriesExpire) {
+  const int64_t inodes0 = QueryInt(Db(), "SELECT value FROM jfs_counter WHERE name='totalInodes'");
+  Entry a = Mk(kRootIno, "a", FileType::kDirectory);
+  Entry b = Mk(a.ino, "b", FileType::kDirectory);
+  Mk(b.ino, "c", FileType::kDirectory);
+  Mk(b.ino, "f");
+  ASSERT_TRUE(meta_->Unlink(root_, b.ino, "f").ok());
+  ASSERT_TRUE(meta_->Rmdir(root_, b.ino, "c").ok());
+  ASSERT_TRUE(meta_->Rmdir(root_, a.ino, "b").ok());
+  ASSERT_TRUE(meta_->Rmdir(root_, kRootIno, "a").ok());
+  auto hours = *meta_->Readdir(root_, kTrashIno, false);
+  ASSERT_EQ(hours.size(), 3u);
+  Ino hour = hours[2].ino;
+  EXPECT_EQ(meta_->GetAttr(root_, hour)->nlink, 2u);
+  ASSERT_EQ(meta_->Readdir(root_, hour, false)->size(), 6u);  // . .. f c b a
+  auto& M = static_cast<BaseMeta&>(*meta_);
+  ASSERT_TRUE(M.CleanupTrash(std::time(nullptr) + 2 * 86400).ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
+  EXPECT_EQ(meta_->Readdir(root_, kTrashIno, false)->size(), 2u);
+  EXPECT_EQ(QueryInt(Db(), "SELECT value FROM jfs_counter WHERE name='totalInodes'"), inodes0);
+}
+
+// Slices replaced by a compaction while the trash is on wait in jfs_delslices; the hourly
+// job releases them once they are older than TrashDays (JuiceFS cleanupDelayedSlices).
+TEST_F(TrashExpiryTest, DelayedSlicesOfCompactionsAreReleased) {
+  Entry f = Mk(kRootIno, "f");
+  std::vector<uint64_t> old;
+  for (uint32_t i = 0; i < 3; i++) {
+    Slice s;
+    s.id = *meta_->NewSlice();
+    s.size = s.len = 4096;
+    ASSERT_TRUE(meta_->Write(f.ino, 0, i * 4096, s, 1, 0).ok());
+    old.push_back(s.id);
+  }
+  auto snap = meta_->ReadChunkForCompaction(f.ino, 0);
+  ASSERT_TRUE(snap.has_value());
+  uint64_t id = *meta_->NewSlice();
+  ASSERT_TRUE(meta_->CommitCompaction(f.ino, 0, *snap, {Slice{0, id, 12288, 0, 12288}}).ok());
+  EXPECT_EQ(QueryInt(Db(), "SELECT count(*) FROM jfs_delslices"), 1);
+  EXPECT_TRUE(deleted_.empty());
+  auto& M = static_cast<BaseMeta&>(*meta_);
+  ASSERT_TRUE(M.CleanupTrash(std::time(nullptr)).ok());  // younger than TrashDays: kept
+  EXPECT_EQ(QueryInt(Db(), "SELECT count(*) FROM jfs_delslices"), 1);
+  ASSERT_TRUE(M.CleanupTrash(std::time(nullptr) + 2 * 86400).ok());
+  EXPECT_EQ(QueryInt(Db(), "SELECT count(*) FROM jfs_delslices"), 0);
+  for (uint64_t o : old) {
+    EXPECT_EQ(deleted_.count(o), 1u) << o;
+    EXPECT_EQ(QueryInt(Db(), "SELECT count(*) FROM jfs_chunk_ref WHERE chunkid=" + std::to_string(o)), 0);
+  }
+  EXPECT_EQ(deleted_.count(id), 0u);
+  EXPECT_EQ(meta_->Read(f.ino, 0)->size(), 1u);
+}
+
+// `ln f g; rm g; ln f g; rm g` in one hour: the second trash name exists already, so g is
+// unlinked for real (JuiceFS doUnlink); nlink always equals the number of entries.
+TEST_F(TrashExpiryTest, RepeatedLinkAndUnlinkKeepsNlinkExact) {
+  uint64_t id;
+  Ino f = FileWithSlice(*meta_, kRootIno, "f", &id);
+  auto links = [&] {
+    return QueryInt(Db(), "SELECT count(*) FROM jfs_edge WHERE inode=" + std::to_string(f));
+  };
+  for (int i = 0; i < 2; i++) {
+    ASSERT_TRUE(meta_->Link(root_, f, kRootIno, "g").has_value());
+    ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "g").ok());
+    EXPECT_EQ(int64_t(meta_->GetAttr(root_, f)->nlink), links()) << "round " << i;
+  }
+  ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "f").ok());
+  EXPECT_EQ(int64_t(meta_->GetAttr(root_, f)->nlink), links());
+  auto& M = static_cast<BaseMeta&>(*meta_);
+  ASSERT_TRUE(M.CleanupTrash(std::time(nullptr) + 2 * 86400).ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
+  EXPECT_EQ(Code(meta_->GetAttr(root_, f)), ENOENT);
+  EXPECT_EQ(deleted_.count(id), 1u);
 }
 
 }  // namespace

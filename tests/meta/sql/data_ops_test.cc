@@ -2,6 +2,9 @@
 #include <linux/falloc.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <future>
+
 #include "meta/plock.h"
 #include "test_fixture.h"
 
@@ -218,10 +221,36 @@ TEST_F(DataTest, SessionsAndStaleCleanup) {
 TEST_F(DataTest, BlockingLockWaitsForRelease) {
   Entry f = Mk(kRootIno, "f");
   ASSERT_TRUE(meta_->Flock(root_, f.ino, 1, kLockWrite, false).ok());
-  std::thread t([&] { EXPECT_TRUE(meta_->Flock(root_, f.ino, 2, kLockWrite, true).ok()); });
+  auto waiter = std::async(std::launch::async, [&] { return meta_->Flock(root_, f.ino, 2, kLockWrite, true); });
+  // Still waiting while owner 1 holds the lock (a wrong waiter returns at once), and not
+  // holding it meanwhile.
+  EXPECT_EQ(waiter.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_EQ(Code(meta_->Flock(root_, f.ino, 3, kLockWrite, false)), EAGAIN);
   ASSERT_TRUE(meta_->Flock(root_, f.ino, 1, kLockUnlock, false).ok());
-  t.join();
-  EXPECT_EQ(Code(meta_->Flock(root_, f.ino, 1, kLockWrite, false)), EAGAIN);
+  EXPECT_TRUE(waiter.get().ok());
+  EXPECT_EQ(Code(meta_->Flock(root_, f.ino, 1, kLockWrite, false)), EAGAIN);  // 2 has it now
+}
+
+// A blocking wait whose caller is interrupted (FUSE INTERRUPT) ends with EINTR and never
+// takes the lock afterwards: once the holder lets go, a third owner gets it at once.
+TEST_F(DataTest, InterruptedLockWaitsGiveUp) {
+  Entry f = Mk(kRootIno, "f");
+  PosixLock all{kLockWrite, 7, 0, UINT64_MAX};
+  ASSERT_TRUE(meta_->Flock(root_, f.ino, 1, kLockWrite, false).ok());
+  ASSERT_TRUE(meta_->SetLk(root_, f.ino, 1, false, all).ok());
+  Interrupt intr;
+  Context ctx = root_;
+  ctx.interrupt = &intr;
+  auto flock = std::async(std::launch::async, [&] { return meta_->Flock(ctx, f.ino, 2, kLockWrite, true); });
+  auto plock = std::async(std::launch::async, [&] { return meta_->SetLk(ctx, f.ino, 2, true, all); });
+  EXPECT_EQ(flock.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  intr.Raise();
+  EXPECT_EQ(Code(flock.get()), EINTR);
+  EXPECT_EQ(Code(plock.get()), EINTR);
+  ASSERT_TRUE(meta_->Flock(root_, f.ino, 1, kLockUnlock, false).ok());
+  ASSERT_TRUE(meta_->SetLk(root_, f.ino, 1, false, PosixLock{kLockUnlock, 7, 0, UINT64_MAX}).ok());
+  EXPECT_TRUE(meta_->Flock(root_, f.ino, 3, kLockWrite, false).ok());
+  EXPECT_TRUE(meta_->SetLk(root_, f.ino, 3, false, all).ok());
 }
 
 class TrashTest : public SqliteMetaTest {
@@ -262,8 +291,7 @@ TEST_F(QuotaTest, InodesAndCapacity) {
   Entry f = Mk(kRootIno, "a");
   Mk(kRootIno, "b");
   EXPECT_EQ(Code(meta_->Mknod(root_, kRootIno, "c", FileType::kFile, 0644, 0, 0)), ENOSPC);
-  Slice s = NewSlice(*meta_, 1 << 20);
-  EXPECT_EQ(Code(meta_->Write(f.ino, 0, 0, s, 1, 0)), ENOSPC);
+  EXPECT_EQ(Code(meta_->CheckGrowth(f.ino, 0, 1 << 20)), ENOSPC);
   auto st = meta_->StatFS(root_, kRootIno);
   EXPECT_EQ(st->total_space, 16384u);
   EXPECT_EQ(st->used_inodes, 2u);
@@ -309,6 +337,115 @@ TEST(CompactionTrigger, AskedAtTheJuiceFsSliceCounts) {
   EXPECT_EQ(asked_at, (std::vector<uint32_t>{99, 199, 299, 351, 352, 353}));
   ASSERT_TRUE((*m)->CloseSession().ok());
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tierfs::meta::testing
+
+namespace tierfs::meta::testing {
+namespace {
+
+int64_t Counter(const std::string& db, const std::string& name) {
+  return QueryInt(db, "SELECT value FROM jfs_counter WHERE name='" + name + "'");
+}
+
+// An open-but-unlinked (sustained) file stays charged until its last close, as JuiceFS
+// accounts it (doUnlink charges nothing when the file is open; doDeleteSustainedInode
+// subtracts the length it has then). Both cases of the issue: data written after the unlink,
+// and a truncate after the unlink.
+TEST_F(DataTest, SustainedFileIsChargedUntilItsLastClose) {
+  const std::string db = dir_ + "/meta.db";
+  const int64_t space0 = Counter(db, "usedSpace"), inodes0 = Counter(db, "totalInodes");
+  Entry f = Mk(kRootIno, "f");
+  ASSERT_TRUE(meta_->Open(root_, f.ino, O_RDWR).has_value());
+  ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "f").ok());
+  for (uint32_t indx = 0; indx < 4; indx++) {
+    ASSERT_TRUE(meta_->Write(f.ino, indx, 0, NewSlice(*meta_, kChunkSize), 1, 0).ok());
+  }
+  EXPECT_EQ(Counter(db, "usedSpace"), space0 + (256 << 20));
+  ASSERT_TRUE(meta_->Close(root_, f.ino).ok());
+  EXPECT_EQ(Counter(db, "usedSpace"), space0);
+  EXPECT_EQ(Counter(db, "totalInodes"), inodes0);
+
+  Entry g = Mk(kRootIno, "g");
+  ASSERT_TRUE(meta_->Open(root_, g.ino, O_RDWR).has_value());
+  ASSERT_TRUE(meta_->Write(g.ino, 0, 0, NewSlice(*meta_, kChunkSize), 1, 0).ok());
+  ASSERT_TRUE(meta_->Unlink(root_, kRootIno, "g").ok());
+  EXPECT_EQ(Counter(db, "usedSpace"), space0 + (64 << 20));
+  ASSERT_TRUE(meta_->Truncate(root_, g.ino, 0, true).has_value());
+  EXPECT_EQ(Counter(db, "usedSpace"), space0 + 4096);
+  ASSERT_TRUE(meta_->Close(root_, g.ino).ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
+  EXPECT_EQ(Counter(db, "usedSpace"), space0);
+  EXPECT_EQ(Counter(db, "totalInodes"), inodes0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM jfs_chunk"), 0);
+}
+
+// A session that dies with a sustained file: whoever cleans the stale session subtracts it.
+TEST_F(DataTest, StaleSessionCleanupSubtractsItsSustainedFiles) {
+  const std::string db = dir_ + "/meta.db";
+  const int64_t space0 = Counter(db, "usedSpace"), inodes0 = Counter(db, "totalInodes");
+  Entry f = Mk(kRootIno, "f");
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, NewSlice(*meta_, 1 << 20), 1, 0).ok());
+  // A dead client (sid 77) had f open when its last link went: f is sustained by it.
+  ExecSql(db, "INSERT INTO jfs_session2 (sid,expire,info) VALUES (77,1,'{}')");
+  ExecSql(db, "DELETE FROM jfs_edge WHERE inode=" + std::to_string(f.ino));
+  ExecSql(db, "UPDATE jfs_node SET nlink=0 WHERE inode=" + std::to_string(f.ino));
+  ExecSql(db, "INSERT INTO jfs_sustained (sid,inode) VALUES (77," + std::to_string(f.ino) + ")");
+  ASSERT_TRUE(static_cast<BaseMeta&>(*meta_).CleanupStaleSessions().ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
+  EXPECT_EQ(Counter(db, "usedSpace"), space0);
+  EXPECT_EQ(Counter(db, "totalInodes"), inodes0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM jfs_node WHERE inode=" + std::to_string(f.ino)), 0);
+}
+
+// Growing a file to 1 PiB touches only the chunk rows that exist (JuiceFS updates the whole
+// middle range with one statement); before, it ran one UPDATE per chunk (~16M, ~15 s here).
+// The deadline only guards against that hang: the operation itself takes milliseconds.
+TEST_F(DataTest, TruncateToOnePebibyteTouchesOnlyExistingChunks) {
+  Entry f = Mk(kRootIno, "f");
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, NewSlice(*meta_, 4096), 1, 0).ok());
+  ASSERT_TRUE(meta_->Write(f.ino, 9, 0, NewSlice(*meta_, 4096), 1, 0).ok());
+  auto grow = std::async(std::launch::async, [&] { return meta_->Truncate(root_, f.ino, 1ULL << 50); });
+  ASSERT_EQ(grow.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "truncate to 1 PiB still running after 5 s";
+  ASSERT_TRUE(grow.get().has_value());
+  EXPECT_EQ(meta_->GetAttr(root_, f.ino)->length, 1ULL << 50);
+  const std::string db = dir_ + "/meta.db";
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM jfs_chunk WHERE inode=" + std::to_string(f.ino)), 2);
+  // The old length ended in chunk 9: its tail became a zero slice; chunk 0 is untouched.
+  EXPECT_EQ(meta_->Read(f.ino, 0)->size(), 1u);
+  auto c9 = *meta_->Read(f.ino, 9);
+  ASSERT_EQ(c9.size(), 2u);
+  EXPECT_EQ(c9[1].id, 0u);
+  EXPECT_EQ(c9[1].pos, 4096u);
+  EXPECT_EQ(c9[1].len, kChunkSize - 4096);
+  // And back down: the middle chunks that exist get a zero slice, in one statement too.
+  ASSERT_TRUE(meta_->Write(f.ino, 1000, 0, NewSlice(*meta_, 4096), 1, 0).ok());
+  ASSERT_TRUE(meta_->Truncate(root_, f.ino, 4096).has_value());
+  auto c1000 = *meta_->Read(f.ino, 1000);
+  ASSERT_EQ(c1000.size(), 2u);
+  EXPECT_EQ(c1000[1].id, 0u);
+  EXPECT_EQ(c1000[1].len, kChunkSize);
+  EXPECT_EQ(meta_->Read(f.ino, 9)->size(), 3u);
+}
+
+class CapacityTest : public SqliteMetaTest {
+ protected:
+  CapacityTest() { capacity_ = 64 << 10; }
+};
+
+// Only growth is charged (JuiceFS doWrite: align4K(new) - align4K(old)), so rewriting bytes
+// of a file near the capacity works; growth past it is refused before it is accepted.
+TEST_F(CapacityTest, OverwritesAreFreeGrowthIsChecked) {
+  Entry f = Mk(kRootIno, "f");
+  ASSERT_TRUE(meta_->CheckGrowth(f.ino, 0, 40960).ok());
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, NewSlice(*meta_, 40960), 1, 0).ok());
+  EXPECT_TRUE(meta_->CheckGrowth(f.ino, 40960, 40960).ok());
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, NewSlice(*meta_, 40960), 1, 0).ok());  // overwrite
+  EXPECT_EQ(Code(meta_->CheckGrowth(f.ino, 40960, 40960 + 32768)), ENOSPC);
+  EXPECT_TRUE(meta_->CheckGrowth(f.ino, 40960, 65536).ok());
+  EXPECT_EQ(meta_->GetAttr(root_, f.ino)->length, 40960u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "meta/base.h"
+#include "juicefs_required.h"
 #include "meta/meta.h"
 
 namespace tierfs::meta::testing {
