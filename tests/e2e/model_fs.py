@@ -1,28 +1,40 @@
 """Model-based testing of a tierfs mount against a local directory (used by test_model.py).
 
 One seeded generator produces file-system operations as small tuples (so a sequence prints and
-replays as a Python literal). Every operation is applied to a tierfs mount and to a reference
-directory on the local file system; after every op the results (return value or errno, bytes,
-listings) and the post-op state of the paths it touched (type, mode, size, nlink, symlink target)
-must match, and every few ops (and at the end) the whole trees are compared, xattrs and sampled
-file content included. Times, inode numbers and st_blocks are not compared, nor directory sizes.
+replays as a Python literal). It looks at the reference tree to aim at existing entries, in a
+namespace of five names and three levels, so ops collide: renames over files and directories,
+into their own subtree, unlinks of directories, rmdirs of files, names reused right after removal.
+Descriptors stay open across ops (write, read, ftruncate and fstat through them after unlink or
+rename), directory descriptors are listed again after changes (rewinddir), and the volume is
+sometimes remounted. Offsets are mostly small, sometimes far past EOF (sparse) and around the
+4 MiB block and 64 MiB chunk marks.
+
+Every op is applied to the tierfs mount and to a reference directory on the local file system.
+After every op the results (return value or errno, bytes read, listings) and the state of the paths
+it touched (type, permission bits, size, nlink, symlink target) must match; every 25 ops (and at
+the end) the whole trees are compared, xattrs and sampled file content included. Not compared:
+times, inode numbers, st_blocks, directory sizes. An op (or snapshot) slower than
+$TIERFS_MODEL_STALL_SECS (5) on tierfs is a failure too.
 
 Trash on (format --trash-days 1) follows JuiceFS, not ext4: an unlinked, rmdir'ed or overwritten
-entry moves into the trash directory `.trash/<UTC hour>/` as "<parent ino>-<ino>-<name>", so the
-inode lives on (nlink does not drop). The reference emulates that with a trash directory of its
-own beside the reference root, doing the same moves (rules of JuiceFS pkg/meta doUnlink, doRmdir,
-doRename): a hard-linked entry whose trash name already exists in this hour is unlinked normally;
-rename over a target moves the target to the trash; open files stay open. The mount's .trash is
-compared with the reference trash in every full snapshot (names are translated through the inode
-pairs seen so far).
+entry moves into `.trash/<UTC hour>/` as "<parent ino>-<ino>-<name>", so the inode lives on (nlink
+does not drop, open files stay linked). The reference emulates that with a trash directory beside
+its root, doing the same moves (JuiceFS pkg/meta/sql.go doUnlink, doRmdir, doRename): a hard link
+whose trash name already exists this hour is unlinked normally (nlink drops); a directory moved
+to the trash is dead to the kernel (a descriptor lists nothing). One choice is the model's own:
+JuiceFS fails a rename over such a hard link (the trash insert collides); the model expects the
+unlink rule there too. The mount's .trash is compared with the reference trash every 5th
+snapshot, names translated through the inode pairs seen so far; entries in the trash are also
+removed again (trash_rm), as `juicefs rmr` or a user would.
 
-On a mismatch, `shrink` minimises the failing sequence by delta debugging (drop chunks of ops,
+On a mismatch, `shrink` minimises the failing sequence: delta debugging (drop chunks of ops,
 replay each candidate on a fresh volume and a fresh reference directory, keep it if it fails the
-same way), within a time budget.
+same way), then rewrites (a path merged into a shorter one, smaller offsets and sizes), within a
+time budget.
 
 Command line (as root), for replaying a printed sequence or running a seed outside pytest:
-    python3 tests/e2e/model_fs.py --trash 1 --replay "[('create', 'a', 0o644, 0), ...]"
-    python3 tests/e2e/model_fs.py --trash 0 --seed 42 --ops 10000
+    python3 tests/e2e/model_fs.py --trash 1 --replay "[('create', 'a', 0o644, False), ...]"
+    python3 tests/e2e/model_fs.py --trash 0 --seed 42 --ops 10000 --shrink 120
 """
 from __future__ import annotations
 
@@ -139,6 +151,7 @@ class Side:
         self.fds: dict[int, int] = {}
         self.dfds: dict[int, int] = {}
         self.listed: set[int] = set()  # directory descriptors listed once (no-relist work-around)
+        self.trashed: list[str] = []
         self.dead_dirs: set[int] = set()  # reference: dirs removed by rmdir / rename over them
         self.root_ino = os.lstat(self.root).st_ino
 
@@ -168,6 +181,7 @@ class Side:
                 pass
 
     def apply(self, op: tuple):
+        self.trashed = []  # reference: trash entries this op made
         if "fsync-open-files" in WORKAROUNDS and op[0] in ("readdir", "fdreaddir", "link", "chmod"):
             self.sync_all()
         try:
@@ -241,6 +255,7 @@ class Side:
             self._drop_link(P)  # JuiceFS: the same trash entry exists this hour, unlink normally
         else:
             os.rename(P, T)
+            self.trashed.append(T)
         return "ok"
 
     def _lstat_or_none(self, P):
@@ -255,7 +270,9 @@ class Side:
         if self.trash_dir is None or st is None or not stat.S_ISDIR(st.st_mode) or os.listdir(P):
             os.rmdir(P)  # no trash, or it fails (ENOENT / ENOTDIR / ENOTEMPTY)
         else:
-            os.rename(P, self.trash_path(P, st))
+            T = self.trash_path(P, st)
+            os.rename(P, T)
+            self.trashed.append(T)
         self.dead_dirs.add(st.st_ino)
         return "ok"
 
@@ -283,6 +300,7 @@ class Side:
                 except OSError:
                     os.rename(T, D)
                     raise
+                self.trashed.append(T)
         if replaces_dir:
             self.dead_dirs.add(ds.st_ino)
         return "ok"
@@ -823,12 +841,16 @@ class World:
         self.ref = Side(ref, is_mount=False, trash_dir=self.base / "reftrash" if cfg.trash else None)
         self.inomap = {self.ref.root_ino: self.mnt.root_ino}  # reference inode -> mount inode
         self.inomap[1] = 1  # trash names use 1 for the root on both sides
+        self.trash_names: dict[str, str | None] = {}  # reference trash path -> mount entry name
+        self.pinned: list[int] = []  # O_PATH descriptors of reference inodes removed from the trash
         self.count = 0
         self.snapshots = 0
 
     def close(self):
         self.mnt.close_all()
         self.ref.close_all()
+        for fd in self.pinned:
+            os.close(fd)
         if self.mount is not None:
             self.mount.umount()
             if self.mount.path.is_mount():
@@ -844,11 +866,13 @@ class World:
         if not ents:
             return "empty", "empty"
         hour, name, rpath = ents[k % len(ents)]
-        rp, ri, rest = name.split("-", 2)
-        mp, mi = self.inomap.get(int(rp)), self.inomap.get(int(ri))
-        if mp is None or mi is None:
+        mname = self.trash_names.get(rpath)
+        if mname is None:
             return "unmapped", "unmapped"
-        mpath = os.path.join(self.mnt.root, ".trash", hour, f"{mp}-{mi}-{rest}")
+        mpath = os.path.join(self.mnt.root, ".trash", hour, mname)
+        # Keep the reference inode allocated: ext4 would reuse its number, and trash names made
+        # from reference numbers (the same-name rule) must never meet a reused one.
+        self.pinned.append(os.open(rpath, os.O_PATH | os.O_NOFOLLOW))
         res = []
         for path in (rpath, mpath):
             try:
@@ -903,6 +927,9 @@ class World:
             diffs += _dict_diffs(f"fd slot {s}", a, b)
             if ai is not None and bi is not None:
                 self.inomap[ai] = bi
+        for T in self.ref.trashed:
+            self.trash_names[T] = self._mnt_trash_name(os.path.basename(T))
+            diffs += self._trashed_diffs(T)
         if diffs:
             raise Mismatch(i, op, "observe", diffs, "after the op: " + "; ".join(
                 f"{where} {k}: reference {_show(x)}, tierfs {_show(y)}" for k, where, x, y in diffs))
@@ -932,18 +959,37 @@ class World:
             raise Mismatch(i, op, "snapshot", diffs, "full-tree comparison: " + "; ".join(
                 f"{where} {k}: reference {_show(x)}, tierfs {_show(y)}" for k, where, x, y in diffs[:12]))
 
+    def _mnt_trash_name(self, name: str) -> str | None:
+        rp, ri, rest = name.split("-", 2)
+        mp, mi = self.inomap.get(int(rp)), self.inomap.get(int(ri))
+        return f"{mp}-{mi}-{rest}" if mp and mi else None
+
+    def _trashed_diffs(self, T: str) -> list:
+        """The entry this op moved into the reference trash must be in the mount's, alike."""
+        hour = T.split("/")[-2]
+        mname = self.trash_names[T]
+        if mname is None:
+            return []  # inodes never seen on both sides: left to the snapshot's loose matching
+        where = f".trash/{hour}/{mname}"
+        want = summary(os.lstat(T))
+        try:
+            got = summary(os.lstat(os.path.join(self.mnt.root, ".trash", hour, mname)))
+        except OSError as e:
+            return [("trash-entry", where, "present", f"absent ({ename(e.errno)})")]
+        return [("trash-" + k, w, x, y) for k, w, x, y in _dict_diffs(where, want, got)]
+
     def _trash_diffs(self) -> list:
-        """The mount's .trash against the reference trash. Reference names are translated through
-        the inode pairs seen so far; an entry whose inodes were never seen on both sides (say a file
-        created through a symlink) pairs with any unclaimed mount entry of the same hour and name."""
+        """The mount's .trash against the reference trash. Reference names were translated when the
+        entry was made, through the inode pairs seen until then (a reference inode number may be
+        reused once freed); an entry whose inodes were never seen on both sides (say a file created
+        through a symlink) pairs with any unclaimed mount entry of the same hour and name."""
         want, loose = {}, []
         for hour, name, path in _trash_entries_ref(self.ref):
-            rp, ri, rest = name.split("-", 2)
-            mp, mi = self.inomap.get(int(rp)), self.inomap.get(int(ri))
-            if mp and mi:
-                want[(hour, f"{mp}-{mi}-{rest}")] = summary(os.lstat(path))
+            mname = self.trash_names.get(path)
+            if mname:
+                want[(hour, mname)] = summary(os.lstat(path))
             else:
-                loose.append((hour, rest, summary(os.lstat(path))))
+                loose.append((hour, name.split("-", 2)[2], summary(os.lstat(path))))
         got = {(h, n): summary(os.lstat(p)) for h, n, p in _trash_entries_mnt(self.mnt)}
         diffs = []
         for key in sorted(want, key=str):
@@ -1124,6 +1170,8 @@ def shrink(base: Path, cfg: Config, ops: list, mismatch: Mismatch, budget_s: flo
 
 def fmt_op(op: tuple) -> str:
     k = op[0]
+    if len(op) == 1:
+        return repr(tuple(op))
     parts = [repr(x) for x in op]
     mode_pos = {"create": 2, "mkdir": 2, "chmod": 2, "open": 4}.get(k)
     if mode_pos is not None:

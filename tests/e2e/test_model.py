@@ -9,7 +9,7 @@ through them after unlink or rename), remounts. After every op the results and t
 must match; every 25 ops the whole trees (and, with trash on, the .trash entries) must match.
 
 On a mismatch the sequence is minimised by delta debugging for up to TIERFS_MODEL_SHRINK_SECS
-(default 240) and the test fails with the minimal sequence as a replayable literal. See model_fs.py.
+(default 150 per test) and the test fails with the minimal sequence as a replayable literal. See model_fs.py.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def _run(fs, workdir, trash: bool, nops: int):
     if m is None:
         assert len(ops) == nops
         return
-    budget = float(os.environ.get("TIERFS_MODEL_SHRINK_SECS", "240"))
+    budget = float(os.environ.get("TIERFS_MODEL_SHRINK_SECS", "150"))
     first = f"first mismatch at op #{m.index}: {m.detail}"
     small, sm, tries = shrink(workdir, cfg, ops, m, budget)
     pytest.fail(f"seed {seed} (TIERFS_MODEL_SEED={seed} TIERFS_MODEL_OPS={nops}): {first}\n"
