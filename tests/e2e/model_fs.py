@@ -13,8 +13,8 @@ Every op is applied to the tierfs mount and to a reference directory on the loca
 After every op the results (return value or errno, bytes read, listings) and the state of the paths
 it touched (type, permission bits, size, nlink, symlink target) must match; every 25 ops (and at
 the end) the whole trees are compared, xattrs and sampled file content included. Not compared:
-times, inode numbers, st_blocks, directory sizes. An op (or snapshot) slower than
-$TIERFS_MODEL_STALL_SECS (5) on tierfs is a failure too.
+times, inode numbers, st_blocks, directory sizes. An op (or a read in a snapshot) slower than
+$TIERFS_MODEL_STALL_SECS (5) on tierfs is a failure too (a hang is a bug).
 
 Trash on (format --trash-days 1) follows JuiceFS, not ext4: an unlinked, rmdir'ed or overwritten
 entry moves into `.trash/<UTC hour>/` as "<parent ino>-<ino>-<name>", so the inode lives on (nlink
@@ -66,7 +66,7 @@ DIR_MODES = [0o755, 0o700, 0o777, 0o2775, 0o1777, 0o500, 0o2700]
 SLOTS = 4  # file descriptors kept open across ops
 DSLOTS = 2  # directory descriptors kept open across ops
 MOUNT_SPECIAL = {".stats", ".config", ".trash"}
-STALL_SECS = float(os.environ.get("TIERFS_MODEL_STALL_SECS", "5"))  # one op (or snapshot) slower fails
+STALL_SECS = float(os.environ.get("TIERFS_MODEL_STALL_SECS", "5"))  # one syscall slower fails
 
 OPEN_FLAGS = {
     "r": os.O_RDONLY, "w": os.O_WRONLY, "rw": os.O_RDWR,
@@ -151,7 +151,7 @@ class Side:
         self.fds: dict[int, int] = {}
         self.dfds: dict[int, int] = {}
         self.listed: set[int] = set()  # directory descriptors listed once (no-relist work-around)
-        self.trashed: list[str] = []
+        self.trashed: list[str] = []  # reference: trash entries the current op made
         self.dead_dirs: set[int] = set()  # reference: dirs removed by rmdir / rename over them
         self.root_ino = os.lstat(self.root).st_ino
 
@@ -181,7 +181,6 @@ class Side:
                 pass
 
     def apply(self, op: tuple):
-        self.trashed = []  # reference: trash entries this op made
         if "fsync-open-files" in WORKAROUNDS and op[0] in ("readdir", "fdreaddir", "link", "chmod"):
             self.sync_all()
         try:
@@ -288,6 +287,10 @@ class Side:
               or (stat.S_ISDIR(ds.st_mode) and os.listdir(D))):
             renameat2(S, D, 0)  # fails: EISDIR / ENOTDIR / ENOTEMPTY (or EINVAL)
         else:
+            # The parents resolved first: dst may lead through the very entry moved away ("a/a"
+            # with a -> ".").
+            S = os.path.join(os.path.realpath(os.path.dirname(S)), os.path.basename(S))
+            D = os.path.join(os.path.realpath(os.path.dirname(D)), os.path.basename(D))
             T = self.trash_path(D, ds)
             if not stat.S_ISDIR(ds.st_mode) and ds.st_nlink > 1 and os.path.lexists(T):
                 if "trash-dup-keeps-link" in WORKAROUNDS:
@@ -474,8 +477,9 @@ class Side:
 # full snapshots
 
 
-def _sample(path: str, size: int) -> str:
-    """sha256 of the head, the tail and windows around the 4 MiB block / 64 MiB chunk marks."""
+def _sample(path: str, size: int, slow: list) -> str:
+    """sha256 of the head, the tail and windows around the 4 MiB block / 64 MiB chunk marks;
+    a read slower than STALL_SECS is noted in `slow`."""
     spans = [(0, min(size, 128 * KiB)), (max(0, size - 128 * KiB), size)]
     for mark in (BLOCK, 2 * BLOCK, 3 * BLOCK, CHUNK, CHUNK + BLOCK, 2 * CHUNK):
         if mark - 16 * KiB < size:
@@ -485,15 +489,19 @@ def _sample(path: str, size: int) -> str:
     try:
         for a, b in spans:
             h.update(f"{a}:".encode())
-            got = os.pread(fd, b - a, a)
-            h.update(got)
+            t0 = time.monotonic()
+            h.update(os.pread(fd, b - a, a))
+            if (secs := time.monotonic() - t0) > STALL_SECS:
+                slow.append((secs, f"a {b - a}-byte read at offset {a} of {path}"))
     finally:
         os.close(fd)
     return h.hexdigest()[:16]
 
 
-def snapshot_tree(side: Side) -> dict:
+def snapshot_tree(side: Side, slow: list | None = None) -> dict:
+    """Path -> summary, xattrs and sampled content of everything below the root."""
     out = {}
+    slow = [] if slow is None else slow
     if "fsync-open-files" in WORKAROUNDS:
         side.sync_all()
 
@@ -508,7 +516,7 @@ def snapshot_tree(side: Side) -> dict:
                 d["xattrs"] = ename(e.errno)
             if d["type"] == "f":
                 try:
-                    d["content"] = _sample(P, d["size"])
+                    d["content"] = _sample(P, d["size"], slow)
                 except OSError as e:
                     d["content"] = ename(e.errno)
         out[rel or "/"] = d
@@ -894,6 +902,7 @@ class World:
     def step(self, op: tuple):
         i = self.count
         self.count += 1
+        self.ref.trashed = []  # trash entries this op makes on the reference
         if self.trash:
             self._clear_of_hour_boundary()
         if op[0] == "trash_rm":
@@ -943,9 +952,11 @@ class World:
 
     def compare_snapshots(self, i: int, op, final: bool = False):
         a = snapshot_tree(self.ref)
-        t0 = time.monotonic()
-        b = snapshot_tree(self.mnt)
-        self._check_stall(i, op, "the full-tree snapshot", time.monotonic() - t0)
+        slow = []
+        b = snapshot_tree(self.mnt, slow)
+        if slow:
+            secs, what = max(slow)
+            self._check_stall(i, op, f"in the full-tree snapshot, {what}", secs)
         diffs = []
         for p in sorted(set(a) | set(b)):
             if p not in a or p not in b:
