@@ -65,7 +65,8 @@ FILE_MODES = [0o644, 0o600, 0o755, 0o000, 0o444, 0o777, 0o4755, 0o2755, 0o1644, 
 DIR_MODES = [0o755, 0o700, 0o777, 0o2775, 0o1777, 0o500, 0o2700]
 SLOTS = 4  # file descriptors kept open across ops
 DSLOTS = 2  # directory descriptors kept open across ops
-MOUNT_SPECIAL = {".stats", ".config", ".trash"}
+MOUNT_SPECIAL = {".stats", ".config", ".trash"}  # internal entries of the mount root, not compared
+JUICEFS_SPECIAL = {".accesslog"}  # and one more when the binary under test is juicefs itself
 STALL_SECS = float(os.environ.get("TIERFS_MODEL_STALL_SECS", "5"))  # one syscall slower fails
 
 OPEN_FLAGS = {
@@ -154,6 +155,7 @@ class Side:
         self.trashed: list[str] = []  # reference: trash entries the current op made
         self.dead_dirs: set[int] = set()  # reference: dirs removed by rmdir / rename over them
         self.root_ino = os.lstat(self.root).st_ino
+        self.special = MOUNT_SPECIAL if is_mount else set()
 
     def p(self, rel: str) -> str:
         return os.path.join(self.root, rel) if rel else self.root
@@ -408,7 +410,7 @@ class Side:
 
     def _names(self, names, dir_ino):
         if self.is_mount and dir_ino == self.root_ino:
-            names = [n for n in names if n not in MOUNT_SPECIAL]
+            names = [n for n in names if n not in self.special]
         return sorted(names)
 
     def op_readdir(self, path):
@@ -523,7 +525,7 @@ def snapshot_tree(side: Side, slow: list | None = None) -> dict:
         if d.get("type") == "d":
             names = os.listdir(P)
             if rel == "" and side.is_mount:
-                names = [n for n in names if n not in MOUNT_SPECIAL]
+                names = [n for n in names if n not in side.special]
             for n in sorted(names):
                 visit(f"{rel}/{n}" if rel else n, depth + 1)
 
@@ -843,9 +845,12 @@ class World:
             (self.base / "twin").chmod(0o777)
             self.mnt = (cfg.twin_side or Side)(self.base / "twin", is_mount=False)
         else:
+            (self.base / "vol").mkdir()  # juicefs wants the meta.db directory to exist
             self.volume = Volume(self.base / "vol", cfg.binary).format(trash_days=1 if cfg.trash else 0)
             self.mount = self.volume.mount(self.base / "mnt")
             self.mnt = Side(self.mount.path, is_mount=True)
+            if getattr(cfg.binary, "flavor", "") == "juicefs":
+                self.mnt.special = MOUNT_SPECIAL | JUICEFS_SPECIAL
         self.ref = Side(ref, is_mount=False, trash_dir=self.base / "reftrash" if cfg.trash else None)
         self.inomap = {self.ref.root_ino: self.mnt.root_ino}  # reference inode -> mount inode
         self.inomap[1] = 1  # trash names use 1 for the root on both sides
@@ -912,6 +917,8 @@ class World:
             if self.mount is not None:
                 self.mount = self.mount.remount()
         else:
+            if self.trash and op[0] in ("unlink", "rmdir", "rename"):
+                self._learn(op_paths(op))  # the inode pair of what may go to the trash
             r_ref = self.ref.apply(op)
             t0 = time.monotonic()
             r_mnt = self.mnt.apply(op)
@@ -944,6 +951,13 @@ class World:
                 f"{where} {k}: reference {_show(x)}, tierfs {_show(y)}" for k, where, x, y in diffs))
         if self.snapshot_every and self.count % self.snapshot_every == 0:
             self.compare_snapshots(i, op)
+
+    def _learn(self, paths):
+        for p in paths:
+            a, ai = self.ref.observe(p)
+            b, bi = self.mnt.observe(p)
+            if ai is not None and bi is not None and a.get("type") == b.get("type"):
+                self.inomap[ai] = bi
 
     def _check_stall(self, i, op, what, secs):
         if secs > STALL_SECS:
