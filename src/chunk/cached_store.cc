@@ -102,7 +102,13 @@ Status CachedStore::PutBlock(const std::string& key, const std::string& plain) {
 
 Status CachedStore::DeleteBlock(const std::string& key) {
   cache_.Erase(key);
-  if (disk_) disk_->Remove(key);
+  if (disk_) {
+    {
+      std::lock_guard lock(fills_mu_);
+      if (auto it = fills_.find(key); it != fills_.end()) it->second = true;
+    }
+    disk_->Remove(key);
+  }
   int tries = std::max(1, config_.io_retries);
   Status last;
   for (int attempt = 0; attempt < tries; ++attempt) {
@@ -182,10 +188,7 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
     if (result.has_value()) {
       cache_.Put(key, *result);
       // Filling the disk tier on the read path halved cold sequential reads: do it behind.
-      if (disk_) {
-        BlockData block = *result;
-        (void)cache_fill_pool_->TrySubmit([this, key, block] { disk_->Store(key, *block); });
-      }
+      if (disk_) QueueFill(key, *result);
     }
   }
   {
@@ -199,6 +202,37 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
   }
   flight->cv.notify_all();
   return result;
+}
+
+void CachedStore::QueueFill(const std::string& key, const BlockData& block) {
+  {
+    std::lock_guard lock(fills_mu_);
+    if (!fills_.try_emplace(key, false).second) return;  // already on its way to disk
+  }
+  if (!cache_fill_pool_->TrySubmit([this, key, block] { Fill(key, *block); }).ok()) {
+    std::lock_guard lock(fills_mu_);
+    fills_.erase(key);
+  }
+}
+
+void CachedStore::Fill(const std::string& key, const std::string& data) {
+  {
+    std::lock_guard lock(fills_mu_);
+    auto it = fills_.find(key);
+    if (it->second) {  // deleted while queued
+      fills_.erase(it);
+      return;
+    }
+  }
+  disk_->Store(key, data);
+  bool deleted;
+  {
+    std::lock_guard lock(fills_mu_);
+    auto it = fills_.find(key);
+    deleted = it->second;
+    fills_.erase(it);
+  }
+  if (deleted) disk_->Remove(key);  // deleted while being written: DeleteBlock's Remove was early
 }
 
 void CachedStore::Prefetch(const std::string& key, uint32_t len) {
@@ -222,11 +256,21 @@ bool CachedStore::NoteRead(uint64_t id, uint32_t off, size_t n) {
   return sequential;
 }
 
-bool CachedStore::WantsRange(const std::string& key, uint32_t boff, size_t take, uint32_t blen) {
-  if (!codec_->identity() || boff == 0 || take > blen / 4) return false;
-  if (cache_.Contains(key) || (disk_ && disk_->Contains(key))) return false;
-  std::lock_guard lock(flights_mu_);
-  return !flights_.contains(key);  // else the whole block is on its way: join that fetch
+bool CachedStore::ReadSmall(const std::string& key, uint32_t blen, uint32_t boff,
+                            std::span<char> out) {
+  if (cache_.Contains(key)) return false;
+  if (disk_ && disk_->ReadAt(key, blen, boff, out)) {
+    mb::Inc(hits_);
+    return true;
+  }
+  if (!codec_->identity() || boff == 0) return false;
+  {
+    std::lock_guard lock(flights_mu_);
+    if (flights_.contains(key)) return false;  // the whole block is on its way: join that fetch
+  }
+  if (!ReadRange(key, boff, out)) return false;
+  mb::Inc(misses_);
+  return true;
 }
 
 bool CachedStore::ReadRange(const std::string& key, uint32_t boff, std::span<char> out) {
@@ -252,14 +296,17 @@ Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
     std::string key = Key(id, indx, blen);
     size_t take = std::min<size_t>(n - done, blen - boff);
     std::span<char> out = buf.subspan(done, take);
-    if (!sequential && WantsRange(key, boff, take, blen) && ReadRange(key, boff, out)) {
-      mb::Inc(misses_);  // a random read: no read-ahead either
+    const bool small_random = !sequential && take <= blen / 4;
+    if (small_random && ReadSmall(key, blen, boff, out)) {
+      // served without the whole block; a random read starts no read-ahead either
     } else {
       ASSIGN_OR_RETURN(BlockData block, LoadBlock(key, blen));
       std::memcpy(out.data(), block->data() + boff, take);
-      // A read that reaches the second half of a block is likely sequential: fetch the next
+      // A sequential or large read that reaches the second half of a block: fetch the next
       // ones (as many as there are read-ahead threads, so the next demand read finds them).
-      if (done + take == n && boff + take > blen / 2) {
+      // Not for small random reads: each would load up to `prefetch` whole blocks it never
+      // reads, evicting the blocks it does.
+      if (!small_random && done + take == n && boff + take > blen / 2) {
         for (uint32_t ahead = 1; ahead <= uint32_t(std::max(config_.prefetch, 0)); ahead++) {
           if (uint64_t{indx + ahead} * bs >= size) break;
           uint32_t next_len = std::min<uint32_t>(bs, size - (indx + ahead) * bs);

@@ -7,10 +7,13 @@
 //
 // Block i of slice (id, size) is object BlockKey(id, i, min(bs, size - i*bs)) holding
 // codec(plaintext). Reads GET the whole object, decode it, keep it in the LRU and copy out;
-// except, as JuiceFS (FORMAT.md §3), a small random read: with compression "none", a read of at
-// most 1/4 of a block at a non-zero offset into a block that is neither cached nor being fetched
-// GETs only its bytes and caches nothing. A read that starts where the previous read of the
-// same slice ended counts as sequential and keeps the whole-block path (it will want the rest).
+// except, as JuiceFS (FORMAT.md §3), a small random read (at most 1/4 of a block, not starting
+// where the previous read of the same slice ended) of a block not in memory: it reads only its
+// bytes from the disk tier when the block is there, else, with compression "none", at a
+// non-zero offset into a block not being fetched, GETs only its bytes; either way it caches
+// nothing. A read that starts where the previous read of the same slice ended counts as
+// sequential and keeps the whole-block path (it will want the rest); only reads that are not
+// small random ones start read-ahead of the next blocks.
 // Failed requests are retried `io_retries` times in all, retry n after n*retry_backoff_ms.
 //
 // Ownership: `store` and `registry` are not owned and must outlive the CachedStore. Writers
@@ -67,6 +70,8 @@ class CachedStore final : public ChunkStore {
   DiskCache* disk_cache() { return disk_.get(); }
   const Status& disk_status() const { return disk_status_; }
   ThreadPool& upload_pool() { return *upload_pool_; }
+  // The single thread that writes downloaded blocks to the disk tier (null without one).
+  ThreadPool* cache_fill_pool() { return cache_fill_pool_.get(); }
   std::string Key(uint64_t id, uint32_t indx, uint32_t len) const {
     return BlockKey(id, indx, len, config_.hash_prefix);
   }
@@ -87,10 +92,16 @@ class CachedStore final : public ChunkStore {
   // Starts fetching block `key` in the background unless cached or in flight.
   void Prefetch(const std::string& key, uint32_t len);
   void Backoff(int attempt) const;
+  // Queues writing `block` to the disk tier (dropped when the queue is full or a fill of `key`
+  // is already queued), and the fill task itself.
+  void QueueFill(const std::string& key, const BlockData& block);
+  void Fill(const std::string& key, const std::string& data);
   // Records the read [off, off+n) of slice `id`; true if it starts where the last one ended.
   bool NoteRead(uint64_t id, uint32_t off, size_t n);
-  // Whether a `take`-byte read at `boff` of block `key` (`blen` bytes) should be a ranged GET.
-  bool WantsRange(const std::string& key, uint32_t boff, size_t take, uint32_t blen);
+  // A small random read of `out.size()` bytes at `boff` of block `key` (`blen` bytes) without
+  // loading the whole block: from the disk tier, else a ranged GET. False when the
+  // whole-block path should serve it (in memory, in flight, compressed, at the block start).
+  bool ReadSmall(const std::string& key, uint32_t blen, uint32_t boff, std::span<char> out);
   // One ranged GET of those bytes into `out`, no retry; false if it failed or came back short
   // (the caller then takes the whole-block path, which retries and reports).
   bool ReadRange(const std::string& key, uint32_t boff, std::span<char> out);
@@ -116,6 +127,11 @@ class CachedStore final : public ChunkStore {
   };
   std::mutex last_mu_;
   std::array<LastRead, 64> last_reads_{};
+  // Keys with a disk-tier fill queued or running, and whether DeleteBlock ran meanwhile: the
+  // fill then neither writes nor keeps the block (a deleted object's block would stay on disk,
+  // indexed but unreachable, until evicted).
+  std::mutex fills_mu_;
+  std::unordered_map<std::string, bool> fills_;
   // Declared last: destroyed first, running queued tasks while the members above still live.
   std::unique_ptr<ThreadPool> prefetch_pool_;
   std::unique_ptr<ThreadPool> upload_pool_;

@@ -81,38 +81,59 @@ bool DiskCache::Contains(const std::string& key) const {
   return index_.contains(key);
 }
 
-std::optional<std::string> DiskCache::Load(const std::string& key, uint32_t len) {
+int DiskCache::OpenBlock(const std::string& key, uint32_t len) {
   {
     std::lock_guard lock(mu_);
     auto it = index_.find(key);
-    if (it == index_.end()) return std::nullopt;
+    if (it == index_.end()) return -1;
     lru_.splice(lru_.begin(), lru_, it->second.pos);
   }
   std::string path = root_ + key;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    Remove(key);
-    return std::nullopt;
-  }
-  std::string data(len, '\0');
-  size_t got = 0;
   struct stat st;
-  bool ok = fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == len;
-  while (ok && got < len) {
-    ssize_t n = pread(fd, data.data() + got, len - got, static_cast<off_t>(got));
+  if (fd >= 0 && fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == len) return fd;
+  if (fd >= 0) close(fd);
+  Remove(key);  // gone, damaged or foreign: fall back to the object store
+  return -1;
+}
+
+namespace {
+
+// Fills `out` from `fd` at `off`; false on an error or a short file.
+bool PreadAll(int fd, std::span<char> out, uint64_t off) {
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(off + got));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = false;
-      break;
-    }
+    if (n <= 0) return false;
     got += static_cast<size_t>(n);
   }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> DiskCache::Load(const std::string& key, uint32_t len) {
+  int fd = OpenBlock(key, len);
+  if (fd < 0) return std::nullopt;
+  std::string data(len, '\0');
+  bool ok = PreadAll(fd, data, 0);
   close(fd);
-  if (!ok) {  // damaged or foreign: drop it and fall back to the object store
+  if (!ok) {
     Remove(key);
     return std::nullopt;
   }
   return data;
+}
+
+bool DiskCache::ReadAt(const std::string& key, uint32_t len, uint32_t off, std::span<char> out) {
+  if (uint64_t{off} + out.size() > len) return false;
+  int fd = OpenBlock(key, len);
+  if (fd < 0) return false;
+  bool ok = PreadAll(fd, out, off);
+  close(fd);
+  if (!ok) Remove(key);
+  return ok;
 }
 
 void DiskCache::Store(const std::string& key, std::string_view data) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +34,11 @@ class DiskCache {
 
   // The cached plaintext of `key` when present with exactly `len` bytes.
   std::optional<std::string> Load(const std::string& key, uint32_t len);
+  // Copies bytes [off, off + out.size()) of the cached block `key` (exactly `len` bytes) into
+  // `out`, reading only those bytes from the file (JuiceFS reads cached blocks this way: a
+  // 4 KiB random read must not read 4 MiB). False when not cached, or damaged (then dropped).
+  // REQUIRES: off + out.size() <= len.
+  bool ReadAt(const std::string& key, uint32_t len, uint32_t off, std::span<char> out);
   // Best effort; evicts older blocks to make room.
   void Store(const std::string& key, std::string_view data);
   void Remove(const std::string& key);
@@ -45,6 +51,9 @@ class DiskCache {
  private:
   DiskCache(std::string root, uint64_t capacity) : root_(std::move(root)), capacity_(capacity) {}
   void Index(const std::string& key, uint64_t size);
+  // Opens the file of an indexed `key` (marking it recently used) when it holds exactly `len`
+  // bytes; -1 otherwise (a file that went away or has another size is dropped).
+  int OpenBlock(const std::string& key, uint32_t len);
   // Forgets `key` and returns whether it was indexed. Caller holds mu_.
   bool ForgetLocked(const std::string& key);
 

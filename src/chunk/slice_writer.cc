@@ -46,6 +46,8 @@ class SliceWriterImpl final : public SliceWriter {
   void Grow(Block& b, uint64_t need);
   // Hands block `indx`, cut or zero-extended to `len` bytes, to the upload pool.
   void Submit(uint32_t indx, uint32_t len);
+  // The same, uploading in this thread when `here` (and returning once it is done).
+  void Upload(uint32_t indx, uint32_t len, bool here);
   void DropBuffers();
   void WaitUploads();
 
@@ -103,7 +105,9 @@ Status SliceWriterImpl::WriteAt(std::span<const char> data, uint32_t off) {
   return Status::Ok();
 }
 
-void SliceWriterImpl::Submit(uint32_t indx, uint32_t len) {
+void SliceWriterImpl::Submit(uint32_t indx, uint32_t len) { Upload(indx, len, /*here=*/false); }
+
+void SliceWriterImpl::Upload(uint32_t indx, uint32_t len, bool here) {
   if (blocks_.size() <= indx) blocks_.resize(indx + 1);
   Block& b = blocks_[indx];
   Grow(b, len);  // a never-written block (hole) reads as zeros
@@ -127,6 +131,7 @@ void SliceWriterImpl::Submit(uint32_t indx, uint32_t len) {
     }
     if (--up->pending == 0) up->cv.notify_all();
   };
+  if (here) return done(key, store_->PutBlock(key, *data));
   Status queued = store_->upload_pool().Submit([store = store_, key, data, done] {
     done(key, store->PutBlock(key, *data));
   });
@@ -157,9 +162,11 @@ Status SliceWriterImpl::Finish(uint32_t length) {
     std::lock_guard lock(up_->mu);
     failed = !up_->error.ok();
   }
-  // After a failed upload the slice is lost anyway: close without uploading the rest.
+  // After a failed upload the slice is lost anyway: close without uploading the rest. The last
+  // block is uploaded in this thread, which would only wait for it: a small file's flush then
+  // costs no hand-off to the upload pool and back (most of a 4 KiB create's latency).
   for (; !failed && frozen_ < nblocks; ++frozen_) {
-    Submit(frozen_, std::min<uint32_t>(bs_, length - frozen_ * bs_));
+    Upload(frozen_, std::min<uint32_t>(bs_, length - frozen_ * bs_), frozen_ + 1 == nblocks);
   }
   closed_ = true;
   DropBuffers();  // bytes written beyond `length`

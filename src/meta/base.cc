@@ -55,6 +55,13 @@ BaseMeta::BaseMeta(std::unique_ptr<Engine> engine) : engine_(std::move(engine)) 
 
 BaseMeta::~BaseMeta() { (void)CloseSession(); }
 
+void BaseMeta::SetFormatLocked(const Format& f) {
+  format_ = f;
+  capacity_ = f.capacity;
+  inode_quota_ = f.inodes;
+  trash_days_ = f.trash_days;
+}
+
 Format BaseMeta::CurrentFormat() {
   std::lock_guard lk(mu_);
   return format_;
@@ -67,7 +74,7 @@ Status BaseMeta::Init(const Format& format, bool force) {
   if (format.trash_days > 0) trash = NewDirAttr(0555, kRootIno);
   RETURN_IF_ERROR(engine_->DoInit(format.ToJson(), NewDirAttr(0777, kRootIno), trash, force));
   std::lock_guard lk(mu_);
-  format_ = format;
+  SetFormatLocked(format);
   loaded_ = true;
   return Status();
 }
@@ -79,7 +86,7 @@ Result<Format> BaseMeta::Load() {
   ASSIGN_OR_RETURN(Format f, Format::FromJson(*text));
   RETURN_IF_ERROR(f.CheckVersion());
   std::lock_guard lk(mu_);
-  format_ = f;
+  SetFormatLocked(f);
   loaded_ = true;
   return f;
 }
@@ -95,14 +102,14 @@ Status BaseMeta::CheckSupported() {
 }
 
 Status BaseMeta::CheckQuota(int64_t space, int64_t inodes) {
-  Format f = CurrentFormat();
-  if (f.capacity && space > 0) {
+  const uint64_t capacity = capacity_, quota = inode_quota_;
+  if (capacity && space > 0) {
     ASSIGN_OR_RETURN(int64_t used, engine_->GetCounter("usedSpace"));
-    if (uint64_t(used + space) > f.capacity) return Status(ENOSPC, "volume capacity exceeded");
+    if (uint64_t(used + space) > capacity) return Status(ENOSPC, "volume capacity exceeded");
   }
-  if (f.inodes && inodes > 0) {
+  if (quota && inodes > 0) {
     ASSIGN_OR_RETURN(int64_t used, engine_->GetCounter("totalInodes"));
-    if (uint64_t(used + inodes) > f.inodes) return Status(ENOSPC, "volume inode quota exceeded");
+    if (uint64_t(used + inodes) > quota) return Status(ENOSPC, "volume inode quota exceeded");
   }
   return Status();
 }
@@ -135,8 +142,7 @@ bool BaseMeta::IsOpen(Ino ino) {
 }
 
 Result<std::optional<TrashTarget>> BaseMeta::TrashFor(Ino parent, bool skip) {
-  Format f = CurrentFormat();
-  if (skip || f.trash_days <= 0 || IsTrash(parent)) return std::optional<TrashTarget>();
+  if (skip || trash_days_ <= 0 || IsTrash(parent)) return std::optional<TrashTarget>();
   Context root = Context::Root();
   std::time_t now = std::time(nullptr);
   std::tm tm{};

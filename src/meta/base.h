@@ -17,6 +17,7 @@
 // Thread-safety: every method, as meta.h requires.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <set>
@@ -66,6 +67,7 @@ class BaseMeta : public Meta {
   Result<std::vector<Slice>> Read(Ino ino, uint32_t indx) override;
   Result<uint64_t> NewSlice() override;
   Status CheckGrowth(Ino ino, uint64_t old_length, uint64_t new_length) override;
+  bool HasCapacity() override { return capacity_.load(std::memory_order_relaxed) > 0; }
   Status Write(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice, int64_t mtime_s,
                uint32_t mtime_ns) override;
   Result<Attr> Truncate(const Context& ctx, Ino ino, uint64_t length,
@@ -128,11 +130,17 @@ class BaseMeta : public Meta {
   Status PollLock(const std::function<Status()>& attempt, bool block, const Interrupt* interrupt);
   void BackgroundLoop();
   Format CurrentFormat();
+  // Stores the volume setting and its hot fields (hot paths read those without copying it).
+  // REQUIRES: mu_ held.
+  void SetFormatLocked(const Format& f);
   void UpdateUsageGauges();
 
   std::unique_ptr<Engine> engine_;
   std::mutex mu_;  // guards everything below
   Format format_;
+  // Copies of format_'s fields read on every create, write and unlink.
+  std::atomic<uint64_t> capacity_{0}, inode_quota_{0};
+  std::atomic<int> trash_days_{0};
   bool loaded_ = false;
   uint64_t sid_ = 0;
   MetaOptions options_;

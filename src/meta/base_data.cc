@@ -78,7 +78,7 @@ Status BaseMeta::CommitCompaction(Ino ino, uint32_t indx, const ChunkSnapshot& s
   // Only the records of snapshot.slices are replaced; compare exactly their bytes.
   std::string prefix = snapshot.raw.substr(0, snapshot.slices.size() * 24);
   std::vector<DeadSlice> dead;
-  bool keep = CurrentFormat().trash_days > 0;
+  bool keep = trash_days_ > 0;
   RETURN_IF_ERROR(engine_->DoCommitCompaction(ino, indx, prefix, replacement, keep, dead));
   return DeleteSlices(dead);
 }

@@ -119,7 +119,7 @@ Status BaseMeta::Heartbeat() {
     ASSIGN_OR_RETURN(Format f, Format::FromJson(*text));
     engine_->SetDirStats(f.dir_stats);
     std::lock_guard g(mu_);
-    format_ = f;
+    SetFormatLocked(f);
   }
   UpdateUsageGauges();
   if (!jobs) return Status();

@@ -170,6 +170,9 @@ class Meta {
   // (Write) never fails for quota: an acknowledged write is never dropped. (Clients writing
   // concurrently may so overshoot the capacity by what they accepted but had not committed.)
   virtual Status CheckGrowth(Ino ino, uint64_t old_length, uint64_t new_length) = 0;
+  // Whether the volume has a capacity now (CheckGrowth can fail): lets the caller skip finding
+  // the old length when it cannot matter. Cheap (no engine call).
+  virtual bool HasCapacity() = 0;
   // Commits `slice` at chunk offset `pos`; the file length grows to cover it; mtime/ctime set
   // to the given time. Must be called in slice-creation order for a file. Never checks quota
   // (see CheckGrowth).

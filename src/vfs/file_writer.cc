@@ -166,12 +166,21 @@ void FileWriter::ScheduleCommit() {
 
 void FileWriter::CommitLoop() {
   std::unique_lock lk(mu_);
+  CommitFrozen(lk);
+}
+
+// REQUIRES: lk holds mu_; committing_ set by the caller.
+void FileWriter::CommitFrozen(std::unique_lock<std::mutex>& lk) {
   while (!slices_.empty() && slices_.front()->frozen) {
     OpenSlice* s = slices_.front().get();
     lk.unlock();
     Status st = error_.ok() ? CommitOne(*s) : Status(EIO, "skipped after earlier failure");
     // Before done_ moves: a Flush that returns has its reads see the committed slice.
-    if (st.ok() && hooks_.on_commit) hooks_.on_commit(s->indx);
+    if (st.ok() && hooks_.on_commit) {
+      meta::Slice committed{s->pos, s->writer->id(), s->len, 0, s->len};
+      hooks_.on_commit(s->indx, committed,
+                       (uint64_t(s->indx) << meta::kChunkBits) + s->pos + s->len);
+    }
     lk.lock();
     if (!st.ok()) {
       if (error_.ok()) error_ = st;
@@ -216,9 +225,18 @@ void FileWriter::FreezeAllNow() {
 
 Status FileWriter::Flush() {
   std::unique_lock lk(mu_);
-  FreezeAll();
   // Waits for the slices that exist now, not for writes other threads add meanwhile.
   const uint64_t target = created_;
+  if (!committing_ && !slices_.empty() && std::none_of(slices_.begin(), slices_.end(),
+                                                       [](const auto& s) { return s->busy; })) {
+    // Nothing is committing and no copy is running: commit here, in the thread that waits for
+    // it anyway, instead of handing the work to the commit pool and waiting to be woken.
+    for (auto& s : slices_) s->frozen = true;
+    committing_ = true;
+    CommitFrozen(lk);
+    return error_;
+  }
+  FreezeAll();
   drained_.wait(lk, [&] { return done_ >= target; });
   return error_;
 }

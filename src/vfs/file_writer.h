@@ -10,8 +10,8 @@
 // Back-pressure: Write waits *before* it copies while the write buffers of all files exceed
 // `--buffer-size` (ChunkStore::Buffer), never in the middle of filling a block; when only
 // committing buffered slices can free memory (kFull), it calls `on_pressure` (the VFS freezes
-// every writer's slices) and waits again. After each slice commit, `on_commit(indx)` runs
-// before any Flush waiting for that slice returns (the VFS drops its cached slice list).
+// every writer's slices) and waits again. After each slice commit, `on_commit` runs before any
+// Flush waiting for that slice returns (the VFS lays the slice over its cached slice list).
 //
 // Thread-safety: all methods are thread-safe. Errors are errno Status; a failed upload or
 // commit is sticky: every later Write/Flush of this writer returns EIO.
@@ -39,7 +39,9 @@ namespace tierfs::vfs {
 class FileWriter {
  public:
   struct Hooks {
-    std::function<void(uint32_t indx)> on_commit;  // a slice of chunk `indx` was committed
+    // `slice` was committed at chunk `indx` (slice.pos = its offset in the chunk); the file is
+    // now at least `end` bytes long.
+    std::function<void(uint32_t indx, const meta::Slice& slice, uint64_t end)> on_commit;
     std::function<void()> on_pressure;             // the budget is full of buffered slices
   };
   // meta, store and pool are not owned and must outlive the writer. Hooks may be empty; they
@@ -75,6 +77,7 @@ class FileWriter {
   void FreezeAll();
   void ScheduleCommit();
   void CommitLoop();
+  void CommitFrozen(std::unique_lock<std::mutex>& lk);
   Status CommitOne(OpenSlice& s);
   // Waits until the chunk store's write buffers have room (see the class comment).
   void Throttle();

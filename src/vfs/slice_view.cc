@@ -34,16 +34,18 @@ void Cut(std::vector<Piece>& pieces, uint64_t pos, uint64_t end) {
 
 }  // namespace
 
+void OverlaySlice(std::vector<Piece>& pieces, const meta::Slice& s) {
+  if (s.len == 0) return;
+  Cut(pieces, s.pos, uint64_t(s.pos) + s.len);
+  Piece p{s.pos, s.len, s.id, s.size, s.off};
+  auto at = std::lower_bound(pieces.begin(), pieces.end(), p,
+                             [](const Piece& a, const Piece& b) { return a.pos < b.pos; });
+  pieces.insert(at, p);
+}
+
 std::vector<Piece> ResolveSlices(const std::vector<meta::Slice>& slices) {
   std::vector<Piece> pieces;
-  for (const meta::Slice& s : slices) {
-    if (s.len == 0) continue;
-    Cut(pieces, s.pos, uint64_t(s.pos) + s.len);
-    Piece p{s.pos, s.len, s.id, s.size, s.off};
-    auto at = std::lower_bound(pieces.begin(), pieces.end(), p,
-                               [](const Piece& a, const Piece& b) { return a.pos < b.pos; });
-    pieces.insert(at, p);
-  }
+  for (const meta::Slice& s : slices) OverlaySlice(pieces, s);
   return pieces;
 }
 

@@ -24,5 +24,8 @@ struct Piece {
 
 // The visible pieces of a chunk, sorted by pos, non-overlapping; gaps are holes (zeros).
 std::vector<Piece> ResolveSlices(const std::vector<meta::Slice>& slices);
+// Lays slice `s` over resolved `pieces` as a later slice: the same as ResolveSlices of the
+// slices behind `pieces` followed by `s`.
+void OverlaySlice(std::vector<Piece>& pieces, const meta::Slice& s);
 
 }  // namespace tierfs::vfs

@@ -122,8 +122,8 @@ void Vfs::ReleaseInode(meta::Ino ino, const std::shared_ptr<InodeState>& st) {
 }
 
 // Commits everything written to the inode so far. Every caller gets the writer's sticky error,
-// not only the first one to flush. Each commit drops the cached slice list of its chunk before
-// Flush returns (the writer's on_commit hook), so any flusher's next read sees it.
+// not only the first one to flush. Each commit is laid over the cached slice list of its chunk
+// before Flush returns (the writer's on_commit hook), so any flusher's next read sees it.
 Status Vfs::FlushState(InodeState& st) {
   FileWriter* w;
   {
@@ -158,9 +158,9 @@ FileWriter* Vfs::WriterOf(InodeState& st, meta::Ino ino) {
   std::lock_guard lk(st.mu);
   if (!st.writer) {
     FileWriter::Hooks hooks;
-    hooks.on_commit = [s = &st](uint32_t indx) {
+    hooks.on_commit = [s = &st](uint32_t indx, const meta::Slice& slice, uint64_t end) {
       std::lock_guard l(s->mu);
-      s->InvalidateChunk(indx);
+      s->Committed(indx, slice, end);
     };
     hooks.on_pressure = [this] { RelieveBufferPressure(); };
     st.writer = std::make_unique<FileWriter>(ino, meta_, store_,

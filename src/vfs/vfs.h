@@ -27,6 +27,7 @@
 #include "meta/meta.h"
 #include "metrics/registry.h"
 #include "util/status.h"
+#include "vfs/page_cache_policy.h"
 #include "vfs/slice_view.h"
 
 namespace tierfs {
@@ -206,6 +207,7 @@ class Vfs {
   VfsConfig config_;
   std::unique_ptr<ThreadPool> commit_pool_;
   std::unique_ptr<Compactor> compactor_;
+  PageCachePolicy page_cache_;
 
   std::mutex inodes_mu_;
   std::unordered_map<meta::Ino, std::shared_ptr<InodeState>> inodes_;

@@ -37,8 +37,9 @@ std::shared_ptr<Handle> Vfs::TakeHandle(uint64_t fh) {
 
 Result<OpenOut> Vfs::Open(const meta::Context& ctx, meta::Ino ino, int flags) {
   if (IsInternal(ino)) return OpenInternal(ino, flags);
-  RETURN_IF_ERROR(meta_->Open(ctx, ino, uint32_t(flags)));
-  if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
+  ASSIGN_OR_RETURN(meta::Attr attr, meta_->Open(ctx, ino, uint32_t(flags)));
+  const bool truncate = (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY;
+  if (truncate) {
     // The kernel passes O_TRUNC to open (FUSE_CAP_ATOMIC_O_TRUNC); open already checked write.
     Status st = FlushInode(ino);
     if (st.ok()) st = internal::ToStatus(meta_->Truncate(ctx, ino, 0, /*skip_perm_check=*/true));
@@ -53,6 +54,9 @@ Result<OpenOut> Vfs::Open(const meta::Context& ctx, meta::Ino ino, int flags) {
   h->flags = flags;
   h->inode = AcquireInode(ino);
   OpenOut out;
+  // Unchanged since an earlier open here: the kernel's pages are still the file's bytes.
+  out.keep_cache = page_cache_.Open(ino, attr) && !truncate;
+  if (truncate) page_cache_.Forget(ino);
   out.fh = NewHandle(std::move(h));
   return out;
 }
@@ -165,7 +169,7 @@ Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, 
   // Capacity is checked before the write is accepted, on the growth only: a commit never fails
   // for quota, so a write that returned is never dropped (Meta::CheckGrowth).
   const uint64_t end = off + data.size();
-  if (end > w->Length()) {
+  if (end > w->Length() && meta_->HasCapacity()) {
     ASSIGN_OR_RETURN(uint64_t committed, FileLength(*h->inode, ctx, ino));
     uint64_t known = std::max(committed, w->Length());
     if (end > known) RETURN_IF_ERROR(meta_->CheckGrowth(ino, known, end));

@@ -441,6 +441,33 @@ TEST_F(CachedStoreRangeTest, SequentialLargeAndAlignedReadsFetchWholeBlocks) {
   EXPECT_EQ(Fetched(2 * kBs, 100), uint64_t{kBs});     // at the block start
 }
 
+// Read-ahead is judged after the store is destroyed: that runs every queued read-ahead.
+TEST_F(CachedStoreRangeTest, LargeAndSequentialReadsReadAhead) {
+  Make("none");
+  (void)Fetched(0, kBs);  // large: block 0 whole, and block 1 read ahead (maybe done already)
+  chunks_.reset();
+  EXPECT_EQ(GetBytes(), 2u * kBs);
+}
+
+TEST_F(CachedStoreRangeTest, SmallRandomReadsStartNoReadAhead) {
+  Make("none");
+  EXPECT_EQ(Fetched(0, 100), uint64_t{kBs});  // at the block start: whole block 0
+  // Random, small, in the second half of a block held in memory: served from it, and (unlike
+  // a sequential reader) it must not load block 1 it will likely never read.
+  EXPECT_EQ(Fetched(kBs * 3 / 4, 100), 0u);
+  EXPECT_EQ(Fetched(2 * kBs + kBs * 3 / 4, 100), 100u);  // ranged GET, no read-ahead
+  chunks_.reset();
+  EXPECT_EQ(GetBytes(), uint64_t{kBs} + 100);
+}
+
+TEST_F(CachedStoreRangeTest, SmallSequentialReadsReadAhead) {
+  Make("none");
+  EXPECT_EQ(Fetched(kBs * 3 / 4, 100), 100u);                 // random: ranged
+  EXPECT_GE(Fetched(kBs * 3 / 4 + 100, 100), uint64_t{kBs});  // sequential: whole block 0
+  chunks_.reset();
+  EXPECT_EQ(GetBytes(), 100u + 2 * kBs);  // and block 1 read ahead
+}
+
 TEST_F(CachedStoreRangeTest, CompressedBlocksAreAlwaysFetchedWhole) {
   Make("lz4");
   EXPECT_GT(Fetched(kBs + 1000, 100), 100u);

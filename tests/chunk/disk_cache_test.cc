@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 
@@ -55,6 +58,25 @@ TEST_F(DiskCacheTest, EvictsLeastRecentlyUsedToStayWithinCapacity) {
   EXPECT_EQ((*dc)->Load("b", 4), std::nullopt);
   EXPECT_EQ((*dc)->Load("a", 4), "1111");
   EXPECT_EQ((*dc)->bytes(), 8u);
+}
+
+TEST_F(DiskCacheTest, ReadAtCopiesARangeAndDropsDamagedFiles) {
+  auto dc = DiskCache::Open(dir_, 100);
+  ASSERT_TRUE(dc.has_value());
+  (*dc)->Store("k", "0123456789");
+  std::string out(3, '\0');
+  ASSERT_TRUE((*dc)->ReadAt("k", 10, 4, out));
+  EXPECT_EQ(out, "456");
+  ASSERT_TRUE((*dc)->ReadAt("k", 10, 7, out));
+  EXPECT_EQ(out, "789");
+  EXPECT_FALSE((*dc)->ReadAt("k", 10, 8, out));  // past the block
+  EXPECT_FALSE((*dc)->ReadAt("absent", 10, 0, out));
+  EXPECT_TRUE((*dc)->Contains("k"));
+  // A file of another size than the key says (truncated behind our back) is dropped.
+  ASSERT_EQ(truncate((dir_ + "/k").c_str(), 5), 0);
+  EXPECT_FALSE((*dc)->ReadAt("k", 10, 0, out));
+  EXPECT_FALSE((*dc)->Contains("k"));
+  EXPECT_FALSE(fs::exists(dir_ + "/k"));
 }
 
 TEST_F(DiskCacheTest, ReopenIndexesFilesAndDropsTemporaries) {
@@ -115,6 +137,103 @@ TEST_F(DiskCacheTest, ChunkStoreReadsThroughTier1) {
   ASSERT_TRUE(store.Remove(1, data.size()).ok());
   EXPECT_FALSE(fs::exists(dir_ + "/8f3c/raw/chunks/0/0/1_0_65536"));
   objects.Clear();
+}
+
+// A small random read of a block on disk reads it there, without a GET and without loading
+// the whole block into memory; a damaged file falls back to the object store.
+TEST_F(DiskCacheTest, SmallRandomReadsOfTier1BlocksReadOnlyTheirRange) {
+  object::FaultyStore objects(std::make_unique<object::MemStore>());
+  std::atomic<int> gets{0};
+  objects.SetInterceptor([&](const object::ObjectRequest& r) {
+    if (r.op == object::ObjectOp::kGet) ++gets;
+    return Status::Ok();
+  });
+  ChunkConfig cfg;
+  cfg.block_size = 1 << 16;
+  cfg.compression = "lz4";  // the disk tier holds plaintext: ranges work for any codec
+  cfg.cache_dir = dir_;
+  cfg.volume_uuid = "u";
+  cfg.cache_size = 1 << 20;
+  std::string data(3 << 16, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 251);
+  {
+    CachedStore store(&objects, cfg, nullptr);
+    auto w = store.NewWriter(1);
+    ASSERT_TRUE(w->WriteAt(data, 0).ok());
+    ASSERT_TRUE(w->Finish(data.size()).ok());
+    std::string buf(data.size(), '\0');
+    ASSERT_EQ(store.ReadSlice(1, data.size(), 0, buf).value_or(0), data.size());
+  }  // destroyed: the disk tier has every block
+  const int fetched = gets.load();
+  CachedStore store(&objects, cfg, nullptr);
+  const std::string key1 = store.Key(1, 1, 1 << 16);
+  ASSERT_TRUE(store.disk_cache()->Contains(key1));
+  std::string buf(4096, '\0');
+  ASSERT_EQ(store.ReadSlice(1, data.size(), (1 << 16) + 5000, buf).value_or(0), buf.size());
+  EXPECT_EQ(buf, data.substr((1 << 16) + 5000, 4096));
+  ASSERT_EQ(store.ReadSlice(1, data.size(), 1 << 16, buf).value_or(0), buf.size());  // block start
+  EXPECT_EQ(buf, data.substr(1 << 16, 4096));
+  EXPECT_EQ(gets.load(), fetched);
+  EXPECT_FALSE(store.cache().Contains(key1));
+  // Damaged on disk: dropped, and the bytes come from the object store.
+  const std::string key2 = store.Key(1, 2, 1 << 16);
+  ASSERT_EQ(truncate((dir_ + "/u/raw/" + key2).c_str(), 100), 0);
+  ASSERT_EQ(store.ReadSlice(1, data.size(), (2 << 16) + 300, buf).value_or(0), buf.size());
+  EXPECT_EQ(buf, data.substr((2 << 16) + 300, 4096));
+  EXPECT_GT(gets.load(), fetched);
+  objects.Clear();
+}
+
+// A block whose object is deleted while its disk-tier fill is still queued is not written to
+// the disk tier afterwards (it would stay there, unreachable, until evicted).
+TEST_F(DiskCacheTest, BlockDeletedWhileItsFillIsQueuedIsNotCached) {
+  object::MemStore objects;
+  ChunkConfig cfg;
+  cfg.block_size = 1 << 16;
+  cfg.cache_dir = dir_;
+  cfg.volume_uuid = "u";
+  cfg.cache_size = 1 << 20;
+  std::string data(1000, 'z');
+  std::string key;
+  {
+    CachedStore store(&objects, cfg, nullptr);
+    auto w = store.NewWriter(7);
+    ASSERT_TRUE(w->WriteAt(data, 0).ok());
+    ASSERT_TRUE(w->Finish(data.size()).ok());
+    key = store.Key(7, 0, data.size());
+    // Hold the single fill thread so that the read's fill waits in the queue.
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    ASSERT_NE(store.cache_fill_pool(), nullptr);
+    ASSERT_TRUE(store.cache_fill_pool()->Submit([&] {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return open; });
+    }).ok());
+    std::string buf(data.size(), '\0');
+    ASSERT_EQ(store.ReadSlice(7, data.size(), 0, buf).value_or(0), data.size());  // whole block
+    EXPECT_EQ(buf, data);
+    ASSERT_TRUE(store.Remove(7, data.size()).ok());
+    {
+      std::lock_guard lock(mu);
+      open = true;
+    }
+    cv.notify_all();
+    store.cache_fill_pool()->Stop();  // runs the queued fill
+    EXPECT_FALSE(store.disk_cache()->Contains(key));
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/u/raw/" + key));
+  // Control: without the delete, the same read does fill the disk tier.
+  {
+    CachedStore store(&objects, cfg, nullptr);
+    auto w = store.NewWriter(8);
+    ASSERT_TRUE(w->WriteAt(data, 0).ok());
+    ASSERT_TRUE(w->Finish(data.size()).ok());
+    std::string buf(data.size(), '\0');
+    ASSERT_EQ(store.ReadSlice(8, data.size(), 0, buf).value_or(0), data.size());
+    store.cache_fill_pool()->Stop();
+    EXPECT_TRUE(store.disk_cache()->Contains(store.Key(8, 0, data.size())));
+  }
 }
 
 }  // namespace

@@ -791,3 +791,35 @@ def test_space_of_open_unlinked_files_is_returned(plain_volume, workdir):
     wait_until(lambda: not volume.chunk_objects(), 60, "the unlinked files' objects to be deleted")
     wait_until(lambda: _used(mnt) == used0, 30, f"df to return to {used0} (now {_used(mnt)})")
     mnt.umount()
+
+
+def _fuse_reads(mnt) -> int:
+    for line in (mnt / ".stats").read_text().splitlines():
+        if line.startswith("tierfs_fuse_ops_total_read "):
+            return int(float(line.split()[1]))
+    raise AssertionError("no tierfs_fuse_ops_total_read in .stats")
+
+
+def test_page_cache_kept_while_unchanged_and_dropped_after_another_mounts_write(mnt, volume, workdir, fs):
+    """An open of a file unchanged since the last open keeps the kernel's cached pages (no FUSE
+    reads); after another mount rewrote it (same length), the next open reads the new bytes."""
+    if fs.flavor != "tierfs":
+        pytest.skip(".stats counters are tierfs's")
+    p = mnt / "cached"
+    write_file(p, rand_bytes(2 * MiB, seed=21))
+    data = read_file(p)  # fills the page cache
+    # Reading .stats is itself a few FUSE reads (counted after the snapshot it shows).
+    r0 = _fuse_reads(mnt)
+    own = _fuse_reads(mnt) - r0
+    before = _fuse_reads(mnt)
+    for _ in range(3):
+        assert read_file(p) == data
+    assert _fuse_reads(mnt) - before == own, "an unchanged file was read through FUSE again"
+    other = volume.mount(workdir / "other")
+    try:
+        new = rand_bytes(2 * MiB, seed=22)
+        write_file(other / "cached", new)
+    finally:
+        other.umount()
+    assert read_file(p) == new  # close-to-open: the next open sees the other mount's write
+    assert _fuse_reads(mnt) > before

@@ -284,7 +284,8 @@ Status SqlEngine::AddDirStat(Conn& c, Ino dir, int64_t length, int64_t space, in
 }
 
 Status SqlEngine::AddParentsStat(Conn& c, Ino ino, const Attr& a, int64_t length, int64_t space) {
-  if (!dir_stats() || (!length && !space)) return Status();
+  // An unlinked (sustained) file is in no directory any more: its old parent is left alone.
+  if (!dir_stats() || (!length && !space) || a.nlink == 0) return Status();
   if (a.parent != 0) return AddDirStat(c, a.parent, length, space, 0);
   ASSIGN_OR_RETURN(auto rows, c.Query("SELECT parent FROM jfs_edge WHERE inode=?", {ino}));
   for (auto& r : rows) RETURN_IF_ERROR(AddDirStat(c, r.U(0), length, space, 0));

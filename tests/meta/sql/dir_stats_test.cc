@@ -1,5 +1,6 @@
 // jfs_dir_stats maintenance, volume counters, and the batched reads (GetAttrs, readdir plus),
 // on a real SQLite volume; dir stats are checked against `juicefs fsck --sync-dir-stat`.
+#include <fcntl.h>
 #include <sqlite3.h>
 
 #include <cstdlib>
@@ -96,6 +97,23 @@ TEST_F(DirStatsTest, MissingRowIsRecomputedFromTheEntries) {
   ExecSql(Db(), "DELETE FROM jfs_dir_stats WHERE inode=" + std::to_string(d.ino));
   ASSERT_TRUE(meta_->Unlink(root_, d.ino, "g").ok());
   EXPECT_EQ(Stat(d.ino), std::make_tuple(5000, 16384, 3));
+}
+
+// Writes to an open file after its last link went change no directory's stats: it left its
+// parent at the unlink (found by the crash test: juicefs fsck reported /w1's stats broken).
+TEST_F(DirStatsTest, UnlinkedOpenFileLeavesItsParentAlone) {
+  Entry d = Mk(kRootIno, "d", FileType::kDirectory);
+  Entry f = Mk(d.ino, "f");
+  Write(f.ino, 5000);
+  ASSERT_TRUE(meta_->Open(root_, f.ino, O_RDWR).has_value());
+  ASSERT_TRUE(meta_->Unlink(root_, d.ino, "f").ok());
+  EXPECT_EQ(Stat(d.ino), std::make_tuple(0, 0, 0));
+  Write(f.ino, 90000);
+  ASSERT_TRUE(meta_->Truncate(root_, f.ino, 10, true).has_value());
+  EXPECT_EQ(Stat(d.ino), std::make_tuple(0, 0, 0));
+  ASSERT_TRUE(meta_->Close(root_, f.ino).ok());
+  ASSERT_TRUE(meta_->DrainDeletions().ok());
+  ExpectCountersMatchNodes();
 }
 
 TEST_F(DirStatsTest, JuicefsRecomputesTheSameStats) {
