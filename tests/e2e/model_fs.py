@@ -1184,6 +1184,15 @@ def shrink(base: Path, cfg: Config, ops: list, mismatch: Mismatch, budget_s: flo
         return None
 
     best = list(ops)
+    # Long sequences first: the shortest tail that still fails (replaying all of a long run for
+    # each ddmin candidate would eat the budget); the failing op is the last one.
+    for n in (30, 100, 300, 1000, 3000, 10000):
+        if n * 2 > len(best) or time.monotonic() >= deadline:
+            break
+        if r := attempt(best[-n:]):
+            best = r
+            log(f"shrink: the last {n} ops fail alike")
+            break
     while time.monotonic() < deadline:
         before = best
         best = _ddmin(best, attempt, deadline, log)
