@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Runs the tests: scripts/test.sh [fast|full|all]   (default: all = fast tier, then full tier)
-#   fast: install deps, build, unit tests (ctest -L unit), e2e tests not marked `full`
+# Runs the tests: scripts/test.sh [fast|full|all|soak]   (default: all = fast tier, then full tier)
+#   fast: install deps, build, unit tests (ctest -L unit), e2e tests not marked `full` or `soak`
 #   full: install deps, build, e2e tests marked `full` (the whole Linux tree)
-#   all:  install deps, build, unit tests, then every e2e test in one pytest run (fast ones first)
+#   all:  install deps, build, unit tests, then the fast and full e2e tests in one pytest run
+#   soak: install deps, build, the long randomised e2e runs (marked `soak`; ~20 minutes, not in CI)
 # The last line printed is the combined count, e.g. "tests: 212 passed, 0 failed, 0 skipped".
 # Environment: TIERFS_BIN (binary under test; default build/src/cli/tierfs), TIERFS_BUILD_JOBS,
 # TIERFS_SKIP_BUILD=1 (test an existing binary), PYTEST_ARGS (extra pytest arguments).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tier=${1:-all}
-case "$tier" in fast|full|all) ;; *) echo "usage: $0 [fast|full|all]" >&2; exit 2 ;; esac
+case "$tier" in fast|full|all|soak) ;; *) echo "usage: $0 [fast|full|all|soak]" >&2; exit 2 ;; esac
 start=$(date +%s)
 out=$(mktemp -d /tmp/e2e-testsh.XXXXXX)
 trap 'rm -rf "$out"' EXIT
@@ -32,7 +33,7 @@ if [ "${TIERFS_SKIP_BUILD:-0}" != 1 ]; then
 fi
 
 u_pass=0 u_fail=0 u_skip=0
-if [ "$tier" != full ] && [ -d build ]; then
+if { [ "$tier" = fast ] || [ "$tier" = all ]; } && [ -d build ]; then
   echo "--- unit tests (ctest -L unit)"
   ctest --test-dir build --output-on-failure -L unit 2>&1 | tee "$out/ctest.log"
   ctest_rc=${PIPESTATUS[0]}
@@ -51,9 +52,10 @@ fi
 echo "--- end-to-end tests ($tier)"
 export TIERFS_REQUIRE_JUICEFS=${TIERFS_REQUIRE_JUICEFS:-1}
 case "$tier" in
-  fast) marker=(-m "not full") ;;
-  full) marker=(-m full) ;;
-  all)  marker=() ;;
+  fast) marker=(-m "not full and not soak") ;;
+  full) marker=(-m "full and not soak") ;;
+  all)  marker=(-m "not soak") ;;
+  soak) marker=(-m soak) ;;
 esac
 # One pytest run; per-test timeout so a hung FUSE call fails its test instead of the whole CI job.
 # shellcheck disable=SC2086

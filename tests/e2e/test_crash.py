@@ -41,7 +41,7 @@ and directory stats are batched in memory and lost with the process, so for it t
 comparison and `fsck --recursive` are printed, not asserted.
 
 Runs: python3 -m pytest tests/e2e -k crash -s (the seed and a summary are printed; about 2.5 min).
-`-m full` adds a long variant (TIERFS_CRASH_LONG_ROUNDS, 150). TIERFS_CRASH_SKIP_OPS=op,op leaves
+`-m soak` (`scripts/test.sh soak`) runs a long variant (TIERFS_CRASH_LONG_ROUNDS, 150). TIERFS_CRASH_SKIP_OPS=op,op leaves
 operations out, to minimise a failure. This file is also the writer:
 `python3 test_crash.py writer MOUNT STATE JOURNAL SEED`.
 """
@@ -1064,7 +1064,7 @@ def test_crash_consistency(fs, jfs, workdir, record_property):
     run_crash_rounds(fs, jfs, workdir, ROUNDS, record_property)
 
 
-@pytest.mark.full
+@pytest.mark.soak
 def test_crash_consistency_long(fs, jfs, workdir, record_property):
     run_crash_rounds(fs, jfs, workdir, LONG_ROUNDS, record_property)
 

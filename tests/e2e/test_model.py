@@ -8,6 +8,8 @@ streams re-read after changes, descriptors kept open across ops (write, read, ft
 through them after unlink or rename), remounts. After every op the results and the touched paths
 must match; every 25 ops the whole trees (and, with trash on, the .trash entries) must match.
 
+`-m soak` (`scripts/test.sh soak`) runs 100,000 ops per trash setting (TIERFS_MODEL_LONG_OPS).
+
 On a mismatch the sequence is minimised by delta debugging for up to TIERFS_MODEL_SHRINK_SECS
 (default 150 per test) and the test fails with the minimal sequence as a replayable literal. See model_fs.py.
 """
@@ -65,7 +67,7 @@ def test_model(fs, workdir, trash):
     _run(fs, workdir, trash, int(os.environ.get("TIERFS_MODEL_OPS", DEFAULT_OPS)))
 
 
-@pytest.mark.full
+@pytest.mark.soak
 @pytest.mark.parametrize("trash", [False, True], ids=["trash-off", "trash-on"])
 def test_model_long(fs, workdir, trash):
     _run(fs, workdir, trash, int(os.environ.get("TIERFS_MODEL_LONG_OPS", LONG_OPS)))
