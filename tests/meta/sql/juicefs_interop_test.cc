@@ -9,14 +9,23 @@
 namespace tierfs::meta::testing {
 namespace {
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/tierfs-interop-XXXXXX";
-  return mkdtemp(tmpl);
-}
+// A fresh directory under /tmp, removed at scope exit unless the test failed (then its logs
+// stay for reading).
+struct TempDir {
+  TempDir() {
+    char tmpl[] = "/tmp/tierfs-interop-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    if (!::testing::Test::HasFailure()) std::filesystem::remove_all(path);
+  }
+  std::string path;
+};
 
 TEST(JuicefsInteropTest, TierfsReadsJuicefsVolume) {
   TIERFS_SKIP_WITHOUT_JUICEFS();
-  std::string dir = TempDir();
+  TempDir tmp;
+  const std::string& dir = tmp.path;
   std::string cmd = "juicefs format --trash-days 1 sqlite3://" + dir + "/j.db jvol --bucket " + dir +
                     "/b/ >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
@@ -38,12 +47,12 @@ TEST(JuicefsInteropTest, TierfsReadsJuicefsVolume) {
   ASSERT_TRUE((*m)->CloseSession().ok());
   cmd = "juicefs status sqlite3://" + dir + "/j.db >/dev/null 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(JuicefsInteropTest, JuicefsAcceptsTierfsVolume) {
   TIERFS_SKIP_WITHOUT_JUICEFS();
-  std::string dir = TempDir();
+  TempDir tmp;
+  const std::string& dir = tmp.path;
   auto m = OpenMeta("sqlite3://" + dir + "/t.db", false);
   ASSERT_TRUE(m.has_value());
   Format f;
