@@ -78,13 +78,14 @@ OPEN_FLAGS = {
 }
 RENAME_FLAGS = {"": 0, "noreplace": 1, "exchange": 2}
 
-# Work-arounds for known tierfs bugs, to explore past them: off unless named in
-# $TIERFS_MODEL_WORKAROUNDS (comma-separated). The default run uses none, so it hides nothing.
+# Work-arounds for bugs the model found (all fixed in tierfs now; kept to explore past a
+# regression, and dead-dir-enoent for runs against juicefs, which still answers so): off unless
+# named in $TIERFS_MODEL_WORKAROUNDS (comma-separated). The default run uses none, so it hides nothing.
 #   fsync-open-files:     fsync every open descriptor before readdir, link, chmod and snapshots
 #                         (their replies reported the committed length, not that of uncommitted
 #                         writes, and the kernel believed it: stat and read saw a short file)
 #   dead-dir-enoent:      (trash off) fstat of a descriptor of a removed directory fails with
-#                         ENOENT, as in JuiceFS (ext4: it works, nlink 0)
+#                         ENOENT, as in JuiceFS (ext4, and tierfs now: it works, nlink 0)
 #   no-trash-rmdir:       trash_rm does not rmdir directories in the trash (each such rmdir took a
 #                         link off the hour directory; at nlink 0 its entries were gone: ENOENT)
 #   trash-dup-keeps-link: (trash on) the reference copies tierfs: removing a hard link whose trash
