@@ -56,7 +56,13 @@ void Vfs::Shutdown() {
   if (compactor_) compactor_->Stop();
 }
 
-void Vfs::FillStat(meta::Ino ino, const meta::Attr& a, struct stat* st) {
+// Every attribute reply (lookup, getattr, setattr, link, create, readdirplus) is built here: the
+// kernel takes it as the inode's attributes, so a file with writes of this mount not committed
+// yet must show their length (the model test found listings, chmod and link replies shrinking a
+// file being written to its committed length).
+void Vfs::FillStat(meta::Ino ino, const meta::Attr& attr, struct stat* st) {
+  meta::Attr a = attr;
+  if (a.type == meta::FileType::kFile) AddPendingLength(ino, a);
   *st = {};
   st->st_ino = ino;
   st->st_mode = a.StatMode();
@@ -211,7 +217,6 @@ Result<EntryOut> Vfs::Lookup(const meta::Context& ctx, meta::Ino parent, std::st
     }
   }
   ASSIGN_OR_RETURN(meta::Entry e, meta_->Lookup(ctx, parent, name));
-  AddPendingLength(e.ino, e.attr);
   return MakeEntry(e.ino, e.attr);
 }
 
@@ -236,7 +241,6 @@ Result<AttrOut> Vfs::GetAttr(const meta::Context& ctx, meta::Ino ino) {
     if (!got && got.error().code() == ENOENT) got = RemovedDirAttr(ino, std::move(got.error()));
     if (!got) return Err(std::move(got.error()));
     a = *got;
-    AddPendingLength(ino, a);
   }
   AttrOut out;
   FillStat(ino, a, &out.attr);
@@ -280,9 +284,6 @@ Result<AttrOut> Vfs::SetAttr(const meta::Context& ctx, meta::Ino ino, int to_set
     have = true;
   }
   if (!have) return GetAttr(ctx, ino);
-  // The kernel takes the reply as the inode's attributes: a chmod of a file being written must
-  // not shrink it to its committed length (found by the model test).
-  AddPendingLength(ino, a);
   AttrOut out;
   FillStat(ino, a, &out.attr);
   out.attr_timeout = config_.attr_timeout;
@@ -346,7 +347,6 @@ Result<EntryOut> Vfs::Link(const meta::Context& ctx, meta::Ino ino, meta::Ino ne
                            std::string_view new_name) {
   if (IsInternal(ino)) return Err(EPERM, "internal file");
   ASSIGN_OR_RETURN(meta::Attr a, meta_->Link(ctx, ino, new_parent, new_name));
-  AddPendingLength(ino, a);
   return MakeEntry(ino, a);
 }
 

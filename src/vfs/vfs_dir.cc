@@ -33,13 +33,7 @@ Result<const std::vector<DirEntryOut>*> Vfs::ReadDir(const meta::Context& ctx, m
     std::vector<meta::Entry> entries = listed ? std::move(*listed) : std::vector<meta::Entry>{};
     h->entries.clear();
     h->entries.reserve(entries.size() + 3);
-    for (meta::Entry& e : entries) {
-      // The kernel takes readdirplus attributes as the inodes' own: a file with writes of this
-      // mount not yet committed must show their length, as Lookup and GetAttr do (else a listing
-      // shrank a file being written back to its committed size; found by the model test).
-      if (plus && e.attr.type == meta::FileType::kFile) AddPendingLength(e.ino, e.attr);
-      h->entries.push_back({e.name, MakeEntry(e.ino, e.attr)});
-    }
+    for (const meta::Entry& e : entries) h->entries.push_back({e.name, MakeEntry(e.ino, e.attr)});
     if (ino == meta::kRootIno) {
       for (meta::Ino vino : {kStatsIno, kConfigIno}) {
         h->entries.push_back({vino == kStatsIno ? ".stats" : ".config",

@@ -53,7 +53,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import E2E_TMP, Volume, tierfs_binary
+from harness import E2E_TMP, Volume, tierfs_binary, wait_until
 
 KiB, MiB = 1 << 10, 1 << 20
 BLOCK, CHUNK = 4 * MiB, 64 * MiB
@@ -899,11 +899,12 @@ class World:
     @staticmethod
     def _clear_of_hour_boundary():
         """Both sides name the trash directory by the UTC hour: an op must not straddle a change
-        of hour, or the reference and tierfs could pick different ones. Waits out the last
-        second of an hour (a wait on the clock, not on the file system)."""
-        left = 3600 - time.time() % 3600
-        if left < 1.0:
-            time.sleep(left + 0.05)
+        of hour, or the reference and tierfs could pick different ones. In the last second of an
+        hour, waits until the clock shows the next one (a wait on the clock, not the file system)."""
+        now = time.time()
+        if 3600 - now % 3600 < 1.0:
+            hour = int(now // 3600)
+            wait_until(lambda: int(time.time() // 3600) != hour, 5, "the next UTC hour")
 
     def step(self, op: tuple):
         i = self.count
