@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/redis/future.h"
 #include "net/redis/reply.h"
 #include "util/status.h"
 
@@ -81,19 +82,8 @@ struct Options {
 // Errors: EINVAL naming the problem, with the password redacted.
 Result<Options> OptionsFromUrl(std::string_view url);
 
-// A value that will be there later. Get() blocks until it is; Ready() does not block.
-template <class T>
-class Future {
- public:
-  struct State;
-  Future() = default;
-  explicit Future(std::shared_ptr<State> s) : s_(std::move(s)) {}
-  T Get();
-  bool Ready() const;
-
- private:
-  std::shared_ptr<State> s_;
-};
+// Future<T> (future.h): a value that will be there later. Get() blocks until it is; Ready() does
+// not block.
 
 // A Lua script: its text and SHA1, loaded on first use and again after NOSCRIPT (a restart or
 // SCRIPT FLUSH).
@@ -125,7 +115,9 @@ class Client {
   virtual ~Client() = default;
 
   // Pipelined: queued on a shared connection and written with everything else queued since its
-  // last write. Replies complete in order of sending.
+  // last write. The connection is picked by the first key (argv[1], EVAL's first key), so
+  // commands on one key run in the order they were sent; commands on different keys may run in
+  // another order unless they are sent together (SendGroup, DoAll) or the caller waits.
   virtual Future<Result<Reply>> Send(Command cmd) = 0;
   // A contiguous group (MULTI..EXEC, CLIENT CACHING YES + read): written together, one Reply per
   // command. On a connection loss the whole group fails with EIO and is never replayed.
@@ -133,7 +125,8 @@ class Client {
   // Convenience: Send(...).Get(). Idempotent reads (GET, HGET, HGETALL, MGET, LRANGE, ...) are
   // retried after a connection loss up to max_retries; writes never are.
   virtual Result<Reply> Do(Command cmd) = 0;
-  // Independent commands sent together, waited for once: one reply (or error) per command.
+  // Independent commands sent together on one connection (so executed in this order), waited
+  // for once: one reply (or error) per command.
   virtual std::vector<Result<Reply>> DoAll(std::vector<Command> cmds) = 0;
   // EVALSHA sha numkeys keys... args...; on NOSCRIPT, SCRIPT LOAD and one retry.
   virtual Result<Reply> Eval(const Script& s, std::span<const std::string> keys,

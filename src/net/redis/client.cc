@@ -1,0 +1,199 @@
+// ClientImpl: the pipes, the dedicated pool, retries of idempotent reads, EVALSHA.
+#include <strings.h>
+
+#include <atomic>
+#include <unordered_set>
+
+#include "net/redis/client.h"
+#include "net/redis/dedicated.h"
+#include "net/redis/pipe.h"
+#include "net/redis/resp.h"
+#include "util/log.h"
+
+namespace tierfs::net::redis {
+
+namespace {
+
+struct CaseLess {
+  size_t operator()(const std::string& s) const {
+    size_t h = 0;
+    for (char c : s) h = h * 31 + size_t(c | 0x20);
+    return h;
+  }
+  bool operator()(const std::string& a, const std::string& b) const {
+    return strcasecmp(a.c_str(), b.c_str()) == 0;
+  }
+};
+
+// Reads whose replay after a connection loss cannot change anything.
+bool IsRetryable(const Command& cmd) {
+  static const std::unordered_set<std::string, CaseLess, CaseLess> reads = {
+      "GET",      "MGET",      "HGET",   "HMGET",         "HGETALL", "HSCAN",  "SCAN",
+      "SSCAN",    "ZSCAN",     "LRANGE", "LLEN",          "LINDEX",  "SMEMBERS",
+      "SISMEMBER", "SCARD",    "ZRANGE", "ZRANGEBYSCORE", "ZSCORE",  "ZCARD",  "EXISTS",
+      "TYPE",     "PTTL",      "TTL",    "STRLEN",        "HLEN",    "HEXISTS", "HKEYS",
+      "HVALS",    "GETRANGE",  "INFO",   "PING",          "ECHO",    "DBSIZE", "TIME"};
+  return !cmd.empty() && reads.contains(cmd[0]);
+}
+
+// The first key of a command, as far as routing needs to know: argv[1], or the first key of
+// EVAL/EVALSHA/FCALL; null for keyless commands.
+const std::string* FirstKey(const Command& cmd) {
+  static const std::unordered_set<std::string, CaseLess, CaseLess> keyless = {
+      "PING", "INFO", "SCRIPT", "MULTI", "EXEC", "DISCARD", "DBSIZE", "TIME", "ECHO", "SELECT",
+      "CLIENT", "CONFIG", "FLUSHDB", "FLUSHALL", "DEBUG", "SCAN", "HELLO", "AUTH", "COMMAND"};
+  if (cmd.size() < 2 || keyless.contains(cmd[0])) return nullptr;
+  if (strcasecmp(cmd[0].c_str(), "EVALSHA") == 0 || strcasecmp(cmd[0].c_str(), "EVAL") == 0 ||
+      strcasecmp(cmd[0].c_str(), "FCALL") == 0)
+    return cmd.size() > 3 && cmd[2] != "0" ? &cmd[3] : nullptr;
+  return &cmd[1];
+}
+
+std::unique_ptr<Request> MakeRequest(std::span<const Command> cmds,
+                                     std::function<void(Result<std::vector<Reply>>)> done) {
+  auto r = std::make_unique<Request>();
+  for (const Command& c : cmds) EncodeCommand(c, &r->wire);
+  r->n = cmds.size();
+  r->done = std::move(done);
+  return r;
+}
+
+// The completion of a one-command request: its only reply, or the error.
+std::function<void(Result<std::vector<Reply>>)> SetOne(
+    std::shared_ptr<Future<Result<Reply>>::State> st) {
+  return [st = std::move(st)](Result<std::vector<Reply>> r) {
+    if (r) st->Set(std::move(r->front())); else st->Set(Err(r.error()));
+  };
+}
+
+class ClientImpl : public Client, public PipeEvents {
+ public:
+  explicit ClientImpl(const Options& opt) : opt_(opt) {}
+  ~ClientImpl() override { pipes_.clear(); }  // joins the threads before members go
+
+  Status Start() {
+    Resolver resolve = [ep = Endpoint{opt_.host, opt_.port, opt_.unix_path}]() -> Result<Endpoint> {
+      return ep;
+    };
+    for (int i = 0; i < std::max(1, opt_.pipelines); i++) {
+      pipes_.push_back(std::make_unique<Pipe>(size_t(i), opt_, resolve, opt_.client_cache,
+                                              &counters_, this));
+      RETURN_IF_ERROR(pipes_.back()->Start());
+    }
+    pool_ = std::make_shared<DedicatedPool>(opt_, resolve);
+    return Status();
+  }
+
+  Future<Result<Reply>> Send(Command cmd) override { return SendOn(Pick(cmd), cmd); }
+
+  Future<Result<std::vector<Reply>>> SendGroup(std::vector<Command> group) override {
+    using F = Future<Result<std::vector<Reply>>>;
+    if (group.empty()) return F::Completed(std::vector<Reply>());
+    auto st = std::make_shared<F::State>();
+    std::vector<std::unique_ptr<Request>> reqs;
+    reqs.push_back(MakeRequest(group, [st](Result<std::vector<Reply>> r) { st->Set(std::move(r)); }));
+    Pick(group.size() > 1 ? group[1] : group[0]).Submit(std::move(reqs));
+    return F(st);
+  }
+
+  Result<Reply> Do(Command cmd) override {
+    bool retry = IsRetryable(cmd);
+    for (int attempt = 0;; attempt++) {
+      Pipe& p = Pick(cmd);
+      Result<Reply> r = SendOn(p, cmd).Take();
+      if (r || !retry || attempt >= opt_.max_retries || r.error().code() != EIO) return r;
+      p.WaitConnected(opt_.dial_timeout_ms + opt_.max_retry_backoff_ms);
+    }
+  }
+
+  std::vector<Result<Reply>> DoAll(std::vector<Command> cmds) override {
+    using F = Future<Result<Reply>>;
+    std::vector<F> futures;
+    std::vector<std::unique_ptr<Request>> reqs;
+    for (const Command& c : cmds) {
+      auto st = std::make_shared<F::State>();
+      futures.emplace_back(st);
+      reqs.push_back(MakeRequest(std::span<const Command>(&c, 1), SetOne(st)));
+    }
+    if (cmds.empty()) return {};
+    Pick(cmds[0]).Submit(std::move(reqs));
+    std::vector<Result<Reply>> out;
+    for (size_t i = 0; i < cmds.size(); i++) {
+      out.push_back(futures[i].Take());
+      if (!out.back() && out.back().error().code() == EIO && IsRetryable(cmds[i]))
+        out.back() = Do(cmds[i]);
+    }
+    return out;
+  }
+
+  Result<Reply> Eval(const Script& s, std::span<const std::string> keys,
+                     std::span<const std::string> args) override {
+    Command cmd = {"EVALSHA", s.sha1(), std::to_string(keys.size())};
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    ASSIGN_OR_RETURN(Reply r, Do(cmd));
+    if (!r.ErrorIs("NOSCRIPT")) return r;
+    ASSIGN_OR_RETURN(Reply loaded, Do({"SCRIPT", "LOAD", s.body()}));
+    if (loaded.IsError()) return loaded;
+    return Do(std::move(cmd));
+  }
+
+  Result<Reply> DoCached(const Command& read, const std::string& key) override { return Do(read); }
+  void Invalidate(std::span<const std::string> keys) override {}
+  void OnInvalidate(std::function<void(std::span<const std::string>, bool)> fn) override {}
+  bool CacheEnabled() const override { return false; }
+
+  Result<std::unique_ptr<Dedicated>> Lease() override { return pool_->Lease(); }
+
+  ClientStats Stats() const override {
+    ClientStats s;
+    s.commands = counters_.commands;
+    s.writes = counters_.writes;
+    s.reconnects = counters_.reconnects;
+    return s;
+  }
+
+  // PipeEvents
+  void OnPush(size_t pipe, const Reply& push) override {}
+  void OnReset(size_t pipe) override {}
+
+ private:
+  // Commands on one key always use one connection, so they run in the order they were sent;
+  // keyless ones take turns.
+  Pipe& Pick(const Command& cmd) {
+    if (pipes_.size() == 1) return *pipes_[0];
+    const std::string* key = FirstKey(cmd);
+    size_t i = key ? std::hash<std::string>()(*key)
+                   : rr_.fetch_add(1, std::memory_order_relaxed);
+    return *pipes_[i % pipes_.size()];
+  }
+
+  Future<Result<Reply>> SendOn(Pipe& p, const Command& cmd) {
+    auto st = std::make_shared<Future<Result<Reply>>::State>();
+    std::vector<std::unique_ptr<Request>> reqs;
+    reqs.push_back(MakeRequest(std::span<const Command>(&cmd, 1), SetOne(st)));
+    p.Submit(std::move(reqs));
+    return Future<Result<Reply>>(st);
+  }
+
+  const Options opt_;
+  PipeCounters counters_;
+  std::vector<std::unique_ptr<Pipe>> pipes_;
+  std::shared_ptr<DedicatedPool> pool_;
+  std::atomic<size_t> rr_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Client>> Client::Connect(const Options& opt) {
+  if (opt.cluster) return Err(EINVAL, "Redis Cluster is not supported yet");
+  if (opt.port <= 0 && opt.unix_path.empty() && opt.master_name.empty())
+    return Err(EINVAL, "redis: no port and no socket path");
+  if (opt.dial_timeout_ms <= 0 || opt.read_timeout_ms <= 0 || opt.write_timeout_ms <= 0)
+    return Err(EINVAL, "redis: timeouts must be positive");
+  auto c = std::make_unique<ClientImpl>(opt);
+  RETURN_IF_ERROR(c->Start());
+  return std::unique_ptr<Client>(std::move(c));
+}
+
+}  // namespace tierfs::net::redis

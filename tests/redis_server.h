@@ -1,0 +1,185 @@
+// RedisServer: a real redis-server for tests, started on a free 127.0.0.1 port in a temporary
+// directory (no persistence) and stopped by pid. Readiness is polled (connect + PING), never
+// slept for. The child dies with the test process (PR_SET_PDEATHSIG).
+// Thread-safety: one test thread drives it.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "util/status.h"
+
+namespace tierfs::testing {
+
+class RedisServer {
+ public:
+  static constexpr const char* kBinary = "/usr/bin/redis-server";
+
+  RedisServer() = default;
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+  ~RedisServer() {
+    Stop();
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  static bool Available() { return ::access(kBinary, X_OK) == 0; }
+
+  // Starts the server with `extra` arguments (e.g. {"--requirepass", "pw"}) on a free port.
+  Status Start(std::vector<std::string> extra = {}) {
+    extra_ = std::move(extra);
+    if (dir_.empty()) {
+      char tmpl[] = "/tmp/tierfs-redis-XXXXXX";
+      if (!::mkdtemp(tmpl)) return Status(errno, "mkdtemp");
+      dir_ = tmpl;
+    }
+    if (port_ == 0) {
+      auto p = FreePort();
+      if (!p) return p.error();
+      port_ = *p;
+    }
+    return Spawn();
+  }
+  // Kills the server (SIGKILL: no goodbye to clients) and reaps it. Idempotent.
+  void Stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGCONT);  // a stopped process dies of SIGKILL too, but be plain about it
+    ::kill(pid_, SIGKILL);
+    int st;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+  }
+  // Stop() then Start() with the same port and arguments (all data is lost).
+  Status Restart() {
+    Stop();
+    return Spawn();
+  }
+  // SIGSTOP / SIGCONT: the server stops answering but keeps its connections.
+  void Pause() { ::kill(pid_, SIGSTOP); }
+  void Resume() { ::kill(pid_, SIGCONT); }
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  const std::string& dir() const { return dir_; }
+  std::string url(int db = 0) const {
+    return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+  }
+  // The server's log, for failure messages.
+  std::string Log() const {
+    std::ifstream f(dir_ + "/redis.log");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  static Result<int> FreePort() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+      ::close(fd);
+      return Err(errno, "binding port 0");
+    }
+    ::close(fd);
+    return int(ntohs(sa.sin_port));
+  }
+
+  Status Spawn() {
+    std::vector<std::string> args = {kBinary,     "--port",       std::to_string(port_),
+                                     "--bind",    "127.0.0.1",    "--save",
+                                     "",          "--appendonly", "no",
+                                     "--dir",     dir_};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    std::string log = dir_ + "/redis.log";
+    pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ < 0) return Status(errno, "fork");
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(kBinary, argv.data());
+      ::_exit(127);
+    }
+    return WaitReady();
+  }
+
+  // Polls connect + PING until the server answers (+PONG, or -NOAUTH with --requirepass).
+  Status WaitReady() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int st;
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return Status(EIO, "redis-server exited: " + Log());
+      }
+      if (Ping()) return Status();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling readiness
+    }
+    Stop();
+    return Status(ETIMEDOUT, "redis-server did not come up: " + Log());
+  }
+
+  bool Ping() const {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(uint16_t(port_));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    bool ok = false;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+        ::write(fd, "PING\r\n", 6) == 6) {
+      char buf[64];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      std::string r(buf, n > 0 ? size_t(n) : 0);
+      ok = r.starts_with("+PONG") || r.starts_with("-NOAUTH");
+    }
+    ::close(fd);
+    return ok;
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::vector<std::string> extra_;
+};
+
+}  // namespace tierfs::testing
+
+// Skips (visibly) when the redis-server package is not installed.
+#define TIERFS_SKIP_WITHOUT_REDIS()                                                   \
+  do {                                                                               \
+    if (!::tierfs::testing::RedisServer::Available())                                \
+      GTEST_SKIP() << "redis-server not installed (apt-get install redis-server)";   \
+  } while (0)
