@@ -1,6 +1,9 @@
 #include "meta/perm.h"
 
+#include <linux/falloc.h>
+
 #include <algorithm>
+#include <chrono>
 
 #include "meta/meta.h"
 
@@ -129,6 +132,39 @@ void KillPrivOnWrite(const Context& ctx, Attr& attr) {
   if (ctx.uid == 0 || attr.type != FileType::kFile) return;
   attr.mode &= ~kSetUid;
   if (attr.mode & 010) attr.mode &= ~kSetGid;
+}
+
+Status CheckWritableDir(const Context& ctx, const Attr& d, Ino ino) {
+  if (d.type != FileType::kDirectory) return Status(ENOTDIR, "inode " + std::to_string(ino) + " is not a directory");
+  RETURN_IF_ERROR(Access(ctx, d, kMaskWrite | kMaskExec));
+  if (d.nlink == 0) return Status(ENOENT, "directory " + std::to_string(ino) + " was removed");
+  if (d.flags & (kFlagImmutable | kFlagAppend)) return Status(EPERM, "directory is immutable or append-only");
+  return Status();
+}
+
+Status CheckFallocate(uint32_t mode, uint64_t size) {
+  if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) {
+    return Status(EOPNOTSUPP, "collapse/insert range not supported");
+  }
+  if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)) {
+    return Status(EINVAL, "punch hole needs FALLOC_FL_KEEP_SIZE");
+  }
+  if (size == 0) return Status(EINVAL, "fallocate of zero bytes");
+  return Status();
+}
+
+void NowTime(int64_t& s, uint32_t& ns) {
+  auto t = std::chrono::system_clock::now().time_since_epoch();
+  auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
+  s = total / 1000000000;
+  ns = static_cast<uint32_t>(total % 1000000000);
+}
+
+void Touch(Attr& a, bool mtime) {
+  int64_t s; uint32_t ns;
+  NowTime(s, ns);
+  a.ctime = s; a.ctimensec = ns;
+  if (mtime) { a.mtime = s; a.mtimensec = ns; }
 }
 
 }  // namespace tierfs::meta

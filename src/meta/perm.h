@@ -43,4 +43,17 @@ Result<Attr> ApplySetAttr(const Context& ctx, const Attr& cur, uint32_t mask, co
 // Truncate by a non-root caller clears setuid/setgid like a write does (Linux file_remove_privs).
 void KillPrivOnWrite(const Context& ctx, Attr& attr);
 
+// A directory `ino` (attr d) the caller may add entries to or remove entries from: ENOTDIR,
+// EACCES (no w+x), ENOENT (removed, nlink 0), EPERM (immutable or append-only).
+Status CheckWritableDir(const Context& ctx, const Attr& d, Ino ino);
+
+// fallocate(2) modes the engines implement (allocate, keep-size, punch-hole, zero-range):
+// EOPNOTSUPP for collapse/insert range, EINVAL for punch-hole without keep-size or size 0.
+Status CheckFallocate(uint32_t mode, uint64_t size);
+
+// The current time, seconds + nanoseconds since the Unix epoch.
+void NowTime(int64_t& s, uint32_t& ns);
+// ctime := now, and mtime too when `mtime`.
+void Touch(Attr& a, bool mtime);
+
 }  // namespace tierfs::meta

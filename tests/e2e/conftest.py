@@ -39,6 +39,9 @@ def pytest_sessionstart(session):
 def pytest_sessionfinish(session, exitstatus):
     for m in list(_LIVE_MOUNTS):
         m.umount()
+    from harness import _LIVE_REDIS
+    for r in list(_LIVE_REDIS):
+        r.stop()
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +75,8 @@ def workdir():
         subprocess.run(["umount", mp], capture_output=True)
         if mp in mounts_under(mp):
             subprocess.run(["umount", "-l", mp], capture_output=True)
+    from harness import stop_redis_under
+    stop_redis_under(d)
     if not mounts_under(str(d)):
         shutil.rmtree(d, ignore_errors=True)
 

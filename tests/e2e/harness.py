@@ -240,13 +240,76 @@ class Mount:
 _LIVE_MOUNTS: list[Mount] = []
 
 
-class Volume:
-    """A sqlite3 + local-directory volume rooted at `root` (meta.db and bucket/ inside)."""
+class RedisServer:
+    """A redis-server of the test's own on a free 127.0.0.1 port, its files in `root`."""
 
-    def __init__(self, root: Path, binary: Binary, name: str = VOLNAME):
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+
+    def start(self) -> "RedisServer":
+        import socket
+        self.root.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        log = open(self.root / "redis.log", "ab")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.root)], stdout=log, stderr=subprocess.STDOUT)
+        wait_until(self.ping, 20, f"redis-server on port {self.port} answers PING")
+        _LIVE_REDIS.append(self)
+        return self
+
+    def ping(self) -> bool:
+        import socket
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited: {(self.root / 'redis.log').read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as c:
+                c.sendall(b"PING\r\n")
+                return c.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def url(self, db: int = 1) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        if self in _LIVE_REDIS:
+            _LIVE_REDIS.remove(self)
+
+
+_LIVE_REDIS: list[RedisServer] = []
+
+
+def stop_redis_under(d: Path):
+    for r in [r for r in _LIVE_REDIS if d == r.root or d in r.root.parents]:
+        r.stop()
+
+
+def e2e_meta() -> str:
+    """The metadata engine the e2e volumes use: TIERFS_E2E_META=sqlite3 (default) or redis."""
+    return os.environ.get("TIERFS_E2E_META", "sqlite3")
+
+
+class Volume:
+    """A volume rooted at `root` (bucket/ inside): sqlite3 (meta.db inside) by default, or on a
+    redis-server of its own (TIERFS_E2E_META=redis, or meta="redis")."""
+
+    def __init__(self, root: Path, binary: Binary, name: str = VOLNAME, meta: str | None = None):
         self.root, self.binary, self.name = Path(root), binary, name
         self.db = self.root / "meta.db"
-        self.meta_url = f"sqlite3://{self.db}"
+        self.redis: RedisServer | None = None
+        if (meta or e2e_meta()) == "redis":
+            self.redis = RedisServer(self.root / "redis").start()
+            self.meta_url = self.redis.url(1)
+        else:
+            self.meta_url = f"sqlite3://{self.db}"
         self.bucket = self.root / "bucket"
         self.trash_days = 0
 

@@ -82,12 +82,7 @@ Status SetLength(SqlEngine& e, Conn& c, Ino ino, Attr& a, uint64_t length) {
   return SqlEngine::UpdateNode(c, ino, a);
 }
 
-void TouchData(Attr& a) {
-  int64_t s; uint32_t ns;
-  NowTime(s, ns);
-  a.mtime = a.ctime = s;
-  a.mtimensec = a.ctimensec = ns;
-}
+void TouchData(Attr& a) { Touch(a, true); }
 
 Result<Attr> RegularFile(Conn& c, Ino ino) {
   ASSIGN_OR_RETURN(Attr a, SqlEngine::MustGetNode(c, ino));
@@ -160,13 +155,7 @@ Result<Attr> SqlEngine::DoTruncate(const Context& ctx, Ino ino, uint64_t length,
 
 Status SqlEngine::DoFallocate(const Context& ctx, Ino ino, uint32_t mode, uint64_t off,
                               uint64_t size) {
-  if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) {
-    return Status(EOPNOTSUPP, "collapse/insert range not supported");
-  }
-  if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)) {
-    return Status(EINVAL, "punch hole needs FALLOC_FL_KEEP_SIZE");
-  }
-  if (size == 0) return Status(EINVAL, "fallocate of zero bytes");
+  RETURN_IF_ERROR(CheckFallocate(mode, size));
   return Txn(true, [&](Conn& c) -> Status {
     ASSIGN_OR_RETURN(Attr a, RegularFile(c, ino));
     if (a.flags & (kFlagImmutable | kFlagAppend)) return Status(EPERM, "file is immutable or append-only");

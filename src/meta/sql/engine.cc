@@ -80,13 +80,6 @@ Args NodeArgs(const Attr& a) {
 
 }  // namespace
 
-void NowTime(int64_t& s, uint32_t& ns) {
-  auto t = std::chrono::system_clock::now().time_since_epoch();
-  auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
-  s = total / 1000000000;
-  ns = static_cast<uint32_t>(total % 1000000000);
-}
-
 SqlEngine::SqlEngine(std::string name, std::unique_ptr<Connector> connector,
                      const Dialect& dialect)
     : name_(std::move(name)), pool_(std::move(connector)), dialect_(dialect) {}

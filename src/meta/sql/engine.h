@@ -21,6 +21,7 @@
 
 #include "meta/engine.h"
 #include "meta/sql/conn.h"
+#include "meta/perm.h"
 #include "meta/sql/dialect.h"
 
 namespace tierfs::meta::sql {
@@ -146,7 +147,6 @@ class SqlEngine : public Engine {
 std::string NodeColsOf(std::string_view alias);
 Attr AttrFromRow(const Row& r, size_t first);
 
-// Current time, and the JuiceFS SQL time encoding (microseconds + ns remainder).
-void NowTime(int64_t& s, uint32_t& ns);
+using meta::NowTime;  // meta/perm.h
 
 }  // namespace tierfs::meta::sql

@@ -34,19 +34,9 @@ class NodeSet {
   std::map<Ino, Attr> nodes_;
 };
 
-void Touch(Attr& a, bool mtime) {
-  int64_t s; uint32_t ns;
-  NowTime(s, ns);
-  a.ctime = s; a.ctimensec = ns;
-  if (mtime) { a.mtime = s; a.mtimensec = ns; }
-}
-
 Result<Attr*> WritableDir(NodeSet& nodes, const Context& ctx, Ino ino) {
   ASSIGN_OR_RETURN(Attr * d, nodes.Get(ino));
-  if (d->type != FileType::kDirectory) return Err(ENOTDIR, "inode " + std::to_string(ino) + " is not a directory");
-  RETURN_IF_ERROR(Access(ctx, *d, kMaskWrite | kMaskExec));
-  if (d->nlink == 0) return Err(ENOENT, "directory " + std::to_string(ino) + " was removed");
-  if (d->flags & kImmutableOrAppend) return Err(EPERM, "directory is immutable or append-only");
+  RETURN_IF_ERROR(CheckWritableDir(ctx, *d, ino));
   return d;
 }
 

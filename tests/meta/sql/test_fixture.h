@@ -1,4 +1,6 @@
-// A fresh SQLite volume per test in its own temp dir.
+// A fresh volume per test: SqliteMetaTest on SQLite; EngineMetaTest on the engine named by
+// the test parameter ("sqlite3", or "redis": a redis-server of its own on a free 127.0.0.1
+// port), so that one conformance suite runs against every engine (TIERFS_ALL_ENGINES).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,15 +15,24 @@
 #include "meta/base.h"
 #include "juicefs_required.h"
 #include "meta/meta.h"
+#include "redis_server.h"
 
 namespace tierfs::meta::testing {
 
-class SqliteMetaTest : public ::testing::Test {
+template <class Base>
+class MetaFixture : public Base {
  protected:
+  virtual std::string EngineName() const { return "sqlite3"; }
   void SetUp() override {
     char tmpl[] = "/tmp/tierfs-meta-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    url_ = "sqlite3://" + dir_ + "/meta.db";
+    if (EngineName() == "redis") {
+      Status st = redis_.Start();
+      ASSERT_TRUE(st.ok()) << "redis-server did not start: " << st.ToString();
+      url_ = redis_.url(1);
+    } else {
+      url_ = "sqlite3://" + dir_ + "/meta.db";
+    }
     Format f;
     f.name = "testvol";
     f.uuid = "00000000-0000-0000-0000-000000000001";
@@ -44,6 +55,7 @@ class SqliteMetaTest : public ::testing::Test {
   void TearDown() override {
     if (meta_) (void)meta_->CloseSession();
     meta_.reset();
+    redis_.Stop();
     std::filesystem::remove_all(dir_);
   }
   std::unique_ptr<Meta> Open() {
@@ -68,7 +80,24 @@ class SqliteMetaTest : public ::testing::Test {
   std::mutex mu_;
   std::map<uint64_t, uint32_t> deleted_;
   Context root_ = Context::Root();
+  tierfs::testing::RedisServer redis_;
 };
+
+using SqliteMetaTest = MetaFixture<::testing::Test>;
+
+class EngineMetaTest : public MetaFixture<::testing::TestWithParam<std::string>> {
+ protected:
+  std::string EngineName() const override { return GetParam(); }
+};
+
+inline std::string EngineParamName(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
+}
+
+// Runs the TEST_P tests of `suite` once per engine.
+#define TIERFS_ALL_ENGINES(suite)                                                          \
+  INSTANTIATE_TEST_SUITE_P(Engines, suite, ::testing::Values("sqlite3", "redis"), \
+                           ::tierfs::meta::testing::EngineParamName)
 
 // One value read straight from the database file (-1 when no row), bypassing the engine.
 inline int64_t QueryInt(const std::string& db, const std::string& sql) {

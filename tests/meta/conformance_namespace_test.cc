@@ -1,13 +1,14 @@
 #include <fcntl.h>
 
-#include "test_fixture.h"
+#include "sql/test_fixture.h"
 
 namespace tierfs::meta::testing {
 namespace {
 
-using NamespaceTest = SqliteMetaTest;
+using NamespaceTest = EngineMetaTest;
+TIERFS_ALL_ENGINES(NamespaceTest);
 
-TEST_F(NamespaceTest, RootAndLoad) {
+TEST_P(NamespaceTest, RootAndLoad) {
   auto a = meta_->GetAttr(root_, kRootIno);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->type, FileType::kDirectory);
@@ -21,7 +22,7 @@ TEST_F(NamespaceTest, RootAndLoad) {
   EXPECT_EQ(Code(meta_->Init(again, false)), EEXIST);
 }
 
-TEST_F(NamespaceTest, MknodLookupDotDotdot) {
+TEST_P(NamespaceTest, MknodLookupDotDotdot) {
   Entry d = Mk(kRootIno, "d", FileType::kDirectory, 0755);
   Entry f = Mk(d.ino, "f");
   EXPECT_EQ(meta_->GetAttr(root_, kRootIno)->nlink, 3u);
@@ -39,7 +40,7 @@ TEST_F(NamespaceTest, MknodLookupDotDotdot) {
   EXPECT_EQ(Code(meta_->Mknod(root_, f.ino, "x", FileType::kFile, 0644, 0, 0)), ENOTDIR);
 }
 
-TEST_F(NamespaceTest, UmaskAndSymlink) {
+TEST_P(NamespaceTest, UmaskAndSymlink) {
   auto e = meta_->Mknod(root_, kRootIno, "f", FileType::kFile, 0666, 022, 0);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->attr.mode, 0644);
@@ -50,7 +51,7 @@ TEST_F(NamespaceTest, UmaskAndSymlink) {
   EXPECT_EQ(Code(meta_->ReadLink(root_, e->ino)), EINVAL);
 }
 
-TEST_F(NamespaceTest, PermissionDeniedForOthers) {
+TEST_P(NamespaceTest, PermissionDeniedForOthers) {
   Entry d = Mk(kRootIno, "d", FileType::kDirectory, 0755);
   Context alice = User(1000, 1000);
   EXPECT_EQ(Code(meta_->Mknod(alice, d.ino, "x", FileType::kFile, 0644, 0, 0)), EACCES);
@@ -62,7 +63,7 @@ TEST_F(NamespaceTest, PermissionDeniedForOthers) {
   EXPECT_EQ(Code(meta_->Readdir(alice, p.ino, false)), EACCES);
 }
 
-TEST_F(NamespaceTest, SetgidDirectoryPropagates) {
+TEST_P(NamespaceTest, SetgidDirectoryPropagates) {
   Entry d = Mk(kRootIno, "d", FileType::kDirectory, 02777);
   ASSERT_TRUE(meta_->SetAttr(root_, d.ino, kSetAttrGid, [] { Attr a; a.gid = 50; return a; }()).has_value());
   Context alice = User(1000, 1000);
@@ -76,7 +77,7 @@ TEST_F(NamespaceTest, SetgidDirectoryPropagates) {
   EXPECT_FALSE(f->attr.mode & 02000);
 }
 
-TEST_F(NamespaceTest, StickyDirectory) {
+TEST_P(NamespaceTest, StickyDirectory) {
   Entry t = Mk(kRootIno, "tmp", FileType::kDirectory, 01777);
   Context alice = User(1000, 1000), bob = User(1001, 1001);
   ASSERT_TRUE(meta_->Mknod(alice, t.ino, "a", FileType::kFile, 0644, 0, 0).has_value());
@@ -85,7 +86,7 @@ TEST_F(NamespaceTest, StickyDirectory) {
   EXPECT_TRUE(meta_->Unlink(alice, t.ino, "a").ok());
 }
 
-TEST_F(NamespaceTest, UnlinkRmdirErrors) {
+TEST_P(NamespaceTest, UnlinkRmdirErrors) {
   Entry d = Mk(kRootIno, "d", FileType::kDirectory);
   Mk(d.ino, "f");
   EXPECT_EQ(Code(meta_->Unlink(root_, kRootIno, "d")), EISDIR);
@@ -99,7 +100,7 @@ TEST_F(NamespaceTest, UnlinkRmdirErrors) {
   EXPECT_EQ(Code(meta_->GetAttr(root_, d.ino)), ENOENT);
 }
 
-TEST_F(NamespaceTest, RenameOverwriteAndFlags) {
+TEST_P(NamespaceTest, RenameOverwriteAndFlags) {
   Entry a = Mk(kRootIno, "a");
   Entry b = Mk(kRootIno, "b");
   EXPECT_EQ(Code(meta_->Rename(root_, kRootIno, "a", kRootIno, "b", kRenameNoReplace)), EEXIST);
@@ -114,7 +115,7 @@ TEST_F(NamespaceTest, RenameOverwriteAndFlags) {
   EXPECT_EQ(Code(meta_->GetAttr(root_, a.ino)), ENOENT);  // overwritten and freed
 }
 
-TEST_F(NamespaceTest, RenameDirectories) {
+TEST_P(NamespaceTest, RenameDirectories) {
   Entry d1 = Mk(kRootIno, "d1", FileType::kDirectory);
   Entry d2 = Mk(kRootIno, "d2", FileType::kDirectory);
   Entry sub = Mk(d1.ino, "sub", FileType::kDirectory);
@@ -136,7 +137,7 @@ TEST_F(NamespaceTest, RenameDirectories) {
   EXPECT_EQ(meta_->GetAttr(root_, kRootIno)->nlink, 3u);
 }
 
-TEST_F(NamespaceTest, HardLinks) {
+TEST_P(NamespaceTest, HardLinks) {
   Entry d = Mk(kRootIno, "d", FileType::kDirectory);
   Entry f = Mk(kRootIno, "f");
   auto a = meta_->Link(root_, f.ino, d.ino, "g");
@@ -149,7 +150,7 @@ TEST_F(NamespaceTest, HardLinks) {
   EXPECT_EQ(meta_->GetAttr(root_, f.ino)->nlink, 1u);
 }
 
-TEST_F(NamespaceTest, ReaddirPlus) {
+TEST_P(NamespaceTest, ReaddirPlus) {
   Entry d = Mk(kRootIno, "d", FileType::kDirectory);
   Mk(d.ino, "x");
   Mk(d.ino, "y", FileType::kDirectory);
@@ -164,7 +165,7 @@ TEST_F(NamespaceTest, ReaddirPlus) {
   EXPECT_EQ((*r)[3].attr.type, FileType::kDirectory);
 }
 
-TEST_F(NamespaceTest, SetAttrRules) {
+TEST_P(NamespaceTest, SetAttrRules) {
   Entry f = Mk(kRootIno, "f", FileType::kFile, 06755);
   Context alice = User(1000, 1000);
   Attr in;

@@ -1,0 +1,265 @@
+// RedisEngine: transactions, the volume (setting, counters, format) and the shared helpers.
+#include "meta/redis/engine.h"
+
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include "meta/perm.h"
+#include "util/log.h"
+
+namespace tierfs::meta::redis {
+namespace {
+
+constexpr int kMaxTxnRetries = 50;  // JuiceFS redisMeta.txn
+
+Result<int64_t> IntOf(const Reply& r) {
+  if (r.IsNil()) return int64_t(0);
+  if (r.type == Reply::Type::kInteger) return r.integer;
+  auto v = ParseInt(r.str);
+  if (!v) return Err(EIO, "redis: not an integer: '" + r.str.substr(0, 40) + "'");
+  return *v;
+}
+
+}  // namespace
+
+RedisEngine::RedisEngine(std::unique_ptr<net::redis::Client> client, std::string prefix)
+    : client_(std::move(client)) {
+  keys_.prefix = std::move(prefix);
+}
+
+Result<Reply> RedisEngine::Do(Command cmd) {
+  std::string name = cmd.empty() ? "" : cmd[0];
+  ASSIGN_OR_RETURN(Reply r, client_->Do(std::move(cmd)));
+  if (r.IsError()) return Err(EIO, "redis " + name + ": " + r.str);
+  return r;
+}
+
+Result<Reply> RedisEngine::Cached(Command read, const std::string& key) {
+  std::string name = read.empty() ? "" : read[0];
+  ASSIGN_OR_RETURN(Reply r, client_->DoCached(read, key));
+  if (r.IsError()) return Err(EIO, "redis " + name + ": " + r.str);
+  return r;
+}
+
+Status RedisEngine::Txn(const std::string& lock_key, const std::function<Status(Tx&)>& fn,
+                        const std::function<void(const std::vector<Reply>&)>& after) {
+  thread_local std::minstd_rand rng(std::random_device{}());
+  std::unique_lock stripe(stripes_[std::hash<std::string>{}(lock_key) % stripes_.size()]);
+  for (int attempt = 0;; ++attempt) {
+    bool conflict = false;
+    Status st = TxnOnce(fn, after, conflict);
+    if (!conflict) return st;
+    if (attempt >= kMaxTxnRetries) {
+      return Status(EIO, "redis: transaction on " + lock_key + " kept conflicting with other clients");
+    }
+    std::function<void()> restart;
+    {
+      std::lock_guard lk(hooks_mu_);
+      restart = hooks_.txn_restart;
+    }
+    if (restart) restart();
+    // JuiceFS: a random pause of up to (attempt+1)^2 ms before the next try.
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % ((attempt + 1) * (attempt + 1) * 1000) + 1));
+  }
+}
+
+Status RedisEngine::TxnOnce(const std::function<Status(Tx&)>& fn,
+                            const std::function<void(const std::vector<Reply>&)>& after,
+                            bool& conflict) {
+  ASSIGN_OR_RETURN(auto lease, client_->Lease());
+  Tx tx(*lease, keys_);
+  Status st = fn(tx);
+  std::vector<Command> writes = tx.TakeWrites();
+  if (!st.ok() || writes.empty()) {
+    (void)lease->Do({"UNWATCH"});
+    if (st.ok() && after) after({});
+    return st;
+  }
+  std::vector<Command> cmds;
+  cmds.reserve(writes.size() + 2);
+  cmds.push_back({"MULTI"});
+  for (auto& w : writes) cmds.push_back(std::move(w));
+  cmds.push_back({"EXEC"});
+  // Our own writes leave the client cache before they can be observed (and any read of these
+  // keys still in flight is poisoned, so it cannot store the value it read before the EXEC).
+  std::vector<std::string> touched(tx.touched().begin(), tx.touched().end());
+  client_->Invalidate(touched);
+  auto replies = lease->Pipeline(cmds);
+  client_->Invalidate(touched);
+  if (!replies) {
+    // The EXEC may or may not have run: never replayed (the caller sees EIO).
+    return Status(EIO, "redis: transaction outcome unknown: " + replies.error().message());
+  }
+  const Reply& exec = replies->back();
+  if (exec.IsNil()) {
+    conflict = true;
+    return Status();
+  }
+  for (size_t i = 1; i + 1 < replies->size(); ++i) {
+    if ((*replies)[i].IsError()) return Status(EIO, "redis " + cmds[i][0] + ": " + (*replies)[i].str);
+  }
+  if (exec.IsError()) return Status(EIO, "redis EXEC: " + exec.str);
+  for (const Reply& r : exec.elems) {
+    if (r.IsError()) return Status(EIO, "redis: a command of the transaction failed: " + r.str);
+  }
+  if (after) after(exec.elems);
+  return Status();
+}
+
+void RedisEngine::SetHooks(EngineHooks hooks) {
+  std::lock_guard lk(hooks_mu_);
+  hooks_ = std::move(hooks);
+}
+
+Status RedisEngine::CheckServer() {
+  auto policy = client_->Do({"CONFIG", "GET", "maxmemory-policy"});
+  if (!policy) return Status(policy.error().code(), "redis: " + policy.error().message());
+  if (policy->IsError()) {
+    if (policy->ErrorIs("NOAUTH") || policy->ErrorIs("WRONGPASS")) return Status(EACCES, "redis: " + policy->str);
+    return Status();  // CONFIG may be disabled on managed servers
+  }
+  std::string value;
+  const auto& e = policy->elems;
+  if (policy->type == Reply::Type::kMap || e.size() >= 2) value = e.size() >= 2 ? e[1].str : "";
+  if (!value.empty() && value != "noeviction") {
+    auto set = client_->Do({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+    if (set && !set->IsError()) {
+      TIERFS_LOG_WARN("redis maxmemory-policy was '{}': set to 'noeviction' (an evicting server loses metadata)", value);
+    } else {
+      TIERFS_LOG_WARN("redis maxmemory-policy is '{}', not 'noeviction': the server may evict metadata", value);
+    }
+  }
+  return Status();
+}
+
+Result<std::optional<std::string>> RedisEngine::LoadSetting() {
+  ASSIGN_OR_RETURN(Reply r, Do({"GET", keys_.Named("setting")}));
+  if (r.IsNil()) return std::optional<std::string>();
+  return std::optional<std::string>(r.str);
+}
+
+Status RedisEngine::DoInit(const std::string& setting_json, const Attr& root,
+                           std::optional<Attr> trash, bool force) {
+  return Txn(keys_.Named("setting"), [&](Tx& tx) -> Status {
+    std::string setting = keys_.Named("setting");
+    ASSIGN_OR_RETURN(Reply cur, tx.Read(setting, {"GET", setting}));
+    if (!cur.IsNil() && !force) return Status(EEXIST, "volume already formatted");
+    if (cur.IsNil() && keys_.prefix.empty()) {
+      // A DB holding other data is not silently taken over (JuiceFS refuses it too).
+      ASSIGN_OR_RETURN(Reply n, tx.Read("", {"DBSIZE"}));
+      if (n.integer > 0 && !force) {
+        return Status(EEXIST, "the Redis database holds " + std::to_string(n.integer) +
+                                  " keys but no JuiceFS volume (use another DB, or --force)");
+      }
+    }
+    tx.Queue({"SET", setting, setting_json});
+    ASSIGN_OR_RETURN(auto r, tx.GetAttr(kRootIno));
+    if (!r) tx.Queue({"SET", keys_.Inode(kRootIno), EncodeAttr(root)});
+    if (trash) {
+      ASSIGN_OR_RETURN(auto t, tx.GetAttr(kTrashIno));
+      if (!t) tx.Queue({"SET", keys_.Inode(kTrashIno), EncodeAttr(*trash)});
+    }
+    return Status();
+  });
+}
+
+Result<int64_t> RedisEngine::IncrCounter(std::string_view name, int64_t delta) {
+  std::string key = keys_.Counter(name);
+  ASSIGN_OR_RETURN(Reply r, Do({"INCRBY", key, std::to_string(delta)}));
+  client_->Invalidate(std::span<const std::string>(&key, 1));
+  ASSIGN_OR_RETURN(int64_t v, IntOf(r));
+  // nextinode / nextchunk hold the last id used (JuiceFS redisMeta.incrCounter).
+  if (name == "nextInode" || name == "nextChunk") return v + 1;
+  return v;
+}
+
+Result<int64_t> RedisEngine::GetCounter(std::string_view name) {
+  ASSIGN_OR_RETURN(Reply r, Do({"GET", keys_.Counter(name)}));
+  ASSIGN_OR_RETURN(int64_t v, IntOf(r));
+  if (!r.IsNil() && (name == "nextInode" || name == "nextChunk")) return v + 1;
+  return v;
+}
+
+Result<bool> RedisEngine::SetIfSmall(std::string_view name, int64_t value, int64_t diff) {
+  bool changed = false;
+  std::string key = keys_.Named(name);
+  Status st = Txn(key, [&](Tx& tx) -> Status {
+    changed = false;
+    ASSIGN_OR_RETURN(Reply r, tx.Read(key, {"GET", key}));
+    ASSIGN_OR_RETURN(int64_t old, IntOf(r));
+    if (old > value - diff) return Status();
+    changed = true;
+    tx.Queue({"SET", key, std::to_string(value)});
+    return Status();
+  });
+  if (!st.ok()) return Err(st);
+  return changed;
+}
+
+Result<bool> RedisEngine::HasDirQuotas() {
+  ASSIGN_OR_RETURN(Reply r, Do({"HLEN", keys_.Named("dirQuota")}));
+  return r.integer > 0;
+}
+
+void RedisEngine::AddUsage(Tx& tx, int64_t space, int64_t inodes) {
+  if (space) tx.Queue({"INCRBY", keys_.Named("usedSpace"), std::to_string(space)});
+  if (inodes) tx.Queue({"INCRBY", keys_.Named("totalInodes"), std::to_string(inodes)});
+}
+
+void RedisEngine::AddDirStat(Tx& tx, Ino dir, int64_t length, int64_t space, int64_t inodes) {
+  if (!dir_stats() || dir == 0 || IsTrash(dir)) return;
+  std::string f = std::to_string(dir);
+  if (length) tx.Queue({"HINCRBY", keys_.Named("dirDataLength"), f, std::to_string(length)});
+  if (space) tx.Queue({"HINCRBY", keys_.Named("dirUsedSpace"), f, std::to_string(space)});
+  if (inodes) tx.Queue({"HINCRBY", keys_.Named("dirUsedInodes"), f, std::to_string(inodes)});
+}
+
+Status RedisEngine::AddParentsStat(Tx& tx, Ino ino, const Attr& a, int64_t length, int64_t space) {
+  if (!dir_stats() || (!length && !space) || a.nlink == 0) return Status();
+  if (a.parent != 0) {
+    AddDirStat(tx, a.parent, length, space, 0);
+    return Status();
+  }
+  std::string pk = keys_.Parents(ino);
+  ASSIGN_OR_RETURN(Reply r, tx.Read(pk, {"HGETALL", pk}));
+  for (size_t i = 0; i + 1 < r.elems.size(); i += 2) {
+    auto p = ParseInt(r.elems[i].str);
+    auto n = ParseInt(r.elems[i + 1].str);
+    if (p && n && *n > 0) AddDirStat(tx, Ino(*p), length * *n, space * *n, 0);
+  }
+  return Status();
+}
+
+Status RedisEngine::RetireInode(Tx& tx, Ino ino, const Attr& a, uint64_t sid, bool open,
+                                Removed& out) {
+  out.ino = ino;
+  out.attr = a;
+  tx.DropNode(ino);
+  tx.Queue({"DEL", keys_.Xattrs(ino)});
+  if (a.parent == 0) tx.Queue({"DEL", keys_.Parents(ino)});
+  if (a.type != FileType::kFile) {
+    if (a.type == FileType::kSymlink) tx.Queue({"DEL", keys_.Symlink(ino)});
+    tx.Queue({"DEL", keys_.Inode(ino)});
+    AddUsage(tx, -Align4K(0), -1);
+    return Status();
+  }
+  if (open) {
+    // Still charged while open (JuiceFS doUnlink): the last close or the session cleanup
+    // subtracts it (doDeleteSustainedInode).
+    out.sustained = true;
+    tx.Queue({"SET", keys_.Inode(ino), EncodeAttr(a)});
+    tx.Queue({"SADD", keys_.Sustained(sid), std::to_string(ino)});
+    return Status();
+  }
+  int64_t s; uint32_t ns;
+  NowTime(s, ns);
+  out.freed = true;
+  tx.Queue({"ZADD", keys_.Named("delfiles"), std::to_string(s), DelFileMember(ino, a.length)});
+  tx.Queue({"DEL", keys_.Inode(ino)});
+  AddUsage(tx, -Align4K(a.length), -1);
+  return Status();
+}
+
+}  // namespace tierfs::meta::redis

@@ -1,0 +1,85 @@
+// Tx: WATCHed reads and a queued MULTI block (see txn.h).
+#include "meta/redis/txn.h"
+
+namespace tierfs::meta::redis {
+namespace {
+
+Status ReplyError(const Command& cmd, const Reply& r) {
+  return Status(EIO, "redis " + (cmd.empty() ? std::string("?") : cmd[0]) + ": " + r.str);
+}
+
+}  // namespace
+
+std::string KeyOf(const Command& cmd) { return cmd.size() > 1 ? cmd[1] : std::string(); }
+
+Result<std::vector<Reply>> Tx::ReadAll(const std::vector<std::pair<std::string, Command>>& reads) {
+  std::vector<Command> cmds;
+  std::vector<bool> is_watch;
+  for (const auto& [key, cmd] : reads) {
+    if (!key.empty() && watched_.insert(key).second) {
+      cmds.push_back({"WATCH", key});
+      is_watch.push_back(true);
+    }
+    cmds.push_back(cmd);
+    is_watch.push_back(false);
+  }
+  ASSIGN_OR_RETURN(auto replies, conn_.Pipeline(cmds));
+  if (replies.size() != cmds.size()) return Err(EIO, "redis: reply count mismatch");
+  std::vector<Reply> out;
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    if (replies[i].IsError()) return Err(ReplyError(cmds[i], replies[i]));
+    if (!is_watch[i]) out.push_back(std::move(replies[i]));
+  }
+  return out;
+}
+
+Result<Reply> Tx::Read(const std::string& key, Command read) {
+  ASSIGN_OR_RETURN(auto r, ReadAll({{key, std::move(read)}}));
+  return std::move(r[0]);
+}
+
+Result<std::optional<Attr>> Tx::GetAttr(Ino ino) {
+  if (auto it = nodes_.find(ino); it != nodes_.end()) return std::optional<Attr>(it->second.second);
+  std::string key = keys_.Inode(ino);
+  ASSIGN_OR_RETURN(Reply r, Read(key, {"GET", key}));
+  if (r.IsNil()) return std::optional<Attr>();
+  auto a = DecodeAttr(r.str);
+  if (!a) return Err(EIO, "corrupt attr of inode " + std::to_string(ino) + " (" + std::to_string(r.str.size()) + " bytes)");
+  return a;
+}
+
+Result<Attr*> Tx::Node(Ino ino) {
+  if (auto it = nodes_.find(ino); it != nodes_.end()) return &it->second.second;
+  ASSIGN_OR_RETURN(auto a, GetAttr(ino));
+  if (!a) return Err(ENOENT, "no inode " + std::to_string(ino));
+  auto& slot = nodes_[ino];
+  slot = {*a, *a};
+  return &slot.second;
+}
+
+Result<std::optional<std::pair<Ino, FileType>>> Tx::GetEntry(Ino dir, std::string_view name) {
+  std::string key = keys_.Entries(dir);
+  ASSIGN_OR_RETURN(Reply r, Read(key, {"HGET", key, std::string(name)}));
+  using Out = std::optional<std::pair<Ino, FileType>>;
+  if (r.IsNil()) return Out();
+  auto e = DecodeEntry(r.str);
+  if (!e) return Err(EIO, "corrupt entry '" + std::string(name) + "' of directory " + std::to_string(dir));
+  return Out(std::pair{e->second, e->first});
+}
+
+size_t Tx::Queue(Command cmd) {
+  touched_.insert(KeyOf(cmd));
+  writes_.push_back(std::move(cmd));
+  return writes_.size() - 1;
+}
+
+std::vector<Command> Tx::TakeWrites() {
+  for (auto& [ino, pair] : nodes_) {
+    std::string before = EncodeAttr(pair.first), after = EncodeAttr(pair.second);
+    if (before != after) Queue({"SET", keys_.Inode(ino), after});
+  }
+  nodes_.clear();
+  return std::move(writes_);
+}
+
+}  // namespace tierfs::meta::redis
