@@ -10,9 +10,6 @@
 namespace tierfs::meta {
 namespace {
 
-constexpr int64_t kInodeBatch = 1024;  // JuiceFS: nextInode advances by 1024 per client batch
-constexpr int64_t kSliceBatch = 4096;  // JuiceFS: nextChunk advances by 4096
-
 void Now(int64_t& s, uint32_t& ns) {
   auto t = std::chrono::system_clock::now().time_since_epoch();
   auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
@@ -51,7 +48,12 @@ Attr NewDirAttr(uint16_t mode, Ino parent) {
 
 }  // namespace
 
-BaseMeta::BaseMeta(std::unique_ptr<Engine> engine) : engine_(std::move(engine)) {}
+BaseMeta::BaseMeta(std::unique_ptr<Engine> engine, const IdPoolOptions& ids)
+    : engine_(std::move(engine)),
+      inode_ids_("inode", ids.inode_batch, ids.inode_low_watermark, kRootIno + 1,
+                 [e = engine_.get()](int64_t d) { return e->IncrCounter("nextInode", d); }),
+      slice_ids_("slice", ids.chunk_batch, ids.chunk_low_watermark, 1,
+                 [e = engine_.get()](int64_t d) { return e->IncrCounter("nextChunk", d); }) {}
 
 BaseMeta::~BaseMeta() { (void)CloseSession(); }
 
@@ -114,25 +116,11 @@ Status BaseMeta::CheckQuota(int64_t space, int64_t inodes) {
   return Status();
 }
 
-Result<Ino> BaseMeta::NextInode() {
-  std::lock_guard lk(id_mu_);
-  if (next_ino_ >= end_ino_) {
-    ASSIGN_OR_RETURN(int64_t v, engine_->IncrCounter("nextInode", kInodeBatch));
-    next_ino_ = std::max<Ino>(uint64_t(v) - kInodeBatch, kRootIno + 1);
-    end_ino_ = v;
-  }
-  return next_ino_++;
-}
+Result<Ino> BaseMeta::NextInode() { return inode_ids_.Next(); }
 
 Result<uint64_t> BaseMeta::NewSlice() {
   OpScope op(metrics_, "NewSlice");
-  std::lock_guard lk(id_mu_);
-  if (next_slice_ >= end_slice_) {
-    ASSIGN_OR_RETURN(int64_t v, engine_->IncrCounter("nextChunk", kSliceBatch));
-    next_slice_ = std::max<uint64_t>(uint64_t(v) - kSliceBatch, 1);
-    end_slice_ = v;
-  }
-  return next_slice_++;
+  return slice_ids_.Next();
 }
 
 bool BaseMeta::IsOpen(Ino ino) {

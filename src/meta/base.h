@@ -1,6 +1,7 @@
 // BaseMeta: the Meta interface over an Engine. Holds the engine-independent rules of JuiceFS
 // base.go: name validation ("", ".", "..", > 255 bytes), the "." and ".." entries, inode and
-// slice id batches (nextInode += 1024, nextChunk += 4096), volume quotas (Capacity/Inodes ->
+// slice id batches (IdPool: nextInode += inode_batch, nextChunk += chunk_batch, 256 and 2048
+// by default, prefetched below a low watermark), volume quotas (Capacity/Inodes ->
 // ENOSPC), trash placement (hourly "YYYY-MM-DD-HH" directories under kTrashIno named
 // "{parent}-{ino}-{name}"), the per-session open-file table (unlinked open files are sustained
 // and freed at last Close), deletion of freed data through MetaCallbacks::delete_slice (in
@@ -27,13 +28,16 @@
 
 #include "meta/deleter.h"
 #include "meta/engine.h"
+#include "meta/id_pool.h"
 #include "meta/op_metrics.h"
 
 namespace tierfs::meta {
 
 class BaseMeta : public Meta {
  public:
-  explicit BaseMeta(std::unique_ptr<Engine> engine);
+  // `ids`: the batch sizes and watermarks of the inode and slice id pools.
+  // REQUIRES: the batches >= 1 and the watermarks 0..100 (OpenMeta checks the URL's values).
+  explicit BaseMeta(std::unique_ptr<Engine> engine, const IdPoolOptions& ids = {});
   ~BaseMeta() override;
 
   std::string Name() const override { return engine_->Name(); }
@@ -147,11 +151,11 @@ class BaseMeta : public Meta {
   MetaCallbacks callbacks_;
   std::map<Ino, int> open_;  // open count per inode, this session
   std::set<Ino> sustained_;  // unlinked while open here: released at the last Close
-  // Id batches have their own mutex: they call the engine while holding it, and engine
-  // transactions call back into IsOpen (mu_), so holding mu_ here could deadlock.
-  std::mutex id_mu_;
-  Ino next_ino_ = 0, end_ino_ = 0;
-  uint64_t next_slice_ = 0, end_slice_ = 0;
+  // The id pools lock nothing of ours: their refills call the engine, whose transactions
+  // call back into IsOpen (mu_). Declared after engine_, so destroyed (their refill thread
+  // joined) before it.
+  IdPool inode_ids_;
+  IdPool slice_ids_;
   bool stopping_ = false;
   std::condition_variable cv_;
   std::thread bg_;

@@ -44,6 +44,8 @@ Status BaseMeta::NewSession(const SessionInfo& info, const MetaOptions& options,
                             MetaCallbacks callbacks) {
   if (!loaded_) RETURN_IF_ERROR(Load());
   metrics_.Bind(options.registry);
+  inode_ids_.BindMetrics(options.registry);
+  slice_ids_.BindMetrics(options.registry);
   engine_->SetHooks(EngineHooks{[this] { metrics_.TxnRestart(); }});
   engine_->SetDirStats(CurrentFormat().dir_stats);
   OpScope op(metrics_, "NewSession");

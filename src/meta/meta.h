@@ -224,7 +224,9 @@ class Meta {
 };
 
 // Opens the metadata engine named by a META-URL ("sqlite3:///path/db", ...). EINVAL for a
-// malformed URL or unknown scheme (the message lists the known ones); ENOENT when
+// malformed URL or unknown scheme (the message lists the known ones), and for a bad value of
+// an id pool option of the query (inode_batch, chunk_batch, inode_low_watermark,
+// chunk_low_watermark, metaprime: docs/commands.md "META-URL options"); ENOENT when
 // `must_exist` and the database file is missing; EIO when the database cannot be opened or is
 // corrupt. The returned engine is not yet formatted or loaded.
 Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool must_exist);

@@ -37,8 +37,8 @@ TEST_F(DataTest, WriteReadAndCounters) {
   EXPECT_EQ(QueryInt(db, "SELECT refs FROM jfs_chunk_ref WHERE chunkid=" + std::to_string(s.id)), 1);
   EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='usedSpace'"), 8192);
   EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='totalInodes'"), 1);
-  EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='nextChunk'"), 4097);
-  EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='nextInode'"), 1026);
+  EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='nextChunk'"), 1 + 2048);  // one chunk_batch
+  EXPECT_EQ(QueryInt(db, "SELECT value FROM jfs_counter WHERE name='nextInode'"), 2 + 256);  // one inode_batch
   EXPECT_EQ(QueryInt(db, "SELECT mtime FROM jfs_node WHERE inode=" + std::to_string(f.ino)), 10000000);
 }
 
