@@ -35,7 +35,7 @@ constexpr std::array<Scheme, 1> kSchemes = {{{"sqlite3", &OpenSqlite}}};
 
 }  // namespace
 
-Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool must_exist) {
+Result<std::unique_ptr<Engine>> OpenEngine(std::string_view url, bool must_exist) {
   auto sep = url.find("://");
   std::string known;
   for (const auto& s : kSchemes) known += (known.empty() ? "" : ", ") + std::string(s.name);
@@ -44,11 +44,14 @@ Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool must_exist) {
   }
   std::string_view scheme = url.substr(0, sep);
   for (const auto& s : kSchemes) {
-    if (s.name != scheme) continue;
-    ASSIGN_OR_RETURN(auto engine, s.open(url.substr(sep + 3), must_exist));
-    return std::unique_ptr<Meta>(std::make_unique<BaseMeta>(std::move(engine)));
+    if (s.name == scheme) return s.open(url.substr(sep + 3), must_exist);
   }
   return Err(EINVAL, "unknown meta engine '" + std::string(scheme) + "' (known: " + known + ")");
+}
+
+Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool must_exist) {
+  ASSIGN_OR_RETURN(auto engine, OpenEngine(url, must_exist));
+  return std::unique_ptr<Meta>(std::make_unique<BaseMeta>(std::move(engine)));
 }
 
 }  // namespace tierfs::meta
