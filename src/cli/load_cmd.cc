@@ -65,7 +65,10 @@ int Run(const LoadFlags& f) {
     owned = std::move(file);
     in = owned.get();
   }
-  auto engine = meta::OpenEngine(f.meta_url, /*must_exist=*/false);
+  // A store that does not exist yet is created here, and removed again if the load fails.
+  auto engine = meta::OpenEngine(f.meta_url, /*must_exist=*/true);
+  bool created = !engine && engine.error().code() == ENOENT;
+  if (created) engine = meta::OpenEngine(f.meta_url, /*must_exist=*/false);
   if (!engine) return Fail("load", engine.error().message());
 
   Progress bar("Loaded entries");
@@ -74,9 +77,11 @@ int Run(const LoadFlags& f) {
   opt.warn = [](const std::string& m) { std::fprintf(stderr, "tierfs load: warning: %s\n", m.c_str()); };
   Status st = meta::LoadVolume(**engine, *in, opt);
   bar.Done();
+  engine->reset();
+  if (!st.ok() && created) (void)meta::RemoveCreatedStore(f.meta_url);
   if (!st.ok()) {
     std::string msg = st.message();
-    if (gzbuf && !gzbuf->error.empty()) msg = f.file + ": " + gzbuf->error;
+    if (gzbuf && !gzbuf->error.empty()) msg = gzbuf->error;  // zlib names the file
     if (st.code() == EEXIST) msg = f.meta_url + ": " + msg;
     return Fail("load", msg);
   }

@@ -248,5 +248,9 @@ class Engine {
 // The engine named by a META-URL, without the BaseMeta over it (for dump and load, which read
 // and write the store raw). Errors as OpenMeta.
 Result<std::unique_ptr<Engine>> OpenEngine(std::string_view url, bool must_exist);
+// Deletes what OpenEngine(url, false) created for a store that did not exist (the database file
+// of sqlite3); nothing for engines on a server. For a failed `load` into a new store: the failed
+// command leaves no file behind. REQUIRES: no engine of `url` is open.
+Status RemoveCreatedStore(std::string_view url);
 
 }  // namespace tierfs::meta

@@ -1,7 +1,11 @@
 // OpenMeta: META-URL -> engine, through one scheme table (adding Redis or PostgreSQL is one row).
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
 
 #include "meta/base.h"
 #include "meta/sql/engine.h"
@@ -26,12 +30,23 @@ Result<std::unique_ptr<Engine>> OpenSqlite(std::string_view rest, bool must_exis
   return std::unique_ptr<Engine>(std::move(e));
 }
 
+// Deletes the database file (and its -wal, -shm, -journal companions).
+Status RemoveSqlite(std::string_view rest) {
+  std::string path(rest.substr(0, rest.find('?')));
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::string p = path + suffix;
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return Status(errno, p + ": " + std::strerror(errno));
+  }
+  return Status();
+}
+
 struct Scheme {
   std::string_view name;
   Factory open;
+  Status (*remove)(std::string_view rest);  // nullptr: a server's store, never removed
 };
 
-constexpr std::array<Scheme, 1> kSchemes = {{{"sqlite3", &OpenSqlite}}};
+constexpr std::array<Scheme, 1> kSchemes = {{{"sqlite3", &OpenSqlite, &RemoveSqlite}}};
 
 }  // namespace
 
@@ -47,6 +62,15 @@ Result<std::unique_ptr<Engine>> OpenEngine(std::string_view url, bool must_exist
     if (s.name == scheme) return s.open(url.substr(sep + 3), must_exist);
   }
   return Err(EINVAL, "unknown meta engine '" + std::string(scheme) + "' (known: " + known + ")");
+}
+
+Status RemoveCreatedStore(std::string_view url) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos) return Status(EINVAL, "malformed META-URL");
+  for (const auto& s : kSchemes) {
+    if (s.name == url.substr(0, sep)) return s.remove ? s.remove(url.substr(sep + 3)) : Status();
+  }
+  return Status(EINVAL, "unknown meta engine");
 }
 
 Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool must_exist) {

@@ -149,14 +149,20 @@ def test_load_bad_input_is_refused_and_changes_nothing(fs, workdir):
         target = workdir / f"{name}.db"
         p = fs.run("load", f"sqlite3://{target}", workdir / name)
         assert_clear_error(p, r"malformed|invalid|unknown type|not an array|object")
-        assert _tables(target) == [], name
+        assert not target.exists(), name  # a failed command creates no database file
+    empty = workdir / "empty.db"
+    sqlite3.connect(empty).close()  # an existing empty database stays, still empty
+    p = fs.run("load", f"sqlite3://{empty}", workdir / "truncated.json")
+    assert_clear_error(p, r"malformed")
+    assert empty.exists() and _tables(empty) == []
     gz = workdir / "bad.json.gz"
     gz.write_bytes(b"\x1f\x8b not really gzip")
     p = fs.run("load", f"sqlite3://{workdir / 'gz.db'}", gz)
-    assert_clear_error(p, r"gz|malformed|incorrect header|data")
-    assert _tables(workdir / "gz.db") == []
+    assert_clear_error(p, r"gz|malformed|incorrect header|data|compression")
+    assert not (workdir / "gz.db").exists()
     p = fs.run("load", f"sqlite3://{workdir / 'missing.db'}", workdir / "no-such-file.json")
     assert_clear_error(p, r"no such file")
+    assert not (workdir / "missing.db").exists()
 
 
 def test_load_into_non_empty_volume_is_refused(fs, workdir):
