@@ -61,7 +61,7 @@ int Run(const DumpFlags& f) {
   opt.skip_trash = f.skip_trash;
   opt.subdir = f.subdir;
   opt.progress = [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); };
-  opt.warn = [&bar](const std::string& m) { std::fprintf(stderr, "tierfs dump: warning: %s\n", m.c_str()); };
+  opt.warn = [](const std::string& m) { std::fprintf(stderr, "tierfs dump: warning: %s\n", m.c_str()); };
   Status st = meta::DumpVolume(**engine, write, opt);
   bar.Done();
   if (gz) {

@@ -110,7 +110,8 @@ struct LoadedVolume {
 // node of the tree, in any order), then Commit once. The store must show nothing of the load
 // until Commit succeeds: a writer destroyed without a successful Commit (bad input found
 // half-way, an error) leaves the store exactly as BeginLoad found it. Not thread-safe: one
-// thread drives a writer.
+// thread drives a writer; it must not outlive its engine, and the engine serves nothing else
+// while a writer is open (the SQL engine's writer holds its write connection).
 class LoadWriter {
  public:
   virtual ~LoadWriter() = default;
