@@ -59,5 +59,7 @@ void AddMount(CLI::App& app, MountFlags& f, int& rc);
 void AddUmount(CLI::App& app, int& rc);
 void AddStatus(CLI::App& app, int& rc);
 void AddInfo(CLI::App& app, int& rc);
+void AddDump(CLI::App& app, int& rc);
+void AddLoad(CLI::App& app, int& rc);
 
 }  // namespace tierfs::cli

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   tierfs::cli::AddUmount(app, rc);
   tierfs::cli::AddStatus(app, rc);
   tierfs::cli::AddInfo(app, rc);
+  tierfs::cli::AddDump(app, rc);
+  tierfs::cli::AddLoad(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

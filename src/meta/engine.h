@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -61,6 +62,67 @@ struct DeadSlice {
 inline constexpr uint32_t kSliceBytes = 24;
 std::string EncodeSlice(const Slice& s);
 std::vector<Slice> DecodeSlices(std::string_view raw);
+
+// A jfs_delfile row: a file whose last link is gone and whose data awaits deletion.
+struct DelFileRow {
+  Ino ino = 0;
+  uint64_t length = 0;
+  int64_t expire = 0;  // unix seconds (JuiceFS stores the time of the unlink)
+};
+
+// One node of a volume being loaded (`tierfs load`, meta/dump.h), final as stored: the loader
+// has already resolved hard links (a node is handed over once, at its first link), computed
+// nlink (directories: 2 + subdirectories, except trash directories: 2; others: 1, raised later
+// for hard links, see LoadedVolume::links), length (directories 4096, symlinks the target's
+// length) and parent (the first directory it was found in; the root's parent is 1).
+struct LoadedEdge {
+  std::string name;  // raw bytes (unescaped)
+  Ino ino = 0;
+  FileType type = FileType::kFile;
+  uint64_t length = 0;  // the child's length when it is a regular file, else 0 (for dir stats)
+};
+struct LoadedNode {
+  Ino ino = 0;
+  Attr attr;
+  std::string symlink;                                       // kSymlink: the target
+  std::vector<std::pair<std::string, std::string>> xattrs;   // name, raw value
+  std::vector<std::pair<uint32_t, std::vector<Slice>>> chunks;  // kFile: index, slices in order
+  std::vector<LoadedEdge> entries;                           // kDirectory: its entries
+};
+// What a load stores once every node is in.
+struct LoadedVolume {
+  std::string setting_json;  // the volume setting, as LoadSetting answers it
+  // Counters by their stored names: usedSpace, totalInodes, nextInode, nextChunk, nextSession,
+  // nextTrash (SQL names; the value is the next free id, as the SQL engine keeps them).
+  std::vector<std::pair<std::string, int64_t>> counters;
+  std::vector<DelFileRow> delfiles;
+  struct SliceRef {
+    uint64_t id = 0;
+    uint32_t size = 0;
+    int64_t refs = 0;  // how many chunk records name the slice (id 0, holes, never listed)
+  };
+  std::vector<SliceRef> slice_refs;
+  // Inodes with more than one link: their nlink is the number of links and their parent 0.
+  std::vector<std::pair<Ino, uint32_t>> links;
+};
+
+// The raw writes of one load into an empty store. AddNode may be called many times (every
+// node of the tree, in any order), then Commit once. The store must show nothing of the load
+// until Commit succeeds: a writer destroyed without a successful Commit (bad input found
+// half-way, an error) leaves the store exactly as BeginLoad found it. Not thread-safe: one
+// thread drives a writer; it must not outlive its engine, and the engine serves nothing else
+// while a writer is open (the SQL engine's writer holds its write connection).
+class LoadWriter {
+ public:
+  virtual ~LoadWriter() = default;
+  // Stores the node, its xattrs, symlink target or chunks (no chunk row for an empty slice
+  // list), and for a directory its edges and, when the engine keeps directory statistics, the
+  // directory's statistics computed from `entries` (JuiceFS load: length, space, inodes).
+  virtual Status AddNode(const LoadedNode& node) = 0;
+  // Stores the setting, counters, delfiles, slice reference counts, hard-link nlinks, and makes
+  // the whole load visible atomically.
+  virtual Status Commit(const LoadedVolume& volume) = 0;
+};
 
 class Engine {
  public:
@@ -165,6 +227,31 @@ class Engine {
   // Drops the session's locks, its row, and its sustained inodes (returned: those whose data
   // must now be deleted).
   virtual Result<std::vector<Ino>> DoCleanSession(uint64_t sid) = 0;
+
+  // ---- dump and load (meta/dump.h) ----
+  // Every jfs_delfile row (any expire). Default: ENOTSUP.
+  virtual Result<std::vector<DelFileRow>> ListAllDelFiles() {
+    return Err(ENOTSUP, Name() + ": listing deleted files is not supported by this engine");
+  }
+  // Every sustained inode, as (sid, inode), ordered by sid then inode. Default: ENOTSUP.
+  virtual Result<std::vector<std::pair<uint64_t, Ino>>> ListSustained() {
+    return Err(ENOTSUP, Name() + ": listing sustained inodes is not supported by this engine");
+  }
+  // Starts loading a dumped volume into this store. EEXIST (one line naming the store) when it
+  // is not empty: it holds a volume or any record of one (JuiceFS load refuses the same). The
+  // schema, if the engine has one, is created by the writer, inside what Commit makes visible.
+  // Default: ENOTSUP.
+  virtual Result<std::unique_ptr<LoadWriter>> BeginLoad() {
+    return Err(ENOTSUP, "load is not supported by the " + Name() + " engine");
+  }
 };
+
+// The engine named by a META-URL, without the BaseMeta over it (for dump and load, which read
+// and write the store raw). Errors as OpenMeta.
+Result<std::unique_ptr<Engine>> OpenEngine(std::string_view url, bool must_exist);
+// Deletes what OpenEngine(url, false) created for a store that did not exist (the database file
+// of sqlite3); nothing for engines on a server. For a failed `load` into a new store: the failed
+// command leaves no file behind. REQUIRES: no engine of `url` is open.
+Status RemoveCreatedStore(std::string_view url);
 
 }  // namespace tierfs::meta

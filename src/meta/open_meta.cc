@@ -1,9 +1,13 @@
 // OpenMeta: META-URL -> engine, through one scheme table (adding Redis or PostgreSQL is one row).
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include "meta/base.h"
 #include "meta/redis/engine.h"
@@ -45,17 +49,28 @@ Result<std::unique_ptr<Engine>> OpenRedis(std::string_view url, std::string_view
   return std::unique_ptr<Engine>(std::move(e));
 }
 
+// Deletes the database file (and its -wal, -shm, -journal companions).
+Status RemoveSqlite(std::string_view rest) {
+  std::string path(rest.substr(0, rest.find('?')));
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::string p = path + suffix;
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return Status(errno, p + ": " + std::strerror(errno));
+  }
+  return Status();
+}
+
 struct Scheme {
   std::string_view name;
   Factory open;
+  Status (*remove)(std::string_view rest);  // nullptr: a server's store, never removed
 };
 
-constexpr std::array<Scheme, 6> kSchemes = {{{"sqlite3", &OpenSqlite},
-                                              {"redis", &OpenRedis},
-                                              {"rediss", &OpenRedis},
-                                              {"unix", &OpenRedis},
-                                              {"rueidis", &OpenRedis},
-                                              {"ruediss", &OpenRedis}}};
+constexpr std::array<Scheme, 6> kSchemes = {{{"sqlite3", &OpenSqlite, &RemoveSqlite},
+                                              {"redis", &OpenRedis, nullptr},
+                                              {"rediss", &OpenRedis, nullptr},
+                                              {"unix", &OpenRedis, nullptr},
+                                              {"rueidis", &OpenRedis, nullptr},
+                                              {"ruediss", &OpenRedis, nullptr}}};
 
 // Parses a decoded query value as an integer in [lo, hi]; EINVAL names the option.
 Result<int64_t> QueryInt(const std::string& key, const std::string& text, int64_t lo, int64_t hi) {
@@ -109,24 +124,37 @@ Result<IdPoolOptions> IdOptionsFromQuery(std::string_view query) {
 
 }  // namespace
 
-Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool must_exist) {
+Result<std::unique_ptr<Engine>> OpenEngine(std::string_view url, bool must_exist) {
   auto sep = url.find("://");
   std::string known;
   for (const auto& s : kSchemes) known += (known.empty() ? "" : ", ") + std::string(s.name);
   if (sep == std::string_view::npos) {
-    return Err(EINVAL, "malformed META-URL '" + std::string(url) + "' (want SCHEME://...; known: " + known + ")");
+    return Err(EINVAL, "malformed META-URL '" + RedactUrl(url) + "' (want SCHEME://...; known: " + known + ")");
   }
   std::string_view scheme = url.substr(0, sep);
   for (const auto& s : kSchemes) {
-    if (s.name != scheme) continue;
-    std::string_view rest = url.substr(sep + 3);
-    auto q = rest.find('?');
-    ASSIGN_OR_RETURN(IdPoolOptions ids,
-                     IdOptionsFromQuery(q == std::string_view::npos ? "" : rest.substr(q + 1)));
-    ASSIGN_OR_RETURN(auto engine, s.open(url, rest, must_exist));
-    return std::unique_ptr<Meta>(std::make_unique<BaseMeta>(std::move(engine), ids));
+    if (s.name == scheme) return s.open(url, url.substr(sep + 3), must_exist);
   }
   return Err(EINVAL, "unknown meta engine '" + std::string(scheme) + "' (known: " + known + ")");
+}
+
+Status RemoveCreatedStore(std::string_view url) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos) return Status(EINVAL, "malformed META-URL");
+  for (const auto& s : kSchemes) {
+    if (s.name == url.substr(0, sep)) return s.remove ? s.remove(url.substr(sep + 3)) : Status();
+  }
+  return Status(EINVAL, "unknown meta engine");
+}
+
+Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool must_exist) {
+  auto sep = url.find("://");
+  std::string_view rest = sep == std::string_view::npos ? "" : url.substr(sep + 3);
+  auto q = rest.find('?');
+  ASSIGN_OR_RETURN(IdPoolOptions ids,
+                   IdOptionsFromQuery(q == std::string_view::npos ? "" : rest.substr(q + 1)));
+  ASSIGN_OR_RETURN(auto engine, OpenEngine(url, must_exist));
+  return std::unique_ptr<Meta>(std::make_unique<BaseMeta>(std::move(engine), ids));
 }
 
 }  // namespace tierfs::meta

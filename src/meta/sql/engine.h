@@ -98,6 +98,11 @@ class SqlEngine : public Engine {
   Result<std::vector<uint64_t>> DoStaleSessions(int64_t now) override;
   Result<std::vector<Ino>> DoCleanSession(uint64_t sid) override;
 
+  Result<std::vector<DelFileRow>> ListAllDelFiles() override;
+  Result<std::vector<std::pair<uint64_t, Ino>>> ListSustained() override;
+  // One write transaction from here to LoadWriter::Commit (load.cc).
+  Result<std::unique_ptr<LoadWriter>> BeginLoad() override;
+
   // ---- helpers shared by the op files (all take the transaction's connection) ----
   // Runs fn in one transaction; retries the whole transaction while the store is busy. Then
   // computes the jfs_dir_stats rows that fn found missing (AddDirStat), each in a transaction.
