@@ -39,7 +39,11 @@ Result<Attr> BaseMeta::Truncate(const Context& ctx, Ino ino, uint64_t length,
   OpScope op(metrics_, "Truncate");
   ASSIGN_OR_RETURN(Attr cur, GetAttr(ctx, ino));
   RETURN_IF_ERROR(CheckGrowth(ino, cur.length, length));
-  return engine_->DoTruncate(ctx, ino, length, skip_perm_check);
+  std::vector<DeadSlice> dead;
+  ASSIGN_OR_RETURN(Attr a, engine_->DoTruncate(ctx, ino, length, skip_perm_check, dead));
+  // The truncate is committed: a failed deletion leaves objects for `gc`, never an error.
+  (void)DeleteSlices(dead);
+  return a;
 }
 
 Status BaseMeta::Fallocate(const Context& ctx, Ino ino, uint32_t mode, uint64_t off,

@@ -180,8 +180,11 @@ class Engine {
   virtual Result<std::string> DoReadChunk(Ino ino, uint32_t indx) = 0;  // raw 24-byte records
   virtual Result<uint32_t> DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
                          int64_t mtime_s, uint32_t mtime_ns) = 0;
+  // `dead` gets the slices whose last reference went with chunks wholly past the new length,
+  // when the engine drops those chunks at once (Redis: its deletion of a freed file finds the
+  // chunks from the length, so none may lie past it); their objects must be deleted.
   virtual Result<Attr> DoTruncate(const Context& ctx, Ino ino, uint64_t length,
-                                  bool skip_perm_check) = 0;
+                                  bool skip_perm_check, std::vector<DeadSlice>& dead) = 0;
   virtual Status DoFallocate(const Context& ctx, Ino ino, uint32_t mode, uint64_t off,
                              uint64_t size) = 0;
   virtual Result<uint64_t> DoCopyFileRange(const Context& ctx, Ino fin, uint64_t off_in, Ino fout,

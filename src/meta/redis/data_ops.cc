@@ -120,6 +120,31 @@ std::string Join(const Reply& list) {
   return raw;
 }
 
+// Deletes the chunks of `ino` with index in [from, to) in the transaction (their keys watched
+// and read), each of their slices losing a reference.
+Status DropChunks(RedisEngine& e, Tx& tx, Ino ino, uint64_t from, uint64_t to,
+                  std::vector<std::pair<DeadSlice, size_t>>& refs) {
+  if (from >= to) return Status();
+  std::vector<uint32_t> idx;
+  if (to - from > kScanChunksAbove) {
+    ASSIGN_OR_RETURN(idx, ScanChunks(e, ino, from, to));
+  } else {
+    for (uint64_t i = from; i < to; ++i) idx.push_back(uint32_t(i));
+  }
+  std::vector<std::pair<std::string, Command>> reads;
+  for (uint32_t i : idx) {
+    std::string ck = e.keys().Chunk(ino, i);
+    reads.push_back({ck, {"LRANGE", ck, "0", "-1"}});
+  }
+  ASSIGN_OR_RETURN(auto lists, tx.ReadAll(reads));
+  for (size_t i = 0; i < lists.size(); ++i) {
+    if (lists[i].elems.empty()) continue;
+    tx.Queue({"DEL", reads[i].first});
+    DropRefs(tx, DecodeSlices(Join(lists[i])), refs);
+  }
+  return Status();
+}
+
 }  // namespace
 
 Result<std::string> RedisEngine::DoReadChunk(Ino ino, uint32_t indx) {
@@ -154,20 +179,30 @@ Result<uint32_t> RedisEngine::DoWrite(Ino ino, uint32_t indx, uint32_t pos, cons
 }
 
 Result<Attr> RedisEngine::DoTruncate(const Context& ctx, Ino ino, uint64_t length,
-                                     bool skip_perm_check) {
+                                     bool skip_perm_check, std::vector<DeadSlice>& dead) {
   Attr out;
+  std::vector<std::pair<DeadSlice, size_t>> refs;
   Status st = Txn(keys_.Inode(ino), [&](Tx& tx) -> Status {
+    refs.clear();
     ASSIGN_OR_RETURN(Attr * a, RegularFile(tx, ino));
     if (!skip_perm_check) RETURN_IF_ERROR(Access(ctx, *a, kMaskWrite));
     if (a->flags & (kFlagImmutable | kFlagAppend)) return Status(EPERM, "file is immutable or append-only");
     uint64_t lo = std::min(a->length, length), hi = std::max(a->length, length);
+    if (length < a->length) {
+      // Chunks wholly past the new end go now (JuiceFS leaves them to `gc`): the deletion of a
+      // freed file finds its chunks from its length.
+      const uint64_t keep = (length + kChunkSize - 1) >> kChunkBits;
+      const uint64_t had = (a->length + kChunkSize - 1) >> kChunkBits;
+      RETURN_IF_ERROR(DropChunks(*this, tx, ino, keep, had, refs));
+      hi = std::min(hi, keep << kChunkBits);
+    }
     RETURN_IF_ERROR(ZeroRange(*this, tx, ino, lo, hi));
     KillPrivOnWrite(ctx, *a);
     TouchData(*a);
     RETURN_IF_ERROR(SetLength(*this, tx, ino, *a, length));
     out = *a;
     return Status();
-  });
+  }, [&](const std::vector<Reply>& exec) { CollectDead(*this, exec, refs, dead); });
   if (!st.ok()) return Err(st);
   return out;
 }

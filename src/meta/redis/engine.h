@@ -70,7 +70,7 @@ class RedisEngine : public Engine {
   Result<uint32_t> DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
                            int64_t mtime_s, uint32_t mtime_ns) override;
   Result<Attr> DoTruncate(const Context& ctx, Ino ino, uint64_t length,
-                          bool skip_perm_check) override;
+                          bool skip_perm_check, std::vector<DeadSlice>& dead) override;
   Status DoFallocate(const Context& ctx, Ino ino, uint32_t mode, uint64_t off,
                      uint64_t size) override;
   Result<uint64_t> DoCopyFileRange(const Context& ctx, Ino fin, uint64_t off_in, Ino fout,

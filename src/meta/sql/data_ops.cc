@@ -135,7 +135,7 @@ Result<uint32_t> SqlEngine::DoWrite(Ino ino, uint32_t indx, uint32_t pos, const 
 }
 
 Result<Attr> SqlEngine::DoTruncate(const Context& ctx, Ino ino, uint64_t length,
-                                   bool skip_perm_check) {
+                                   bool skip_perm_check, std::vector<DeadSlice>&) {
   Attr out;
   Status st = Txn(true, [&](Conn& c) -> Status {
     ASSIGN_OR_RETURN(Attr a, RegularFile(c, ino));
