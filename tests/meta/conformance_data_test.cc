@@ -34,13 +34,6 @@ class CapacityTest : public ProbedMetaTest {
 };
 TIERFS_ALL_ENGINES(CapacityTest);
 
-Slice NewSlice(Meta& m, uint32_t len) {
-  Slice s;
-  s.id = *m.NewSlice();
-  s.size = len;
-  s.len = len;
-  return s;
-}
 
 TEST_P(DataTest, WriteReadAndCounters) {
   Entry f = Mk(kRootIno, "f");

@@ -13,13 +13,6 @@ namespace {
 
 using DataTest = SqliteMetaTest;
 
-Slice NewSlice(Meta& m, uint32_t len) {
-  Slice s;
-  s.id = *m.NewSlice();
-  s.size = len;
-  s.len = len;
-  return s;
-}
 
 
 

@@ -123,6 +123,15 @@ inline void ExecSql(const std::string& db, const std::string& sql) {
   sqlite3_close(h);
 }
 
+// A new slice id of `len` bytes, the whole slice valid.
+inline Slice NewSlice(Meta& m, uint32_t len) {
+  Slice s;
+  s.id = *m.NewSlice();
+  s.size = len;
+  s.len = len;
+  return s;
+}
+
 inline Context User(uint32_t uid, uint32_t gid, std::vector<uint32_t> gids = {}) {
   Context c;
   c.uid = uid;
