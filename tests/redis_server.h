@@ -45,17 +45,20 @@ class RedisServer {
 
   // Starts the server with `extra` arguments (e.g. {"--requirepass", "pw"}) on a free port.
   Status Start(std::vector<std::string> extra = {}) {
-    extra_ = std::move(extra);
-    if (dir_.empty()) {
-      char tmpl[] = "/tmp/tierfs-redis-XXXXXX";
-      if (!::mkdtemp(tmpl)) return Status(errno, "mkdtemp");
-      dir_ = tmpl;
-    }
-    if (port_ == 0) {
-      auto p = FreePort();
-      if (!p) return p.error();
-      port_ = *p;
-    }
+    RETURN_IF_ERROR(Prepare());
+    args_ = {kBinary, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", dir_};
+    args_.insert(args_.end(), extra.begin(), extra.end());
+    return Spawn();
+  }
+  // Starts a Sentinel (redis-server --sentinel) that monitors `master_name` at master_port.
+  Status StartSentinel(const std::string& master_name, int master_port) {
+    RETURN_IF_ERROR(Prepare());
+    std::string conf = dir_ + "/sentinel.conf";
+    std::ofstream(conf) << "sentinel monitor " << master_name << " 127.0.0.1 " << master_port
+                        << " 1\n";
+    args_ = {kBinary, conf, "--sentinel", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+             "--dir", dir_};
     return Spawn();
   }
   // Kills the server (SIGKILL: no goodbye to clients) and reaps it. Idempotent.
@@ -106,12 +109,23 @@ class RedisServer {
     return int(ntohs(sa.sin_port));
   }
 
+  // A temporary directory and a free port, once.
+  Status Prepare() {
+    if (dir_.empty()) {
+      char tmpl[] = "/tmp/tierfs-redis-XXXXXX";
+      if (!::mkdtemp(tmpl)) return Status(errno, "mkdtemp");
+      dir_ = tmpl;
+    }
+    if (port_ == 0) {
+      auto p = FreePort();
+      if (!p) return p.error();
+      port_ = *p;
+    }
+    return Status();
+  }
+
   Status Spawn() {
-    std::vector<std::string> args = {kBinary,     "--port",       std::to_string(port_),
-                                     "--bind",    "127.0.0.1",    "--save",
-                                     "",          "--appendonly", "no",
-                                     "--dir",     dir_};
-    args.insert(args.end(), extra_.begin(), extra_.end());
+    std::vector<std::string> args = args_;
     std::string log = dir_ + "/redis.log";
     pid_t parent = ::getpid();
     pid_ = ::fork();
@@ -172,7 +186,7 @@ class RedisServer {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
-  std::vector<std::string> extra_;
+  std::vector<std::string> args_;
 };
 
 }  // namespace tierfs::testing

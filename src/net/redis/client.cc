@@ -9,6 +9,7 @@
 #include "net/redis/dedicated.h"
 #include "net/redis/pipe.h"
 #include "net/redis/resp.h"
+#include "net/redis/sentinel.h"
 #include "util/log.h"
 
 namespace tierfs::net::redis {
@@ -73,9 +74,7 @@ class ClientImpl : public Client, public PipeEvents {
   ~ClientImpl() override { pipes_.clear(); }  // joins the threads before members go
 
   Status Start() {
-    Resolver resolve = [ep = Endpoint{opt_.host, opt_.port, opt_.unix_path}]() -> Result<Endpoint> {
-      return ep;
-    };
+    Resolver resolve = MakeResolver(opt_);
     size_t n = size_t(std::max(1, opt_.pipelines));
     for (size_t i = 0; i < n; i++)  // before the pipes: their pushes land here
       caches_.push_back(std::make_unique<ClientCache>(
@@ -261,6 +260,8 @@ class ClientImpl : public Client, public PipeEvents {
 
 Result<std::unique_ptr<Client>> Client::Connect(const Options& opt) {
   if (opt.cluster) return Err(EINVAL, "Redis Cluster is not supported yet");
+  if (!opt.master_name.empty() && opt.sentinels.empty())
+    return Err(EINVAL, "redis: Sentinel master " + opt.master_name + " without sentinels");
   if (opt.port <= 0 && opt.unix_path.empty() && opt.master_name.empty())
     return Err(EINVAL, "redis: no port and no socket path");
   if (opt.dial_timeout_ms <= 0 || opt.read_timeout_ms <= 0 || opt.write_timeout_ms <= 0)
