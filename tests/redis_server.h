@@ -64,8 +64,7 @@ class RedisServer {
   // Kills the server (SIGKILL: no goodbye to clients) and reaps it. Idempotent.
   void Stop() {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGCONT);  // a stopped process dies of SIGKILL too, but be plain about it
-    ::kill(pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);  // kills a stopped process too; no SIGCONT: it would answer first
     int st;
     ::waitpid(pid_, &st, 0);
     pid_ = -1;
@@ -75,8 +74,14 @@ class RedisServer {
     Stop();
     return Spawn();
   }
-  // SIGSTOP / SIGCONT: the server stops answering but keeps its connections.
-  void Pause() { ::kill(pid_, SIGSTOP); }
+  // SIGSTOP / SIGCONT: the server stops answering but keeps its connections. Pause() returns
+  // once the kernel reports the process stopped (signal delivery is asynchronous).
+  void Pause() {
+    ::kill(pid_, SIGSTOP);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (ProcState() != 'T' && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));  // polling the state
+  }
   void Resume() { ::kill(pid_, SIGCONT); }
 
   int port() const { return port_; }
@@ -93,7 +98,16 @@ class RedisServer {
     return ss.str();
   }
 
- private:
+  // The state letter of /proc/<pid>/stat ('R', 'S', 'T' stopped...), '?' when unknown.
+  char ProcState() const {
+    std::ifstream f("/proc/" + std::to_string(pid_) + "/stat");
+    std::string line;
+    std::getline(f, line);
+    size_t paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
+  }
+
+  // A port nobody listens on now (bind port 0, read it, close).
   static Result<int> FreePort() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in sa{};
@@ -109,6 +123,7 @@ class RedisServer {
     return int(ntohs(sa.sin_port));
   }
 
+ private:
   // A temporary directory and a free port, once.
   Status Prepare() {
     if (dir_.empty()) {
