@@ -45,24 +45,26 @@ class RedisServer {
 
   // Starts the server with `extra` arguments (e.g. {"--requirepass", "pw"}) on a free port.
   Status Start(std::vector<std::string> extra = {}) {
-    extra_ = std::move(extra);
-    if (dir_.empty()) {
-      char tmpl[] = "/tmp/tierfs-redis-XXXXXX";
-      if (!::mkdtemp(tmpl)) return Status(errno, "mkdtemp");
-      dir_ = tmpl;
-    }
-    if (port_ == 0) {
-      auto p = FreePort();
-      if (!p) return p.error();
-      port_ = *p;
-    }
+    RETURN_IF_ERROR(Prepare());
+    args_ = {kBinary, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", dir_};
+    args_.insert(args_.end(), extra.begin(), extra.end());
+    return Spawn();
+  }
+  // Starts a Sentinel (redis-server --sentinel) that monitors `master_name` at master_port.
+  Status StartSentinel(const std::string& master_name, int master_port) {
+    RETURN_IF_ERROR(Prepare());
+    std::string conf = dir_ + "/sentinel.conf";
+    std::ofstream(conf) << "sentinel monitor " << master_name << " 127.0.0.1 " << master_port
+                        << " 1\n";
+    args_ = {kBinary, conf, "--sentinel", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+             "--dir", dir_};
     return Spawn();
   }
   // Kills the server (SIGKILL: no goodbye to clients) and reaps it. Idempotent.
   void Stop() {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGCONT);  // a stopped process dies of SIGKILL too, but be plain about it
-    ::kill(pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);  // kills a stopped process too; no SIGCONT: it would answer first
     int st;
     ::waitpid(pid_, &st, 0);
     pid_ = -1;
@@ -72,8 +74,14 @@ class RedisServer {
     Stop();
     return Spawn();
   }
-  // SIGSTOP / SIGCONT: the server stops answering but keeps its connections.
-  void Pause() { ::kill(pid_, SIGSTOP); }
+  // SIGSTOP / SIGCONT: the server stops answering but keeps its connections. Pause() returns
+  // once the kernel reports the process stopped (signal delivery is asynchronous).
+  void Pause() {
+    ::kill(pid_, SIGSTOP);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (ProcState() != 'T' && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));  // polling the state
+  }
   void Resume() { ::kill(pid_, SIGCONT); }
 
   int port() const { return port_; }
@@ -90,7 +98,16 @@ class RedisServer {
     return ss.str();
   }
 
- private:
+  // The state letter of /proc/<pid>/stat ('R', 'S', 'T' stopped...), '?' when unknown.
+  char ProcState() const {
+    std::ifstream f("/proc/" + std::to_string(pid_) + "/stat");
+    std::string line;
+    std::getline(f, line);
+    size_t paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
+  }
+
+  // A port nobody listens on now (bind port 0, read it, close).
   static Result<int> FreePort() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in sa{};
@@ -106,12 +123,24 @@ class RedisServer {
     return int(ntohs(sa.sin_port));
   }
 
+ private:
+  // A temporary directory and a free port, once.
+  Status Prepare() {
+    if (dir_.empty()) {
+      char tmpl[] = "/tmp/tierfs-redis-XXXXXX";
+      if (!::mkdtemp(tmpl)) return Status(errno, "mkdtemp");
+      dir_ = tmpl;
+    }
+    if (port_ == 0) {
+      auto p = FreePort();
+      if (!p) return p.error();
+      port_ = *p;
+    }
+    return Status();
+  }
+
   Status Spawn() {
-    std::vector<std::string> args = {kBinary,     "--port",       std::to_string(port_),
-                                     "--bind",    "127.0.0.1",    "--save",
-                                     "",          "--appendonly", "no",
-                                     "--dir",     dir_};
-    args.insert(args.end(), extra_.begin(), extra_.end());
+    std::vector<std::string> args = args_;
     std::string log = dir_ + "/redis.log";
     pid_t parent = ::getpid();
     pid_ = ::fork();
@@ -172,7 +201,7 @@ class RedisServer {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
-  std::vector<std::string> extra_;
+  std::vector<std::string> args_;
 };
 
 }  // namespace tierfs::testing

@@ -4,10 +4,12 @@
 #include <atomic>
 #include <unordered_set>
 
+#include "net/redis/cache.h"
 #include "net/redis/client.h"
 #include "net/redis/dedicated.h"
 #include "net/redis/pipe.h"
 #include "net/redis/resp.h"
+#include "net/redis/sentinel.h"
 #include "util/log.h"
 
 namespace tierfs::net::redis {
@@ -72,15 +74,21 @@ class ClientImpl : public Client, public PipeEvents {
   ~ClientImpl() override { pipes_.clear(); }  // joins the threads before members go
 
   Status Start() {
-    Resolver resolve = [ep = Endpoint{opt_.host, opt_.port, opt_.unix_path}]() -> Result<Endpoint> {
-      return ep;
-    };
-    for (int i = 0; i < std::max(1, opt_.pipelines); i++) {
-      pipes_.push_back(std::make_unique<Pipe>(size_t(i), opt_, resolve, opt_.client_cache,
+    Resolver resolve = MakeResolver(opt_);
+    size_t n = size_t(std::max(1, opt_.pipelines));
+    for (size_t i = 0; i < n; i++)  // before the pipes: their pushes land here
+      caches_.push_back(std::make_unique<ClientCache>(
+          opt_.cache_bytes / n, std::chrono::milliseconds(opt_.cache_ttl_ms), &cache_counters_));
+    for (size_t i = 0; i < n; i++) {
+      pipes_.push_back(std::make_unique<Pipe>(i, opt_, resolve, opt_.client_cache,
                                               &counters_, this));
       RETURN_IF_ERROR(pipes_.back()->Start());
     }
     pool_ = std::make_shared<DedicatedPool>(opt_, resolve);
+    cache_on_ = opt_.client_cache;
+    for (auto& p : pipes_) cache_on_ = cache_on_ && p->tracking();
+    if (opt_.client_cache && !cache_on_)
+      TIERFS_LOG_WARN("redis: no client-side cache (the server cannot track keys over RESP3)");
     return Status();
   }
 
@@ -138,10 +146,42 @@ class ClientImpl : public Client, public PipeEvents {
     return Do(std::move(cmd));
   }
 
-  Result<Reply> DoCached(const Command& read, const std::string& key) override { return Do(read); }
-  void Invalidate(std::span<const std::string> keys) override {}
-  void OnInvalidate(std::function<void(std::span<const std::string>, bool)> fn) override {}
-  bool CacheEnabled() const override { return false; }
+  Result<Reply> DoCached(const Command& read, const std::string& key) override {
+    size_t i = PipeOfKey(key);
+    Pipe& p = *pipes_[i];
+    if (!cache_on_ || !p.tracking()) return Do(read);
+    ClientCache& cache = *caches_[i];
+    std::string sig;
+    EncodeCommand(read, &sig);
+    ClientCache::Lookup look = cache.Begin(key, sig);
+    if (look.kind == ClientCache::Lookup::kHit) return std::move(look.value);
+    Future<Result<Reply>> result(look.flight->result);
+    if (look.kind == ClientCache::Lookup::kMiss) {
+      // The opt-in covers exactly the next command: the pair must be written contiguously.
+      Command pair[] = {{"CLIENT", "CACHING", "YES"}, read};
+      std::vector<std::unique_ptr<Request>> reqs;
+      reqs.push_back(MakeRequest(pair, [&cache, f = look.flight](Result<std::vector<Reply>> r) {
+        if (!r) return cache.Finish(f, Err(r.error()));
+        bool tracked = !(*r)[0].IsError();  // else answer, but do not keep
+        cache.Finish(f, std::move((*r)[1]), tracked);
+      }));
+      p.Submit(std::move(reqs));
+    }
+    Result<Reply> r = result.Get();
+    if (!r && r.error().code() == EIO) return Do(read);  // the read retry policy applies
+    return r;
+  }
+
+  void Invalidate(std::span<const std::string> keys) override {
+    for (const std::string& k : keys) caches_[PipeOfKey(k)]->InvalidateKey(k);
+  }
+
+  void OnInvalidate(std::function<void(std::span<const std::string>, bool)> fn) override {
+    std::lock_guard lock(listener_mu_);
+    listener_ = std::make_shared<Listener>(std::move(fn));
+  }
+
+  bool CacheEnabled() const override { return cache_on_; }
 
   Result<std::unique_ptr<Dedicated>> Lease() override { return pool_->Lease(); }
 
@@ -150,22 +190,50 @@ class ClientImpl : public Client, public PipeEvents {
     s.commands = counters_.commands;
     s.writes = counters_.writes;
     s.reconnects = counters_.reconnects;
+    s.cache_hits = cache_counters_.hits;
+    s.cache_misses = cache_counters_.misses;
+    s.cache_invalidations = cache_counters_.invalidations;
+    s.cache_flushes = cache_counters_.flushes;
+    for (auto& c : caches_) {
+      s.cache_bytes += c->bytes();
+      s.cache_entries += c->entries();
+    }
     return s;
   }
 
-  // PipeEvents
-  void OnPush(size_t pipe, const Reply& push) override {}
-  void OnReset(size_t pipe) override {}
+  // PipeEvents: ["invalidate", [keys...]] or ["invalidate", nil] (FLUSHDB/FLUSHALL).
+  void OnPush(size_t pipe, const Reply& push) override {
+    if (push.elems.size() < 2 || push.elems[0].str != "invalidate") return;
+    const Reply& keys = push.elems[1];
+    if (keys.IsNil()) return OnReset(pipe);
+    std::vector<std::string> names;
+    for (const Reply& k : keys.elems) {
+      caches_[pipe]->InvalidateKey(k.str);
+      names.push_back(k.str);
+    }
+    if (auto l = CurrentListener()) (*l)(names, false);
+  }
+  void OnReset(size_t pipe) override {
+    caches_[pipe]->InvalidateAll();
+    if (auto l = CurrentListener()) (*l)({}, true);
+  }
 
  private:
   // Commands on one key always use one connection, so they run in the order they were sent;
   // keyless ones take turns.
   Pipe& Pick(const Command& cmd) {
-    if (pipes_.size() == 1) return *pipes_[0];
     const std::string* key = FirstKey(cmd);
-    size_t i = key ? std::hash<std::string>()(*key)
-                   : rr_.fetch_add(1, std::memory_order_relaxed);
-    return *pipes_[i % pipes_.size()];
+    return *pipes_[key ? PipeOfKey(*key) : rr_.fetch_add(1, std::memory_order_relaxed) % pipes_.size()];
+  }
+  // The connection (and cache) of a key: its reads are tracked there.
+  size_t PipeOfKey(const std::string& key) const {
+    return pipes_.size() == 1 ? 0 : std::hash<std::string>()(key) % pipes_.size();
+  }
+
+  using Listener = std::function<void(std::span<const std::string>, bool)>;
+  std::shared_ptr<Listener> CurrentListener() {
+    std::lock_guard lock(listener_mu_);
+    return listener_;
   }
 
   Future<Result<Reply>> SendOn(Pipe& p, const Command& cmd) {
@@ -181,12 +249,19 @@ class ClientImpl : public Client, public PipeEvents {
   std::vector<std::unique_ptr<Pipe>> pipes_;
   std::shared_ptr<DedicatedPool> pool_;
   std::atomic<size_t> rr_{0};
+  bool cache_on_ = false;
+  ClientCache::Counters cache_counters_;
+  std::vector<std::unique_ptr<ClientCache>> caches_;  // one per pipe, same index
+  std::mutex listener_mu_;
+  std::shared_ptr<Listener> listener_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Client>> Client::Connect(const Options& opt) {
   if (opt.cluster) return Err(EINVAL, "Redis Cluster is not supported yet");
+  if (!opt.master_name.empty() && opt.sentinels.empty())
+    return Err(EINVAL, "redis: Sentinel master " + opt.master_name + " without sentinels");
   if (opt.port <= 0 && opt.unix_path.empty() && opt.master_name.empty())
     return Err(EINVAL, "redis: no port and no socket path");
   if (opt.dial_timeout_ms <= 0 || opt.read_timeout_ms <= 0 || opt.write_timeout_ms <= 0)

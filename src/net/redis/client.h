@@ -49,7 +49,7 @@ struct Options {
   std::string master_name;
   std::vector<std::string> sentinels;
   std::string sentinel_password;  // SENTINEL_PASSWORD
-  bool cluster = false;           // Redis Cluster: keys must share one hash tag (caller's job)
+  bool cluster = false;           // Redis Cluster: NOT SUPPORTED YET (Connect fails EINVAL)
   std::vector<std::string> cluster_nodes;
   std::string user, password;     // AUTH [user] password; never logged
   int db = 0;                     // SELECT db (not in cluster mode)
@@ -62,7 +62,7 @@ struct Options {
   int max_retry_backoff_ms = 10000;
   int max_retries = 10;           // retries of idempotent reads after a connection loss
 
-  int pipelines = 2;              // shared pipelined connections
+  int pipelines = 2;              // shared pipelined connections; a key always uses the same one
   size_t max_queued = 4096;       // per connection; a full queue blocks the caller (back-pressure)
   size_t dedicated_pool = 64;     // bound on exclusive connections (WATCH txns, blocking cmds)
 
@@ -110,7 +110,9 @@ class Dedicated;
 class Client {
  public:
   // Connects (all shared connections, the handshake: HELLO 3 or 2, AUTH, SELECT, CLIENT
-  // TRACKING). Errors: EIO/ETIMEDOUT (unreachable), EACCES (wrong password), EINVAL.
+  // TRACKING). Errors: EIO/ETIMEDOUT (unreachable), EACCES (wrong password), EINVAL (bad
+  // options; Redis Cluster). With RESP3 a hash comes back as a kMap, with RESP2 (a server
+  // without HELLO) as a kArray: both hold field, value, field, value... in elems.
   static Result<std::unique_ptr<Client>> Connect(const Options& opt);
   virtual ~Client() = default;
 

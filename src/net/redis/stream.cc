@@ -8,6 +8,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -61,6 +63,34 @@ class PlainStream : public Stream {
   }
 };
 
+// OpenSSL writes with write(2), which raises SIGPIPE on a socket the peer closed. A library
+// must not change the process's signal handling, so SIGPIPE is blocked in this thread around
+// each TLS call and a SIGPIPE the call raised is discarded (libcurl does the same).
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlock() {
+    sigset_t pending;
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE)) {
+      timespec zero{0, 0};
+      sigtimedwait(&pipe_, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t pipe_, old_;
+  bool was_pending_;
+};
+
 std::string SslError(const char* what) {
   char buf[256];
   unsigned long e = ERR_get_error();
@@ -82,6 +112,7 @@ class TlsStream : public Stream {
   Status Handshake(int timeout_ms) {
     auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     for (;;) {
+      SigpipeBlock no_sigpipe;
       int rc = SSL_connect(ssl_);
       if (rc == 1) return Status();
       int err = SSL_get_error(ssl_, rc);
@@ -98,6 +129,7 @@ class TlsStream : public Stream {
       int rc, err;
       {
         std::lock_guard lock(mu_);
+        SigpipeBlock no_sigpipe;
         rc = SSL_read(ssl_, buf, int(std::min<size_t>(len, 1 << 30)));
         err = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_, rc);
       }
@@ -117,6 +149,7 @@ class TlsStream : public Stream {
       int rc, err;
       {
         std::lock_guard lock(mu_);
+        SigpipeBlock no_sigpipe;
         ++*syscalls;
         rc = SSL_write(ssl_, data.data(), int(std::min<size_t>(data.size(), 1 << 30)));
         err = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_, rc);
