@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "fuse/fuse_ops.h"
+#include "fuse/kernel_notifier.h"
+#include "vfs/vfs.h"
 #include "fuse/op_metrics.h"
 
 namespace tierfs::fuse {
@@ -37,11 +39,16 @@ Status RunFuse(vfs::Vfs* vfs, const FuseOptions& options, std::function<void()> 
     fuse_session_destroy(se);
     return Status(EIO, "cannot mount FUSE at " + options.mountpoint);
   }
+  auto notifier = std::make_unique<KernelNotifier>(se);
+  vfs->SetNotifier({[n = notifier.get()](meta::Ino ino) { n->Inode(ino); },
+                    [n = notifier.get()](meta::Ino p, const std::string& name) { n->Entry(p, name); }});
   if (on_mounted) on_mounted();
   fuse_loop_config cfg{};
   cfg.clone_fd = 0;
   cfg.max_idle_threads = unsigned(options.max_threads);
   int rc = fuse_session_loop_mt(se, &cfg);
+  vfs->SetNotifier({});
+  notifier.reset();
   fuse_session_unmount(se);
   fuse_remove_signal_handlers(se);
   fuse_session_destroy(se);

@@ -46,7 +46,8 @@ Status BaseMeta::NewSession(const SessionInfo& info, const MetaOptions& options,
   metrics_.Bind(options.registry);
   inode_ids_.BindMetrics(options.registry);
   slice_ids_.BindMetrics(options.registry);
-  engine_->SetHooks(EngineHooks{[this] { metrics_.TxnRestart(); }});
+  engine_->SetHooks(EngineHooks{[this] { metrics_.TxnRestart(); }, callbacks.invalidate_inode,
+                                callbacks.invalidate_entry});
   engine_->SetDirStats(CurrentFormat().dir_stats);
   OpScope op(metrics_, "NewSession");
   {

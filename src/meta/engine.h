@@ -42,6 +42,9 @@ struct EngineHooks {
   // Called each time a transaction is restarted because the store was busy (metrics). May be
   // empty. Called from the thread running the transaction.
   std::function<void()> txn_restart;
+  // Forwarded MetaCallbacks::invalidate_inode / invalidate_entry (may be empty).
+  std::function<void(Ino)> invalidate_inode;
+  std::function<void(Ino, const std::string&)> invalidate_entry;
 };
 
 // What an unlink/rename-overwrite did to the inode that lost a link.

@@ -94,6 +94,13 @@ struct MetaCallbacks {
   // Asks the data layer to compact chunk (ino, indx) (JuiceFS triggers: after a Write whose
   // list length % 100 == 99 or > 350 asynchronously). May be empty. Must not block.
   std::function<void(Ino ino, uint32_t indx)> compact_chunk;
+  // Another client changed inode `ino` (attributes, a symlink, a directory's entries), as the
+  // engine learnt from its server (Redis client-side cache invalidations): the kernel's caches
+  // should drop it. Called from the metadata client's own threads: must not block and must not
+  // call into Meta. May be empty.
+  std::function<void(Ino ino)> invalidate_inode;
+  // Another client changed or removed entry `name` of directory `parent` (same rules).
+  std::function<void(Ino parent, const std::string& name)> invalidate_entry;
 };
 
 // Counters a chunk's compaction needs: what was read, so the commit can verify nothing changed.

@@ -33,7 +33,29 @@ meta::MetaCallbacks Vfs::Callbacks() {
   meta::MetaCallbacks cb;
   cb.delete_slice = [store = store_](uint64_t id, uint32_t size) { return store->Remove(id, size); };
   cb.compact_chunk = [c = compactor_.get()](meta::Ino ino, uint32_t indx) { c->Request(ino, indx); };
+  cb.invalidate_inode = [this](meta::Ino ino) {
+    std::shared_ptr<const Notifier> n;
+    {
+      std::lock_guard lk(notifier_mu_);
+      n = notifier_;
+    }
+    if (n && n->inode) n->inode(ino);
+  };
+  cb.invalidate_entry = [this](meta::Ino parent, const std::string& name) {
+    std::shared_ptr<const Notifier> n;
+    {
+      std::lock_guard lk(notifier_mu_);
+      n = notifier_;
+    }
+    if (n && n->entry) n->entry(parent, name);
+  };
   return cb;
+}
+
+void Vfs::SetNotifier(Notifier n) {
+  auto next = std::make_shared<const Notifier>(std::move(n));
+  std::lock_guard lk(notifier_mu_);
+  notifier_ = std::move(next);
 }
 
 void Vfs::Shutdown() {

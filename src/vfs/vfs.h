@@ -97,8 +97,16 @@ class Vfs {
   Vfs(const Vfs&) = delete;
   Vfs& operator=(const Vfs&) = delete;
 
-  // Callbacks meta needs from the data layer (slice deletion, compaction requests).
+  // Callbacks meta needs from the data layer (slice deletion, compaction requests, and the
+  // invalidations of other clients' changes, passed on to the notifier).
   meta::MetaCallbacks Callbacks();
+  // Where invalidations go: the FUSE layer sets it once mounted and clears it (empty functions)
+  // before unmounting. Until set, invalidations are dropped. Thread-safe.
+  struct Notifier {
+    std::function<void(meta::Ino)> inode;
+    std::function<void(meta::Ino, const std::string&)> entry;
+  };
+  void SetNotifier(Notifier n);
   // Flushes every open writer; waits for background compactions. Called before unmount.
   void Shutdown();
 
@@ -222,6 +230,8 @@ class Vfs {
   bool flusher_stop_ = false;
   std::thread flusher_;
   metrics::Gauge* open_handles_ = nullptr;
+  std::mutex notifier_mu_;
+  std::shared_ptr<const Notifier> notifier_;
 };
 
 }  // namespace tierfs::vfs

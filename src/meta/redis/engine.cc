@@ -27,6 +27,53 @@ Result<int64_t> IntOf(const Reply& r) {
 RedisEngine::RedisEngine(std::unique_ptr<net::redis::Client> client, std::string prefix)
     : client_(std::move(client)) {
   keys_.prefix = std::move(prefix);
+  client_->OnInvalidate([this](std::span<const std::string> keys, bool all) { OnServerInvalidate(keys, all); });
+}
+
+// client_ is the last member: it goes first, so its threads (which call OnServerInvalidate)
+// are gone before the members that uses.
+RedisEngine::~RedisEngine() = default;
+
+void RedisEngine::NoteLookup(Ino parent, std::string_view name) {
+  constexpr size_t kMaxNames = 1 << 20;  // bound; past it the kernel's entry timeout rules
+  std::lock_guard lk(names_mu_);
+  if (looked_up_count_ >= kMaxNames) {
+    looked_up_.clear();
+    looked_up_count_ = 0;
+  }
+  if (looked_up_[parent].emplace(name).second) ++looked_up_count_;
+}
+
+void RedisEngine::OnServerInvalidate(std::span<const std::string> keys, bool all) {
+  std::function<void(Ino)> inode;
+  std::function<void(Ino, const std::string&)> entry;
+  {
+    std::lock_guard lk(hooks_mu_);
+    inode = hooks_.invalidate_inode;
+    entry = hooks_.invalidate_entry;
+  }
+  if (all || (!inode && !entry)) return;  // a flush names no key: the kernel's timeouts bound it
+  for (const std::string& full : keys) {
+    if (full.size() <= keys_.prefix.size() + 1 || full.compare(0, keys_.prefix.size(), keys_.prefix) != 0) continue;
+    std::string_view k = std::string_view(full).substr(keys_.prefix.size());
+    char kind = k[0];
+    if (kind != 'i' && kind != 'd' && kind != 's') continue;
+    auto n = ParseInt(k.substr(1));
+    if (!n || *n <= 0) continue;
+    Ino ino = Ino(*n);
+    if (inode) inode(ino);
+    if (kind != 'd' || !entry) continue;
+    std::unordered_set<std::string> names;
+    {
+      std::lock_guard lk(names_mu_);
+      auto it = looked_up_.find(ino);
+      if (it == looked_up_.end()) continue;
+      names.swap(it->second);
+      looked_up_count_ -= names.size();
+      looked_up_.erase(it);
+    }
+    for (const auto& name : names) entry(ino, name);
+  }
 }
 
 Result<Reply> RedisEngine::Do(Command cmd) {

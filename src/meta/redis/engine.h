@@ -18,6 +18,8 @@
 #include <array>
 #include <atomic>
 #include <map>
+#include <unordered_map>
+#include <unordered_set>
 #include <memory>
 #include <mutex>
 
@@ -31,6 +33,7 @@ namespace tierfs::meta::redis {
 class RedisEngine : public Engine {
  public:
   RedisEngine(std::unique_ptr<net::redis::Client> client, std::string prefix);
+  ~RedisEngine() override;
 
   std::string Name() const override { return "redis"; }
   // EIO naming the problem when the DB holds keys but no setting (not a JuiceFS volume) — only
@@ -126,14 +129,22 @@ class RedisEngine : public Engine {
   Status TxnOnce(const std::function<Status(Tx&)>& fn,
                  const std::function<void(const std::vector<Reply>&)>& after, bool& conflict);
 
-  std::unique_ptr<net::redis::Client> client_;
   Keys keys_;
   std::atomic<bool> dir_stats_{false};
   std::mutex hooks_mu_;
   EngineHooks hooks_;
   std::array<std::mutex, 256> stripes_;
+  // Server invalidations (client cache) -> EngineHooks: i{n}/s{n} -> inode n; d{n} -> inode n
+  // and the names of n this engine looked up (the kernel caches those dentries).
+  void OnServerInvalidate(std::span<const std::string> keys, bool all);
+  void NoteLookup(Ino parent, std::string_view name);
+  std::mutex names_mu_;
+  std::unordered_map<Ino, std::unordered_set<std::string>> looked_up_;
+  size_t looked_up_count_ = 0;
   std::mutex del_mu_;
   std::map<Ino, uint64_t> del_next_;  // DoDeleteFileChunk: the next chunk index to look at
+  // Last: destroyed first (its reader threads call back into this object).
+  std::unique_ptr<net::redis::Client> client_;
 };
 
 

@@ -123,6 +123,7 @@ Result<Entry> RedisEngine::DoLookup(const Context& ctx, Ino parent, std::string_
   if (p.type != FileType::kDirectory) return Err(ENOTDIR, "lookup in a non-directory");
   RETURN_IF_ERROR(Access(ctx, p, kMaskExec));
   std::string dk = keys_.Entries(parent);
+  NoteLookup(parent, name);
   ASSIGN_OR_RETURN(Reply r, Cached({"HGET", dk, std::string(name)}, dk));
   if (r.IsNil()) return Err(ENOENT, "no entry '" + std::string(name) + "' in " + std::to_string(parent));
   auto ent = DecodeEntry(r.str);
