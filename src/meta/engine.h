@@ -107,6 +107,14 @@ struct LoadedVolume {
   std::vector<SliceRef> slice_refs;
   // Inodes with more than one link: their nlink is the number of links and their parent 0.
   std::vector<std::pair<Ino, uint32_t>> links;
+  // Where the links of those inodes are: (inode, directory, links in that directory), ordered
+  // by inode then directory; for engines that keep a parent set (the Redis p{ino} hash).
+  struct LinkParent {
+    Ino ino = 0;
+    Ino parent = 0;
+    uint32_t count = 0;
+  };
+  std::vector<LinkParent> link_parents;
 };
 
 // The raw writes of one load into an empty store. AddNode may be called many times (every

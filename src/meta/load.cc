@@ -153,9 +153,14 @@ class Loader {
                   {"nextTrash", std::max(next_trash_, dumped("nextTrash"))}};
     v.delfiles = std::move(delfiles_);
     for (const auto& [k, refs] : refs_) v.slice_refs.push_back({k.first, k.second, refs});
-    for (const auto& [ino, n] : links_) {
-      if (n > 1) v.links.emplace_back(ino, n);
+    std::map<std::pair<Ino, Ino>, uint32_t> parents;  // (inode, directory) -> links there
+    for (const auto& [ino, l] : links_) {
+      if (l.n <= 1) continue;
+      v.links.emplace_back(ino, l.n);
+      ++parents[{ino, l.first_parent}];
     }
+    for (const auto& [ino, dir] : extra_links_) ++parents[{ino, dir}];
+    for (const auto& [k, count] : parents) v.link_parents.push_back({k.first, k.second, count});
     std::sort(v.links.begin(), v.links.end());
     return w_.Commit(v);
   }
@@ -344,8 +349,13 @@ class Loader {
     a.nlink = a.type == FileType::kDirectory ? 2 : 1;
     a.parent = n.parent;
     n.dumped_length = Num<uint64_t>(v, "length");
-    uint32_t links = ++links_[ino];
-    n.first = links == 1;
+    Link& l = links_[ino];
+    n.first = ++l.n == 1;
+    if (n.first) {
+      l.first_parent = n.parent;
+    } else {
+      extra_links_.emplace_back(ino, n.parent);
+    }
     if (n.first) {
       if (ino > kRootIno && ino != kTrashIno) {
         used_space_ += Align4K(n.dumped_length);
@@ -401,7 +411,12 @@ class Loader {
 
   std::optional<ojson> setting_, counters_;
   std::vector<DelFileRow> delfiles_;
-  std::unordered_map<Ino, uint32_t> links_;
+  struct Link {
+    uint32_t n = 0;        // links found so far
+    Ino first_parent = 0;  // the directory of the first
+  };
+  std::unordered_map<Ino, Link> links_;
+  std::vector<std::pair<Ino, Ino>> extra_links_;  // (inode, directory) of every link but the first
   std::map<std::pair<uint64_t, uint32_t>, int64_t> refs_;
   int64_t used_space_ = 0, used_inodes_ = 0, next_inode_ = 2, next_chunk_ = 1, next_trash_ = 0;
   uint64_t loaded_ = 0, total_ = 0;

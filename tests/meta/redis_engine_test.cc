@@ -16,12 +16,8 @@ class RedisEngineTest : public EngineMetaTest {
  protected:
   void SetUp() override {
     EngineMetaTest::SetUp();
-    auto opt = net::redis::OptionsFromUrl(url_);
-    ASSERT_TRUE(opt.has_value());
-    opt->client_cache = false;
-    auto c = net::redis::Client::Connect(*opt);
-    ASSERT_TRUE(c.has_value()) << c.error().ToString();
-    raw_ = std::move(*c);
+    raw_ = RawRedis(url_);
+    ASSERT_TRUE(raw_);
   }
   void TearDown() override {
     raw_.reset();  // before the server goes

@@ -83,6 +83,21 @@ Result<Reply> RedisEngine::Do(Command cmd) {
   return r;
 }
 
+Result<std::vector<Reply>> RedisEngine::DoAll(std::vector<Command> cmds) {
+  std::vector<std::string> names;
+  names.reserve(cmds.size());
+  for (const auto& c : cmds) names.push_back(c.empty() ? "" : c[0]);
+  auto rs = client_->DoAll(std::move(cmds));
+  std::vector<Reply> out;
+  out.reserve(rs.size());
+  for (size_t i = 0; i < rs.size(); ++i) {
+    if (!rs[i]) return Err(rs[i].error());
+    if (rs[i]->IsError()) return Err(EIO, "redis " + names[i] + ": " + rs[i]->str);
+    out.push_back(std::move(*rs[i]));
+  }
+  return out;
+}
+
 Result<Reply> RedisEngine::Cached(Command read, const std::string& key) {
   std::string name = read.empty() ? "" : read[0];
   ASSIGN_OR_RETURN(Reply r, client_->DoCached(read, key));
@@ -225,7 +240,8 @@ Result<int64_t> RedisEngine::IncrCounter(std::string_view name, int64_t delta) {
 Result<int64_t> RedisEngine::GetCounter(std::string_view name) {
   ASSIGN_OR_RETURN(Reply r, Do({"GET", keys_.Counter(name)}));
   ASSIGN_OR_RETURN(int64_t v, IntOf(r));
-  if (!r.IsNil() && (name == "nextInode" || name == "nextChunk")) return v + 1;
+  // Absent = 0 ids used: the next is 1 (JuiceFS DumpMeta prints cs + 1 the same way).
+  if (name == "nextInode" || name == "nextChunk") return v + 1;
   return v;
 }
 

@@ -104,6 +104,19 @@ class RedisEngine : public Engine {
   Result<std::vector<uint64_t>> DoStaleSessions(int64_t now) override;
   Result<std::vector<Ino>> DoCleanSession(uint64_t sid) override;
 
+  // ---- dump and load (load_ops.cc) ----
+  // The delfiles zset in ZRANGE order (by expire, as JuiceFS dumps it).
+  Result<std::vector<DelFileRow>> ListAllDelFiles() override;
+  // The session{sid} sets of the sessions in allSessions (JuiceFS dumps those only).
+  Result<std::vector<std::pair<uint64_t, Ino>>> ListSustained() override;
+  // EEXIST when the DB holds any key (with a prefix: any key of the prefix), as JuiceFS
+  // LoadMeta. The writer sends its writes as it goes, pipelined, to the real keys, the setting
+  // last (MSET with the counters): no client sees a volume before Commit ends. A writer
+  // destroyed without a successful Commit deletes every key it wrote (it keeps the inode
+  // numbers and chunk indexes it stored for that), leaving the DB empty again; only a process
+  // killed mid-load leaves keys behind (and no setting), which a new load then refuses.
+  Result<std::unique_ptr<LoadWriter>> BeginLoad() override;
+
   // ---- helpers shared by the op files ----
   // Runs fn as one transaction (see the class comment). `lock_key` picks the in-process stripe.
   // `after`, when given, sees the EXEC replies (one per queued write, in order) of the commit.
@@ -111,6 +124,9 @@ class RedisEngine : public Engine {
              const std::function<void(const std::vector<Reply>&)>& after = {});
   // A command on the pipelined client; a server error reply becomes EIO.
   Result<Reply> Do(Command cmd);
+  // Commands sent together on one connection, run in this order; the first transport failure
+  // or server error reply (naming its command) is the error.
+  Result<std::vector<Reply>> DoAll(std::vector<Command> cmds);
   // A cacheable single-key read (client-side cache when on).
   Result<Reply> Cached(Command read, const std::string& key);
   const Keys& keys() const { return keys_; }

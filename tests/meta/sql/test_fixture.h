@@ -15,6 +15,7 @@
 #include "meta/base.h"
 #include "juicefs_required.h"
 #include "meta/meta.h"
+#include "net/redis/client.h"
 #include "redis_server.h"
 
 namespace tierfs::meta::testing {
@@ -98,6 +99,17 @@ inline std::string EngineParamName(const ::testing::TestParamInfo<std::string>& 
 #define TIERFS_ALL_ENGINES(suite)                                                          \
   INSTANTIATE_TEST_SUITE_P(Engines, suite, ::testing::Values("sqlite3", "redis"), \
                            ::tierfs::meta::testing::EngineParamName)
+
+// A client of the redis-server at `url` without the client-side cache (to read raw keys).
+inline std::unique_ptr<net::redis::Client> RawRedis(const std::string& url) {
+  auto opt = net::redis::OptionsFromUrl(url);
+  EXPECT_TRUE(opt.has_value());
+  if (!opt) return nullptr;
+  opt->client_cache = false;
+  auto c = net::redis::Client::Connect(*opt);
+  EXPECT_TRUE(c.has_value()) << c.error().ToString();
+  return c ? std::move(*c) : nullptr;
+}
 
 // One value read straight from the database file (-1 when no row), bypassing the engine.
 inline int64_t QueryInt(const std::string& db, const std::string& sql) {
