@@ -9,6 +9,7 @@
 #include "meta/meta.h"
 #include "object/object_store.h"
 #include "util/units.h"
+#include "util/url.h"
 
 namespace tierfs::cli {
 namespace {
@@ -73,7 +74,7 @@ int Run(const FormatFlags& f) {
     auto old = (*existing)->Load();
     if (old) {
       if (!f.force)
-        return Fail(cmd, "volume '" + old->name + "' is already formatted in " + f.meta_url +
+        return Fail(cmd, "volume '" + old->name + "' is already formatted in " + RedactUrl(f.meta_url) +
                              "; use --force to update its settings");
       if (old->name != f.name)
         return Fail(cmd, "the database holds volume '" + old->name + "', not '" + f.name + "'");
@@ -120,7 +121,8 @@ int Run(const FormatFlags& f) {
     if (!opened) return Fail(cmd, opened.error().message());
     m = std::move(*opened);
   }
-  if (Status s = m->Init(fmt, false); !s.ok()) return Fail(cmd, s.message());
+  // --force also takes over a database holding other data (the Redis engine refuses it without).
+  if (Status s = m->Init(fmt, f.force); !s.ok()) return Fail(cmd, s.message());
   std::printf("%s\n", fmt.ToJson(true).c_str());
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "meta/dump.h"
+#include "util/url.h"
 
 namespace tierfs::cli {
 namespace {
@@ -82,7 +83,7 @@ int Run(const LoadFlags& f) {
   if (!st.ok()) {
     std::string msg = st.message();
     if (gzbuf && !gzbuf->error.empty()) msg = gzbuf->error;  // zlib names the file
-    if (st.code() == EEXIST) msg = f.meta_url + ": " + msg;
+    if (st.code() == EEXIST) msg = RedactUrl(f.meta_url) + ": " + msg;
     return Fail("load", msg);
   }
   std::fprintf(stderr, "tierfs load: loaded metadata from %s\n", f.file.empty() ? "STDIN" : f.file.c_str());

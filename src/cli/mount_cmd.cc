@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/mount_runner.h"
 #include "util/units.h"
+#include "util/url.h"
 
 namespace tierfs::cli {
 namespace {
@@ -100,7 +101,7 @@ int RunInBackground(const MountSettings& s, const std::string& log_path) {
     while ((n = read(fds[0], buf, sizeof buf)) > 0) msg.append(buf, size_t(n));
     close(fds[0]);
     if (msg == "ready") {
-      std::printf("tierfs: %s is ready at %s (pid %d)\n", s.meta_url.c_str(), s.mountpoint.c_str(), pid);
+      std::printf("tierfs: %s is ready at %s (pid %d)\n", RedactUrl(s.meta_url).c_str(), s.mountpoint.c_str(), pid);
       return 0;
     }
     return Fail("mount", msg.empty() ? "the mount process exited before the mount was ready" : msg);

@@ -17,6 +17,7 @@
 #include "metrics/process.h"
 #include "metrics/registry.h"
 #include "object/object_store.h"
+#include "util/url.h"
 #include "vfs/vfs.h"
 
 namespace tierfs::cli {
@@ -34,7 +35,7 @@ Result<Volume> OpenVolume(const MountSettings& s) {
   auto f = v.meta->Load();
   if (!f) {
     if (f.error().code() == ENOENT)
-      return Err(ENOENT, "database " + s.meta_url + " holds no volume; run `tierfs format` first");
+      return Err(ENOENT, "database " + RedactUrl(s.meta_url) + " holds no volume; run `tierfs format` first");
     return Err(f.error());
   }
   v.format = *f;

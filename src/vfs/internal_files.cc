@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/url.h"
 #include "vfs/inode_state.h"
 #include "vfs/vfs.h"
 
@@ -36,7 +37,7 @@ Result<OpenOut> Vfs::OpenInternal(meta::Ino ino, int flags) {
     h->content = registry_ ? registry_->StatsText() : std::string();
   } else if (ino == kConfigIno) {
     nlohmann::ordered_json j;
-    j["Meta"] = {{"URL", config_.meta_url}};
+    j["Meta"] = {{"URL", RedactUrl(config_.meta_url)}};
     j["Format"] = nlohmann::ordered_json::parse(config_.format.ToJson(/*remove_secrets=*/true),
                                                 nullptr, /*allow_exceptions=*/false);
     j["Chunk"] = {{"BlockSize", config_.format.BlockSizeBytes()},

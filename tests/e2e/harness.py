@@ -241,25 +241,35 @@ _LIVE_MOUNTS: list[Mount] = []
 
 
 class RedisServer:
-    """A redis-server of the test's own on a free 127.0.0.1 port, its files in `root`."""
+    """A redis-server of the test's own on a free 127.0.0.1 port, its files in `root`.
 
-    def __init__(self, root: Path):
+    `extra_args` go to redis-server after ours (a later `--appendonly yes` wins over our `no`);
+    `password` is the server's --requirepass (and what `cli` authenticates with)."""
+
+    def __init__(self, root: Path, extra_args=(), password: str | None = None):
         self.root = Path(root)
+        self.extra_args = [str(a) for a in extra_args]
+        self.password = password
         self.proc: subprocess.Popen | None = None
         self.port = 0
 
     def start(self) -> "RedisServer":
+        """Start the server: on a free port the first time, on the same port after kill()/stop()."""
         import socket
         self.root.mkdir(parents=True, exist_ok=True)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        if not self.port:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self.port = s.getsockname()[1]
+        auth = ["--requirepass", self.password] if self.password else []
         log = open(self.root / "redis.log", "ab")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.root)], stdout=log, stderr=subprocess.STDOUT)
-        wait_until(self.ping, 20, f"redis-server on port {self.port} answers PING")
+             "--appendonly", "no", "--dir", str(self.root), *auth, *self.extra_args],
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
         _LIVE_REDIS.append(self)
+        wait_until(self.ping, 20, f"redis-server on port {self.port} answers PING")
         return self
 
     def ping(self) -> bool:
@@ -269,17 +279,41 @@ class RedisServer:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1) as c:
                 c.sendall(b"PING\r\n")
-                return c.recv(64).startswith(b"+PONG")
+                reply = c.recv(64)
+                # -LOADING: still reading its AOF; -NOAUTH: up, and it wants a password.
+                return reply.startswith(b"+PONG") or reply.startswith(b"-NOAUTH")
         except OSError:
             return False
 
     def url(self, db: int = 1) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
+    def cli(self, *args, db: int = 1, check=True) -> str:
+        """`redis-cli` against database `db`: its --raw stdout."""
+        auth = ["-a", self.password, "--no-auth-warning"] if self.password else []
+        p = subprocess.run(["redis-cli", "-p", str(self.port), "-n", str(db), *auth, "--raw", *map(str, args)],
+                           capture_output=True, text=True, timeout=30)
+        if check and (p.returncode != 0 or p.stdout.startswith(("ERR", "NOAUTH", "WRONGTYPE"))):
+            raise AssertionError(f"redis-cli {args} -> {p.returncode}: {p.stdout}{p.stderr}")
+        return p.stdout
+
+    def kill(self):
+        """SIGKILL: the server dies without a chance to save or to close connections cleanly."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        if self in _LIVE_REDIS:
+            _LIVE_REDIS.remove(self)
+
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(18)  # SIGCONT first: a test may have stopped it (SIGSTOP)
             self.proc.terminate()
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         if self in _LIVE_REDIS:
             _LIVE_REDIS.remove(self)
 
@@ -299,13 +333,16 @@ def e2e_meta() -> str:
 
 class Volume:
     """A volume rooted at `root` (bucket/ inside): sqlite3 (meta.db inside) by default, or on a
-    redis-server of its own (TIERFS_E2E_META=redis, or meta="redis")."""
+    redis-server of its own (TIERFS_E2E_META=redis, or meta="redis"), or in DB 1 of `redis`."""
 
-    def __init__(self, root: Path, binary: Binary, name: str = VOLNAME, meta: str | None = None):
+    def __init__(self, root: Path, binary: Binary, name: str = VOLNAME, meta: str | None = None,
+                 redis: RedisServer | None = None):
         self.root, self.binary, self.name = Path(root), binary, name
         self.db = self.root / "meta.db"
-        self.redis: RedisServer | None = None
-        if (meta or e2e_meta()) == "redis":
+        self.redis: RedisServer | None = redis
+        if redis is not None:
+            self.meta_url = redis.url(1)
+        elif (meta or e2e_meta()) == "redis":
             self.redis = RedisServer(self.root / "redis").start()
             self.meta_url = self.redis.url(1)
         else:

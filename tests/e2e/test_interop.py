@@ -101,6 +101,32 @@ def _diff(a: dict, b: dict) -> list[str]:
     return sorted(diffs)
 
 
+def write_read_modify(vol, mp, writer, reader):
+    """`writer` writes the corpus, `reader` reads it identical and modifies it, `writer` reads
+    the modifications (each through its own mount of `vol` at `mp`, one at a time)."""
+    m = vol.mount(mp, binary=writer)
+    try:
+        big_sha = write_corpus(m.path)
+        written = snapshot(m.path)
+    finally:
+        m.umount()
+    assert written["big"]["sha256"] == big_sha
+
+    m = vol.mount(mp, binary=reader)
+    try:
+        assert _diff(written, snapshot(m.path)) == []
+        modify(m.path)
+        modified = snapshot(m.path)
+    finally:
+        m.umount()
+
+    m = vol.mount(mp, binary=writer)
+    try:
+        assert _diff(modified, snapshot(m.path)) == []
+    finally:
+        m.umount()
+
+
 @pytest.mark.parametrize("formatter,writer,reader", [
     ("juicefs", "juicefs", "tierfs"),
     ("tierfs", "tierfs", "juicefs"),
@@ -110,29 +136,7 @@ def _diff(a: dict, b: dict) -> list[str]:
 def test_same_volume_both_ways(fs, jfs, workdir, formatter, writer, reader):
     bins = {"tierfs": fs, "juicefs": jfs}
     vol = Volume(workdir, bins[formatter]).format()
-    mp = workdir / "mnt"
-
-    m = vol.mount(mp, binary=bins[writer])
-    try:
-        big_sha = write_corpus(m.path)
-        written = snapshot(m.path)
-    finally:
-        m.umount()
-    assert written["big"]["sha256"] == big_sha
-
-    m = vol.mount(mp, binary=bins[reader])
-    try:
-        assert _diff(written, snapshot(m.path)) == []
-        modify(m.path)
-        modified = snapshot(m.path)
-    finally:
-        m.umount()
-
-    m = vol.mount(mp, binary=bins[writer])
-    try:
-        assert _diff(modified, snapshot(m.path)) == []
-    finally:
-        m.umount()
+    write_read_modify(vol, workdir / "mnt", bins[writer], bins[reader])
 
 
 def test_juicefs_fsck_and_dump_accept_our_volume(fs, jfs, workdir):

@@ -67,6 +67,16 @@ TEST_P(RedisEngineTest, StoresJuicefsKeysAndBytes) {
   EXPECT_EQ(Raw({"HLEN", "sessionInfos"}).integer, 1);
 }
 
+TEST_P(RedisEngineTest, RootHasAllDirStatFieldsWhileHoldingOnlyDirectories) {
+  // juicefs fsck reports "usage stat of / is missing" when any of the three fields is absent.
+  Entry d = Mk(kRootIno, "d", FileType::kDirectory, 0777);
+  Mk(kRootIno, "empty");
+  EXPECT_EQ(Raw({"HGET", "dirDataLength", "1"}).str, "0");
+  EXPECT_EQ(Raw({"HGET", "dirUsedSpace", "1"}).str, "8192");
+  EXPECT_EQ(Raw({"HGET", "dirUsedInodes", "1"}).str, "2");
+  EXPECT_EQ(Raw({"HGET", "dirDataLength", std::to_string(d.ino)}).str, "0");
+}
+
 TEST_P(RedisEngineTest, TwoClientsCreateInOneDirectoryWithoutCollisions) {
   auto other = Open();
   ASSERT_TRUE(other->NewSession(SessionInfo{}, MetaOptions{.no_bgjob = true}, MetaCallbacks{}).ok());

@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "meta/format.h"
 #include "meta/perm.h"
 #include "util/log.h"
 
@@ -218,7 +219,18 @@ Status RedisEngine::DoInit(const std::string& setting_json, const Attr& root,
     }
     tx.Queue({"SET", setting, setting_json});
     ASSIGN_OR_RETURN(auto r, tx.GetAttr(kRootIno));
-    if (!r) tx.Queue({"SET", keys_.Inode(kRootIno), EncodeAttr(root)});
+    if (!r) {
+      tx.Queue({"SET", keys_.Inode(kRootIno), EncodeAttr(root)});
+      // The new root's (zero) dir stats, as Mknod gives every new directory: HINCRBY of the
+      // non-zero deltas alone would leave dirDataLength without the root's field while it
+      // holds only directories and empty files, which juicefs fsck reports as missing.
+      auto f = Format::FromJson(setting_json);
+      if (f && f->dir_stats) {
+        for (const char* h : {"dirDataLength", "dirUsedSpace", "dirUsedInodes"}) {
+          tx.Queue({"HSETNX", keys_.Named(h), std::to_string(kRootIno), "0"});
+        }
+      }
+    }
     if (trash) {
       ASSIGN_OR_RETURN(auto t, tx.GetAttr(kTrashIno));
       if (!t) tx.Queue({"SET", keys_.Inode(kTrashIno), EncodeAttr(*trash)});
