@@ -148,13 +148,9 @@ Status DropChunks(RedisEngine& e, Tx& tx, Ino ino, uint64_t from, uint64_t to,
 }  // namespace
 
 Result<std::string> RedisEngine::DoReadChunk(Ino ino, uint32_t indx) {
-  auto replies = client_->DoAll({{"LRANGE", keys_.Chunk(ino, indx), "0", "-1"}, {"EXISTS", keys_.Inode(ino)}});
-  for (auto& r : replies) {
-    if (!r) return Err(r.error());
-    if (r->IsError()) return Err(EIO, "redis read chunk: " + r->str);
-  }
-  if (replies[0]->elems.empty() && replies[1]->integer == 0) return Err(ENOENT, "no inode " + std::to_string(ino));
-  return Join(*replies[0]);
+  ASSIGN_OR_RETURN(auto replies, DoAll({{"LRANGE", keys_.Chunk(ino, indx), "0", "-1"}, {"EXISTS", keys_.Inode(ino)}}));
+  if (replies[0].elems.empty() && replies[1].integer == 0) return Err(ENOENT, "no inode " + std::to_string(ino));
+  return Join(replies[0]);
 }
 
 Result<uint32_t> RedisEngine::DoWrite(Ino ino, uint32_t indx, uint32_t pos, const Slice& slice,
@@ -357,10 +353,9 @@ Result<std::vector<DeadSlice>> RedisEngine::DoDeleteFileChunk(Ino ino, bool& mor
   for (uint64_t i = start; i < chunks && !found && chunks - start <= kScanChunksAbove; i += kLlenBatch) {
     std::vector<Command> cmds;
     for (uint64_t j = i; j < std::min(chunks, i + kLlenBatch); ++j) cmds.push_back({"LLEN", keys_.Chunk(ino, uint32_t(j))});
-    auto rs = client_->DoAll(std::move(cmds));
+    ASSIGN_OR_RETURN(auto rs, DoAll(std::move(cmds)));
     for (size_t j = 0; j < rs.size(); ++j) {
-      if (!rs[j]) return Err(rs[j].error());
-      if (rs[j]->integer > 0) { found = uint32_t(i + j); break; }
+      if (rs[j].integer > 0) { found = uint32_t(i + j); break; }
     }
   }
   {

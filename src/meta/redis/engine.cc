@@ -29,6 +29,50 @@ RedisEngine::RedisEngine(std::unique_ptr<net::redis::Client> client, std::string
     : client_(std::move(client)) {
   keys_.prefix = std::move(prefix);
   client_->OnInvalidate([this](std::span<const std::string> keys, bool all) { OnServerInvalidate(keys, all); });
+  tracker_ = std::make_unique<Tracker>(client_.get());
+}
+
+namespace {
+constexpr size_t kMaxNoted = 1 << 20;  // bound of the names / inodes remembered for the kernel
+}  // namespace
+
+void RedisEngine::NoteHanded(Ino ino) {
+  std::lock_guard lk(names_mu_);
+  if (handed_.size() >= kMaxNoted) handed_.clear();
+  handed_.insert(ino);
+}
+
+void RedisEngine::TrackWrites(const std::vector<Command>& cmds) {
+  std::function<void(Ino)> inode;
+  std::function<void(Ino, const std::string&)> entry;
+  {
+    std::lock_guard lk(hooks_mu_);
+    inode = hooks_.invalidate_inode;
+    entry = hooks_.invalidate_entry;
+  }
+  if (!client_->CacheEnabled() || !inode || !entry) return;
+  std::vector<Tracker::Expectation> want;
+  for (const Command& c : cmds) {
+    if (c.size() < 3 || c[1].size() <= keys_.prefix.size() + 1) continue;
+    std::string_view k = std::string_view(c[1]).substr(keys_.prefix.size());
+    auto n = ParseInt(k.substr(1));
+    if (!n || *n <= 0) continue;
+    Ino ino = Ino(*n);
+    if (k[0] == 'i' && c[0] == "SET") {
+      NoteHanded(ino);
+      want.push_back({{"GET", c[1]}, c[1], c[2], [inode, ino] { inode(ino); }});
+    } else if (k[0] == 'd' && (c[0] == "HSET" || c[0] == "HDEL")) {
+      std::string name = c[2];
+      NoteLookup(ino, name);
+      std::optional<std::string> v;
+      if (c[0] == "HSET" && c.size() > 3) v = c[3];
+      want.push_back({{"HGET", c[1], name}, c[1], v, [inode, entry, ino, name] {
+                        entry(ino, name);
+                        inode(ino);
+                      }});
+    }
+  }
+  if (!want.empty()) tracker_->Expect(std::move(want));
 }
 
 // client_ is the last member: it goes first, so its threads (which call OnServerInvalidate)
@@ -36,9 +80,8 @@ RedisEngine::RedisEngine(std::unique_ptr<net::redis::Client> client, std::string
 RedisEngine::~RedisEngine() = default;
 
 void RedisEngine::NoteLookup(Ino parent, std::string_view name) {
-  constexpr size_t kMaxNames = 1 << 20;  // bound; past it the kernel's entry timeout rules
   std::lock_guard lk(names_mu_);
-  if (looked_up_count_ >= kMaxNames) {
+  if (looked_up_count_ >= kMaxNoted) {
     looked_up_.clear();
     looked_up_count_ = 0;
   }
@@ -53,7 +96,25 @@ void RedisEngine::OnServerInvalidate(std::span<const std::string> keys, bool all
     inode = hooks_.invalidate_inode;
     entry = hooks_.invalidate_entry;
   }
-  if (all || (!inode && !entry)) return;  // a flush names no key: the kernel's timeouts bound it
+  if (!inode || !entry) return;
+  if (all) {
+    // The cache was flushed (tracking lost, FLUSHDB): the server no longer announces changes to
+    // anything the kernel holds, so the kernel forgets all of it.
+    std::unordered_set<Ino> inos;
+    std::unordered_map<Ino, std::unordered_set<std::string>> names;
+    {
+      std::lock_guard lk(names_mu_);
+      inos.swap(handed_);
+      names.swap(looked_up_);
+      looked_up_count_ = 0;
+    }
+    for (Ino ino : inos) inode(ino);
+    for (const auto& [dir, set] : names) {
+      inode(dir);
+      for (const auto& name : set) entry(dir, name);
+    }
+    return;
+  }
   for (const std::string& full : keys) {
     if (full.size() <= keys_.prefix.size() + 1 || full.compare(0, keys_.prefix.size(), keys_.prefix) != 0) continue;
     std::string_view k = std::string_view(full).substr(keys_.prefix.size());
@@ -77,9 +138,22 @@ void RedisEngine::OnServerInvalidate(std::span<const std::string> keys, bool all
   }
 }
 
+Status MetaError(const Status& s) {
+  switch (s.code()) {
+    case ETIMEDOUT: case EAGAIN: case EPROTO: case ECONNREFUSED: case ECONNRESET: case EPIPE:
+    case ENOTCONN: case EHOSTUNREACH: case ENETUNREACH:
+      // A metadata call that the server did not answer is an I/O error for the file system.
+      return Status(EIO, "redis: " + ErrnoName(s.code()) + ": " + s.message());
+    default:
+      return s;
+  }
+}
+
 Result<Reply> RedisEngine::Do(Command cmd) {
   std::string name = cmd.empty() ? "" : cmd[0];
-  ASSIGN_OR_RETURN(Reply r, client_->Do(std::move(cmd)));
+  auto res = client_->Do(std::move(cmd));
+  if (!res) return Err(MetaError(res.error()));
+  Reply r = std::move(*res);
   if (r.IsError()) return Err(EIO, "redis " + name + ": " + r.str);
   return r;
 }
@@ -92,7 +166,7 @@ Result<std::vector<Reply>> RedisEngine::DoAll(std::vector<Command> cmds) {
   std::vector<Reply> out;
   out.reserve(rs.size());
   for (size_t i = 0; i < rs.size(); ++i) {
-    if (!rs[i]) return Err(rs[i].error());
+    if (!rs[i]) return Err(MetaError(rs[i].error()));
     if (rs[i]->IsError()) return Err(EIO, "redis " + names[i] + ": " + rs[i]->str);
     out.push_back(std::move(*rs[i]));
   }
@@ -101,7 +175,9 @@ Result<std::vector<Reply>> RedisEngine::DoAll(std::vector<Command> cmds) {
 
 Result<Reply> RedisEngine::Cached(Command read, const std::string& key) {
   std::string name = read.empty() ? "" : read[0];
-  ASSIGN_OR_RETURN(Reply r, client_->DoCached(read, key));
+  auto res = client_->DoCached(read, key);
+  if (!res) return Err(MetaError(res.error()));
+  Reply r = std::move(*res);
   if (r.IsError()) return Err(EIO, "redis " + name + ": " + r.str);
   return r;
 }
@@ -131,9 +207,11 @@ Status RedisEngine::Txn(const std::string& lock_key, const std::function<Status(
 Status RedisEngine::TxnOnce(const std::function<Status(Tx&)>& fn,
                             const std::function<void(const std::vector<Reply>&)>& after,
                             bool& conflict) {
-  ASSIGN_OR_RETURN(auto lease, client_->Lease());
+  auto leased = client_->Lease();
+  if (!leased) return MetaError(leased.error());
+  auto& lease = *leased;
   Tx tx(*lease, keys_);
-  Status st = fn(tx);
+  Status st = MetaError(fn(tx));
   std::vector<Command> writes = tx.TakeWrites();
   if (!st.ok() || writes.empty()) {
     (void)lease->Do({"UNWATCH"});
@@ -145,6 +223,7 @@ Status RedisEngine::TxnOnce(const std::function<Status(Tx&)>& fn,
   cmds.push_back({"MULTI"});
   for (auto& w : writes) cmds.push_back(std::move(w));
   cmds.push_back({"EXEC"});
+  const std::vector<Command>& writes_sent = cmds;
   // Our own writes leave the client cache before they can be observed (and any read of these
   // keys still in flight is poisoned, so it cannot store the value it read before the EXEC).
   std::vector<std::string> touched(tx.touched().begin(), tx.touched().end());
@@ -153,7 +232,7 @@ Status RedisEngine::TxnOnce(const std::function<Status(Tx&)>& fn,
   client_->Invalidate(touched);
   if (!replies) {
     // The EXEC may or may not have run: never replayed (the caller sees EIO).
-    return Status(EIO, "redis: transaction outcome unknown: " + replies.error().message());
+    return Status(EIO, "redis: transaction outcome unknown: " + MetaError(replies.error()).message());
   }
   const Reply& exec = replies->back();
   if (exec.IsNil()) {
@@ -167,6 +246,7 @@ Status RedisEngine::TxnOnce(const std::function<Status(Tx&)>& fn,
   for (const Reply& r : exec.elems) {
     if (r.IsError()) return Status(EIO, "redis: a command of the transaction failed: " + r.str);
   }
+  TrackWrites(writes_sent);
   if (after) after(exec.elems);
   return Status();
 }

@@ -25,10 +25,15 @@
 
 #include "meta/engine.h"
 #include "meta/redis/schema.h"
+#include "meta/redis/tracker.h"
 #include "meta/redis/txn.h"
 #include "net/redis/client.h"
 
 namespace tierfs::meta::redis {
+
+// Transport failures of the client (ETIMEDOUT, EAGAIN, EPROTO, connection errors) as EIO with
+// the cause in the message; other statuses unchanged.
+Status MetaError(const Status& s);
 
 class RedisEngine : public Engine {
  public:
@@ -154,13 +159,20 @@ class RedisEngine : public Engine {
   // and the names of n this engine looked up (the kernel caches those dentries).
   void OnServerInvalidate(std::span<const std::string> keys, bool all);
   void NoteLookup(Ino parent, std::string_view name);
+  // Inodes whose attrs went up to the kernel (told to forget them all when tracking is lost).
+  void NoteHanded(Ino ino);
+  // After a commit: the keys it wrote are read again, tracked (see tracker.h).
+  void TrackWrites(const std::vector<Command>& cmds);
+  std::unordered_set<Ino> handed_;
   std::mutex names_mu_;
   std::unordered_map<Ino, std::unordered_set<std::string>> looked_up_;
   size_t looked_up_count_ = 0;
   std::mutex del_mu_;
   std::map<Ino, uint64_t> del_next_;  // DoDeleteFileChunk: the next chunk index to look at
-  // Last: destroyed first (its reader threads call back into this object).
+  // Last but one: destroyed first but one (its reader threads call back into this object).
   std::unique_ptr<net::redis::Client> client_;
+  // Last: destroyed first (its thread uses client_ and calls back into this object).
+  std::unique_ptr<Tracker> tracker_;
 };
 
 

@@ -82,33 +82,30 @@ void DropDir(RedisEngine& e, Tx& tx, Ino dir) {
 }  // namespace
 
 std::vector<Result<Attr>> RedisEngine::GetAttrs(std::span<const Ino> inos) {
+  // Tracked reads (client-side cache): the server announces later changes of every attr that
+  // goes up to the kernel.
   std::vector<Result<Attr>> out;
   out.reserve(inos.size());
-  if (inos.size() == 1) {
-    std::string k = keys_.Inode(inos[0]);
-    auto r = Cached({"GET", k}, k);
-    if (!r) {
-      out.push_back(Err(r.error()));
-    } else if (r->IsNil()) {
-      out.push_back(Err(ENOENT, "no inode " + std::to_string(inos[0])));
-    } else if (auto a = DecodeAttr(r->str)) {
-      out.push_back(*a);
-    } else {
-      out.push_back(Err(EIO, "corrupt attr of inode " + std::to_string(inos[0])));
-    }
-    return out;
-  }
   for (size_t i = 0; i < inos.size(); i += kMgetBatch) {
-    Command mget{"MGET"};
     size_t n = std::min(kMgetBatch, inos.size() - i);
-    for (size_t j = 0; j < n; ++j) mget.push_back(keys_.Inode(inos[i + j]));
-    auto r = Do(std::move(mget));
+    std::vector<std::pair<Command, std::string>> reads;
+    reads.reserve(n);
+    for (size_t j = 0; j < n; ++j) {
+      std::string k = keys_.Inode(inos[i + j]);
+      reads.push_back({{"GET", k}, k});
+    }
+    auto rs = client_->DoCachedAll(reads);
     for (size_t j = 0; j < n; ++j) {
       Ino ino = inos[i + j];
-      if (!r) { out.push_back(Err(r.error())); continue; }
-      if (j >= r->elems.size() || r->elems[j].IsNil()) {
+      auto& r = rs[j];
+      if (!r) {
+        out.push_back(Err(MetaError(r.error())));
+      } else if (r->IsError()) {
+        out.push_back(Err(EIO, "redis GET: " + r->str));
+      } else if (r->IsNil()) {
         out.push_back(Err(ENOENT, "no inode " + std::to_string(ino)));
-      } else if (auto a = DecodeAttr(r->elems[j].str)) {
+      } else if (auto a = DecodeAttr(r->str)) {
+        NoteHanded(ino);
         out.push_back(*a);
       } else {
         out.push_back(Err(EIO, "corrupt attr of inode " + std::to_string(ino)));
@@ -445,18 +442,20 @@ Result<std::string> RedisEngine::DoReadlink(Ino ino) {
 
 Result<std::vector<Entry>> RedisEngine::DoReaddir(const Context& ctx, Ino ino, bool plus) {
   std::string ik = keys_.Inode(ino), dk = keys_.Entries(ino);
-  // The directory's attr and its entries in one round trip.
-  auto replies = client_->DoAll({{"GET", ik}, {"HGETALL", dk}});
-  for (auto& r : replies) {
-    if (!r) return Err(r.error());
+  // The directory's attr and its entries in one round trip, both tracked.
+  auto got = client_->DoCachedAll({{{"GET", ik}, ik}, {{"HGETALL", dk}, dk}});
+  std::vector<Reply> replies;
+  for (auto& r : got) {
+    if (!r) return Err(MetaError(r.error()));
     if (r->IsError()) return Err(EIO, "redis readdir: " + r->str);
+    replies.push_back(std::move(*r));
   }
-  if (replies[0]->IsNil()) return Err(ENOENT, "no inode " + std::to_string(ino));
-  auto d = DecodeAttr(replies[0]->str);
+  if (replies[0].IsNil()) return Err(ENOENT, "no inode " + std::to_string(ino));
+  auto d = DecodeAttr(replies[0].str);
   if (!d) return Err(EIO, "corrupt attr of inode " + std::to_string(ino));
   if (d->type != FileType::kDirectory) return Err(ENOTDIR, "readdir of a non-directory");
   RETURN_IF_ERROR(Access(ctx, *d, kMaskRead));
-  const auto& kv = replies[1]->elems;
+  const auto& kv = replies[1].elems;
   std::vector<Entry> out;
   out.reserve(kv.size() / 2);
   for (size_t i = 0; i + 1 < kv.size(); i += 2) {
@@ -469,6 +468,8 @@ Result<std::vector<Entry>> RedisEngine::DoReaddir(const Context& ctx, Ino ino, b
     out.push_back(std::move(e));
   }
   if (!plus || out.empty()) return out;
+  // readdirplus hands the kernel dentries too: their changes must reach it.
+  for (const auto& e : out) NoteLookup(ino, e.name);
   std::vector<Ino> inos;
   inos.reserve(out.size());
   for (auto& e : out) inos.push_back(e.ino);

@@ -35,20 +35,16 @@ Status RedisEngine::DoRefreshSession(uint64_t sid, int64_t expire) {
 
 Result<std::vector<std::pair<uint64_t, int64_t>>> RedisEngine::DoListSessions(
     std::vector<std::string>* infos) {
-  auto rs = client_->DoAll({{"ZRANGE", keys_.Named("allSessions"), "0", "-1", "WITHSCORES"},
-                            {"HGETALL", keys_.Named("sessionInfos")}});
-  for (auto& r : rs) {
-    if (!r) return Err(r.error());
-    if (r->IsError()) return Err(EIO, "redis list sessions: " + r->str);
-  }
+  ASSIGN_OR_RETURN(auto rs, DoAll({{"ZRANGE", keys_.Named("allSessions"), "0", "-1", "WITHSCORES"},
+                                    {"HGETALL", keys_.Named("sessionInfos")}}));
   std::map<uint64_t, std::string> info;
-  const auto& kv = rs[1]->elems;
+  const auto& kv = rs[1].elems;
   for (size_t i = 0; i + 1 < kv.size(); i += 2) {
     if (auto id = ParseInt(kv[i].str)) info[uint64_t(*id)] = kv[i + 1].str;
   }
   // RESP2: flat [member, score, ...]; RESP3: [[member, score], ...].
   std::vector<std::pair<uint64_t, int64_t>> out;
-  const auto& z = rs[0]->elems;
+  const auto& z = rs[0].elems;
   auto add = [&](const Reply& m, const Reply& sc) {
     auto id = ParseInt(m.str);
     if (!id) return;

@@ -40,14 +40,10 @@ Status RedisEngine::DoSetXattr(Ino ino, std::string_view name, std::string_view 
 }
 
 Result<std::vector<std::string>> RedisEngine::DoListXattr(Ino ino) {
-  auto rs = client_->DoAll({{"EXISTS", keys_.Inode(ino)}, {"HKEYS", keys_.Xattrs(ino)}});
-  for (auto& r : rs) {
-    if (!r) return Err(r.error());
-    if (r->IsError()) return Err(EIO, "redis listxattr: " + r->str);
-  }
-  if (rs[0]->integer == 0) return Err(ENOENT, "no inode " + std::to_string(ino));
+  ASSIGN_OR_RETURN(auto rs, DoAll({{"EXISTS", keys_.Inode(ino)}, {"HKEYS", keys_.Xattrs(ino)}}));
+  if (rs[0].integer == 0) return Err(ENOENT, "no inode " + std::to_string(ino));
   std::vector<std::string> out;
-  for (const Reply& n : rs[1]->elems) out.push_back(n.str);
+  for (const Reply& n : rs[1].elems) out.push_back(n.str);
   std::sort(out.begin(), out.end());
   return out;
 }

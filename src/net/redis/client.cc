@@ -2,6 +2,7 @@
 #include <strings.h>
 
 #include <atomic>
+#include <optional>
 #include <unordered_set>
 
 #include "net/redis/cache.h"
@@ -144,6 +145,52 @@ class ClientImpl : public Client, public PipeEvents {
     ASSIGN_OR_RETURN(Reply loaded, Do({"SCRIPT", "LOAD", s.body()}));
     if (loaded.IsError()) return loaded;
     return Do(std::move(cmd));
+  }
+
+  std::vector<Result<Reply>> DoCachedAll(
+      const std::vector<std::pair<Command, std::string>>& reads) override {
+    std::vector<std::optional<Result<Reply>>> done(reads.size());
+    std::vector<std::optional<Future<Result<Reply>>>> waits(reads.size());
+    std::vector<std::vector<std::unique_ptr<Request>>> per_pipe(pipes_.size());
+    for (size_t j = 0; j < reads.size(); ++j) {
+      const auto& [read, key] = reads[j];
+      size_t i = PipeOfKey(key);
+      if (!cache_on_ || !pipes_[i]->tracking()) {
+        waits[j] = SendOn(*pipes_[i], read);
+        continue;
+      }
+      ClientCache& cache = *caches_[i];
+      std::string sig;
+      EncodeCommand(read, &sig);
+      ClientCache::Lookup look = cache.Begin(key, sig);
+      if (look.kind == ClientCache::Lookup::kHit) {
+        done[j] = std::move(look.value);
+        continue;
+      }
+      waits[j] = Future<Result<Reply>>(look.flight->result);
+      if (look.kind != ClientCache::Lookup::kMiss) continue;
+      Command pair[] = {{"CLIENT", "CACHING", "YES"}, read};
+      per_pipe[i].push_back(MakeRequest(pair, [&cache, f = look.flight](Result<std::vector<Reply>> r) {
+        if (!r) return cache.Finish(f, Err(r.error()));
+        bool tracked = !(*r)[0].IsError();
+        cache.Finish(f, std::move((*r)[1]), tracked);
+      }));
+    }
+    for (size_t i = 0; i < pipes_.size(); ++i) {
+      if (!per_pipe[i].empty()) pipes_[i]->Submit(std::move(per_pipe[i]));
+    }
+    std::vector<Result<Reply>> out;
+    out.reserve(reads.size());
+    for (size_t j = 0; j < reads.size(); ++j) {
+      if (done[j]) {
+        out.push_back(std::move(*done[j]));
+        continue;
+      }
+      Result<Reply> r = waits[j]->Get();
+      if (!r && r.error().code() == EIO) r = Do(reads[j].first);  // the read retry policy applies
+      out.push_back(std::move(r));
+    }
+    return out;
   }
 
   Result<Reply> DoCached(const Command& read, const std::string& key) override {

@@ -140,6 +140,11 @@ class Client {
   // of `key` arrived before it. Nil replies are cached too. Falls back to Do() when the cache is
   // off.
   virtual Result<Reply> DoCached(const Command& read, const std::string& key) = 0;
+  // Several cacheable reads (read, key) at once: the hits answered from the cache, the misses
+  // sent together (each as its [CLIENT CACHING YES, read] pair) and waited for once. One result
+  // per read, in order.
+  virtual std::vector<Result<Reply>> DoCachedAll(
+      const std::vector<std::pair<Command, std::string>>& reads) = 0;
   // Drops our cached entries of `keys` (call before completing our own write to them).
   virtual void Invalidate(std::span<const std::string> keys) = 0;
   // Called (on the reader thread; keep it short, never call the Client from it) with the keys the
