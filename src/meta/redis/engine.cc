@@ -138,16 +138,6 @@ void RedisEngine::OnServerInvalidate(std::span<const std::string> keys, bool all
   }
 }
 
-Status MetaError(const Status& s) {
-  switch (s.code()) {
-    case ETIMEDOUT: case EAGAIN: case EPROTO: case ECONNREFUSED: case ECONNRESET: case EPIPE:
-    case ENOTCONN: case EHOSTUNREACH: case ENETUNREACH:
-      // A metadata call that the server did not answer is an I/O error for the file system.
-      return Status(EIO, "redis: " + ErrnoName(s.code()) + ": " + s.message());
-    default:
-      return s;
-  }
-}
 
 Result<Reply> RedisEngine::Do(Command cmd) {
   std::string name = cmd.empty() ? "" : cmd[0];
@@ -211,7 +201,7 @@ Status RedisEngine::TxnOnce(const std::function<Status(Tx&)>& fn,
   if (!leased) return MetaError(leased.error());
   auto& lease = *leased;
   Tx tx(*lease, keys_);
-  Status st = MetaError(fn(tx));
+  Status st = fn(tx);
   std::vector<Command> writes = tx.TakeWrites();
   if (!st.ok() || writes.empty()) {
     (void)lease->Do({"UNWATCH"});

@@ -31,10 +31,6 @@
 
 namespace tierfs::meta::redis {
 
-// Transport failures of the client (ETIMEDOUT, EAGAIN, EPROTO, connection errors) as EIO with
-// the cause in the message; other statuses unchanged.
-Status MetaError(const Status& s);
-
 class RedisEngine : public Engine {
  public:
   RedisEngine(std::unique_ptr<net::redis::Client> client, std::string prefix);

@@ -10,6 +10,17 @@ Status ReplyError(const Command& cmd, const Reply& r) {
 
 }  // namespace
 
+Status MetaError(const Status& s) {
+  switch (s.code()) {
+    case ETIMEDOUT: case EAGAIN: case EPROTO: case ECONNREFUSED: case ECONNRESET: case EPIPE:
+    case ENOTCONN: case EHOSTUNREACH: case ENETUNREACH:
+      // A metadata call that the server did not answer is an I/O error for the file system.
+      return Status(EIO, "redis: " + ErrnoName(s.code()) + ": " + s.message());
+    default:
+      return s;
+  }
+}
+
 std::string KeyOf(const Command& cmd) { return cmd.size() > 1 ? cmd[1] : std::string(); }
 
 Result<std::vector<Reply>> Tx::ReadAll(const std::vector<std::pair<std::string, Command>>& reads) {
@@ -23,7 +34,9 @@ Result<std::vector<Reply>> Tx::ReadAll(const std::vector<std::pair<std::string, 
     cmds.push_back(cmd);
     is_watch.push_back(false);
   }
-  ASSIGN_OR_RETURN(auto replies, conn_.Pipeline(cmds));
+  auto piped = conn_.Pipeline(cmds);
+  if (!piped) return Err(MetaError(piped.error()));
+  auto& replies = *piped;
   if (replies.size() != cmds.size()) return Err(EIO, "redis: reply count mismatch");
   std::vector<Reply> out;
   for (size_t i = 0; i < cmds.size(); ++i) {

@@ -64,6 +64,10 @@ class Tx {
   std::set<std::string> touched_;
 };
 
+// Transport failures of the client (ETIMEDOUT, EAGAIN, EPROTO, connection errors) as EIO with
+// the cause in the message; other statuses unchanged.
+Status MetaError(const Status& s);
+
 // The key a command changes: its first argument for the commands the engine writes.
 std::string KeyOf(const Command& cmd);
 
