@@ -88,6 +88,8 @@ int Run(const FormatFlags& f) {
       return 0;
     }
     if (old.error().code() != ENOENT) return Fail(cmd, old.error().message());
+    // Refused before the bucket is touched.
+    if (Status s = (*existing)->CheckFormattable(f.force); !s.ok()) return Fail(cmd, s.message());
   }
 
   meta::Format fmt;

@@ -44,6 +44,7 @@ class BaseMeta : public Meta {
   Status Init(const Format& format, bool force) override;
   Result<Format> Load() override;
   Status CheckSupported() override;
+  Status CheckFormattable(bool force) override { return engine_->CheckFormattable(force); }
   Status NewSession(const SessionInfo& info, const MetaOptions& options,
                     MetaCallbacks callbacks) override;
   Status CloseSession() override;

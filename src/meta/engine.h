@@ -154,6 +154,8 @@ class Engine {
   // value (absent = 0) is <= value - diff; returns whether it did. Gates the shared jobs.
   virtual Result<bool> SetIfSmall(std::string_view name, int64_t value, int64_t diff) = 0;
   virtual void SetHooks(EngineHooks hooks) = 0;
+  // See Meta::CheckFormattable. Default: OK (SQL: the jfs_ tables are checked by LoadSetting).
+  virtual Status CheckFormattable(bool force) { return Status(); }
   // Whether any directory quota is set (JuiceFS jfs_dir_quota rows / dirQuota hash).
   virtual Result<bool> HasDirQuotas() = 0;
   // Whether to maintain jfs_dir_stats (Format::dir_stats); may change while mounted.

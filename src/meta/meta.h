@@ -125,6 +125,9 @@ class Meta {
   // (Format::UnsupportedFeature, or directory quotas set in the metadata); mount refuses such a
   // volume before it changes anything. REQUIRES: Load() succeeded.
   virtual Status CheckSupported() = 0;
+  // Before a new volume is formatted (nothing written yet): EEXIST when the store holds data
+  // that is not a volume and !force (a Redis DB with other keys), else OK.
+  virtual Status CheckFormattable(bool force) = 0;
   // Registers a session (unless read-only), starts heartbeat and background jobs.
   virtual Status NewSession(const SessionInfo& info, const MetaOptions& options,
                             MetaCallbacks callbacks) = 0;

@@ -21,19 +21,26 @@ MiB = 1 << 20
 libc = ctypes.CDLL(None, use_errno=True)
 
 
-@pytest.fixture(params=[0, 1], ids=["trash-off", "trash-on"])
+# Every test runs on each metadata engine (SQLite, and Redis on a redis-server of its own);
+# TIERFS_E2E_META=sqlite3|redis keeps one.
+_ENGINES = [os.environ["TIERFS_E2E_META"]] if os.environ.get("TIERFS_E2E_META") else ["sqlite3", "redis"]
+
+
+@pytest.fixture(params=[(t, e) for e in _ENGINES for t in (0, 1)],
+                ids=[f"trash-{'on' if t else 'off'}-{e}" for e in _ENGINES for t in (0, 1)])
 def volume(request, workdir, fs):
     """Every namespace and data test runs with the trash off and on (the product default is
     --trash-days 1: unlink, rmdir and rename-overwrite then move entries into .trash)."""
     from harness import Volume
-    return Volume(workdir, fs).format(trash_days=request.param)
+    trash, meta = request.param
+    return Volume(workdir, fs, meta=meta).format(trash_days=trash)
 
 
-@pytest.fixture
-def plain_volume(workdir, fs):
+@pytest.fixture(params=_ENGINES)
+def plain_volume(request, workdir, fs):
     """A volume without trash, for tests about space coming back after deletion."""
     from harness import Volume
-    return Volume(workdir, fs).format(trash_days=0)
+    return Volume(workdir, fs, meta=request.param).format(trash_days=0)
 AT_FDCWD = -100
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2

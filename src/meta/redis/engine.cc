@@ -267,6 +267,16 @@ Status RedisEngine::CheckServer() {
   return Status();
 }
 
+Status RedisEngine::CheckFormattable(bool force) {
+  if (force || !keys_.prefix.empty()) return Status();
+  ASSIGN_OR_RETURN(Reply n, Do({"DBSIZE"}));
+  if (n.integer > 0) {
+    return Status(EEXIST, "the Redis database holds " + std::to_string(n.integer) +
+                              " keys but no JuiceFS volume (use another DB, or --force)");
+  }
+  return Status();
+}
+
 Result<std::optional<std::string>> RedisEngine::LoadSetting() {
   ASSIGN_OR_RETURN(Reply r, Do({"GET", keys_.Named("setting")}));
   if (r.IsNil()) return std::optional<std::string>();

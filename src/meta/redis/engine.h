@@ -42,6 +42,7 @@ class RedisEngine : public Engine {
   Status CheckServer();
 
   Result<std::optional<std::string>> LoadSetting() override;
+  Status CheckFormattable(bool force) override;
   Status DoInit(const std::string& setting_json, const Attr& root, std::optional<Attr> trash,
                 bool force) override;
   Result<int64_t> IncrCounter(std::string_view name, int64_t delta) override;
