@@ -47,7 +47,7 @@ Status BaseMeta::NewSession(const SessionInfo& info, const MetaOptions& options,
   inode_ids_.BindMetrics(options.registry);
   slice_ids_.BindMetrics(options.registry);
   engine_->SetHooks(EngineHooks{[this] { metrics_.TxnRestart(); }, callbacks.invalidate_inode,
-                                callbacks.invalidate_entry});
+                                callbacks.invalidate_entry, options.registry});
   engine_->SetDirStats(CurrentFormat().dir_stats);
   OpScope op(metrics_, "NewSession");
   {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "meta/meta.h"
+#include "metrics/registry.h"
 
 namespace tierfs::meta {
 
@@ -45,6 +46,9 @@ struct EngineHooks {
   // Forwarded MetaCallbacks::invalidate_inode / invalidate_entry (may be empty).
   std::function<void(Ino)> invalidate_inode;
   std::function<void(Ino, const std::string&)> invalidate_entry;
+  // Where an engine exports metrics of its own (the Redis client's); not owned, may be null,
+  // must outlive the engine.
+  metrics::Registry* registry = nullptr;
 };
 
 // What an unlink/rename-overwrite did to the inode that lost a link.

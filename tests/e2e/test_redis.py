@@ -421,3 +421,43 @@ def test_password_is_never_printed(fs, workdir, monkeypatch, how):
         texts[f"{p.args[1]} #{i} stdout"], texts[f"{p.args[1]} #{i} stderr"] = p.stdout, p.stderr
     leaked = [k for k, v in texts.items() if pw in v]
     assert not leaked, f"the password shows in {leaked}"
+
+
+# ----------------------------------------------------------------------------------------------
+# 5. metrics of the client-side cache
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_client_cache_metrics_count_hits_and_invalidations(fs, workdir):
+    """/metrics shows the Redis client's cache: repeated stats (kernel caches off) are hits, and a
+    change by another mount is an invalidation."""
+    import urllib.request
+    vol = _redis_volume(workdir, fs).format()
+    port = _free_port()
+    nocache = ["--attr-cache", "0", "--entry-cache", "0", "--dir-entry-cache", "0"]
+    a = vol.mount(workdir / "a", extra=nocache + ["--metrics", f"127.0.0.1:{port}"])
+    b = vol.mount(workdir / "b", extra=nocache + ["--metrics", f"127.0.0.1:{_free_port()}"])
+    try:
+        def metric(name):
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+            vals = [float(l.split()[-1]) for l in text.splitlines() if l.startswith(name + "{")]
+            assert vals, f"{name} missing from /metrics"
+            return vals[0]
+        _write(b / "f", b"one")
+        os.stat(a / "f")
+        hits0, inval0 = metric("tierfs_redis_cache_hits"), metric("tierfs_redis_cache_invalidations")
+        for _ in range(20):
+            os.stat(a / "f")
+        assert metric("tierfs_redis_cache_hits") >= hits0 + 20
+        _write(b / "f", b"two, longer")
+        wait_until(lambda: os.stat(a / "f").st_size == 11, 10, "mount a sees b's write")
+        assert metric("tierfs_redis_cache_invalidations") > inval0
+        assert metric("tierfs_redis_commands") > 0
+    finally:
+        a.umount()
+        b.umount()

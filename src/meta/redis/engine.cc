@@ -77,7 +77,10 @@ void RedisEngine::TrackWrites(const std::vector<Command>& cmds) {
 
 // client_ is the last member: it goes first, so its threads (which call OnServerInvalidate)
 // are gone before the members that uses.
-RedisEngine::~RedisEngine() = default;
+RedisEngine::~RedisEngine() {
+  std::lock_guard lk(stats_->mu);
+  stats_->client = nullptr;
+}
 
 void RedisEngine::NoteLookup(Ino parent, std::string_view name) {
   std::lock_guard lk(names_mu_);
@@ -242,8 +245,45 @@ Status RedisEngine::TxnOnce(const std::function<Status(Tx&)>& fn,
 }
 
 void RedisEngine::SetHooks(EngineHooks hooks) {
-  std::lock_guard lk(hooks_mu_);
-  hooks_ = std::move(hooks);
+  metrics::Registry* reg = hooks.registry;
+  {
+    std::lock_guard lk(hooks_mu_);
+    hooks_ = std::move(hooks);
+  }
+  if (reg) BindMetrics(reg);
+}
+
+void RedisEngine::BindMetrics(metrics::Registry* reg) {
+  std::lock_guard lk(stats_->mu);
+  if (stats_->bound) return;
+  stats_->bound = true;
+  stats_->client = client_.get();
+  struct Row {
+    const char* name;
+    const char* help;
+    uint64_t net::redis::ClientStats::*field;
+  };
+  static const Row rows[] = {
+      {"tierfs_redis_commands", "commands sent to Redis by the pipelined connections", &net::redis::ClientStats::commands},
+      {"tierfs_redis_writes", "write(2) calls of the pipelined connections (commands per write = pipelining)", &net::redis::ClientStats::writes},
+      {"tierfs_redis_reconnects", "reconnections to Redis", &net::redis::ClientStats::reconnects},
+      {"tierfs_redis_cache_hits", "reads answered by the client-side cache", &net::redis::ClientStats::cache_hits},
+      {"tierfs_redis_cache_misses", "cacheable reads sent to the server", &net::redis::ClientStats::cache_misses},
+      {"tierfs_redis_cache_invalidations", "keys invalidated in the client-side cache", &net::redis::ClientStats::cache_invalidations},
+      {"tierfs_redis_cache_flushes", "whole client-side cache flushes (tracking lost, FLUSHDB)", &net::redis::ClientStats::cache_flushes},
+      {"tierfs_redis_cache_bytes", "bytes held by the client-side cache", &net::redis::ClientStats::cache_bytes},
+      {"tierfs_redis_cache_entries", "entries held by the client-side cache", &net::redis::ClientStats::cache_entries},
+  };
+  std::vector<std::pair<metrics::Gauge*, uint64_t net::redis::ClientStats::*>> gauges;
+  for (const Row& r : rows) gauges.emplace_back(reg->GetGauge(r.name, r.help), r.field);
+  // The registry may outlive this engine: the hook reads through stats_, which the destructor
+  // disconnects.
+  reg->AddCollectHook([s = stats_, gauges] {
+    std::lock_guard lk(s->mu);
+    if (!s->client) return;
+    net::redis::ClientStats st = s->client->Stats();
+    for (auto& [g, field] : gauges) g->Set(int64_t(st.*field));
+  });
 }
 
 Status RedisEngine::CheckServer() {

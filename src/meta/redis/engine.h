@@ -161,6 +161,13 @@ class RedisEngine : public Engine {
   // After a commit: the keys it wrote are read again, tracked (see tracker.h).
   void TrackWrites(const std::vector<Command>& cmds);
   std::unordered_set<Ino> handed_;
+  void BindMetrics(metrics::Registry* reg);
+  struct StatsLink {
+    std::mutex mu;
+    bool bound = false;
+    net::redis::Client* client = nullptr;  // null once the engine is gone
+  };
+  std::shared_ptr<StatsLink> stats_ = std::make_shared<StatsLink>();
   std::mutex names_mu_;
   std::unordered_map<Ino, std::unordered_set<std::string>> looked_up_;
   size_t looked_up_count_ = 0;
