@@ -116,12 +116,21 @@ std::vector<Result<Attr>> RedisEngine::GetAttrs(std::span<const Ino> inos) {
 }
 
 Result<Entry> RedisEngine::DoLookup(const Context& ctx, Ino parent, std::string_view name) {
-  ASSIGN_OR_RETURN(Attr p, std::move(GetAttrs(std::span<const Ino>(&parent, 1))[0]));
-  if (p.type != FileType::kDirectory) return Err(ENOTDIR, "lookup in a non-directory");
-  RETURN_IF_ERROR(Access(ctx, p, kMaskExec));
-  std::string dk = keys_.Entries(parent);
+  // The parent's attr and the entry in one round trip (both tracked), then the child's attr.
+  std::string pk = keys_.Inode(parent), dk = keys_.Entries(parent);
   NoteLookup(parent, name);
-  ASSIGN_OR_RETURN(Reply r, Cached({"HGET", dk, std::string(name)}, dk));
+  auto got = client_->DoCachedAll({{{"GET", pk}, pk}, {{"HGET", dk, std::string(name)}, dk}});
+  for (auto& r : got) {
+    if (!r) return Err(MetaError(r.error()));
+    if (r->IsError()) return Err(EIO, "redis lookup: " + r->str);
+  }
+  if (got[0]->IsNil()) return Err(ENOENT, "no inode " + std::to_string(parent));
+  auto p = DecodeAttr(got[0]->str);
+  if (!p) return Err(EIO, "corrupt attr of inode " + std::to_string(parent));
+  NoteHanded(parent);
+  if (p->type != FileType::kDirectory) return Err(ENOTDIR, "lookup in a non-directory");
+  RETURN_IF_ERROR(Access(ctx, *p, kMaskExec));
+  const Reply& r = *got[1];
   if (r.IsNil()) return Err(ENOENT, "no entry '" + std::string(name) + "' in " + std::to_string(parent));
   auto ent = DecodeEntry(r.str);
   if (!ent) return Err(EIO, "corrupt entry '" + std::string(name) + "' of directory " + std::to_string(parent));
@@ -148,6 +157,8 @@ Result<Entry> RedisEngine::DoMknod(const Context& ctx, Ino parent, std::string_v
                                    Attr attr, std::string_view target) {
   Entry e;
   Status st = Txn(keys_.Inode(parent), [&](Tx& tx) -> Status {
+    const std::pair<Ino, std::string_view> want[] = {{parent, name}};
+    RETURN_IF_ERROR(tx.Preload(std::span<const Ino>(&parent, 1), want));
     ASSIGN_OR_RETURN(Attr * p, WritableDir(tx, ctx, parent));
     ASSIGN_OR_RETURN(auto existing, tx.GetEntry(parent, name));
     if (existing) return Status(EEXIST, "entry '" + std::string(name) + "' exists");
@@ -184,6 +195,8 @@ Result<Removed> RedisEngine::DoUnlink(const Context& ctx, Ino parent, std::strin
   Removed out;
   Status st = Txn(keys_.Inode(parent), [&](Tx& tx) -> Status {
     out = Removed{};
+    const std::pair<Ino, std::string_view> want[] = {{parent, name}};
+    RETURN_IF_ERROR(tx.Preload(std::span<const Ino>(&parent, 1), want));
     ASSIGN_OR_RETURN(Attr * p, WritableDir(tx, ctx, parent));
     ASSIGN_OR_RETURN(auto edge, MustEntry(tx, parent, name));
     if (edge.second == FileType::kDirectory) return Status(EISDIR, "unlink of a directory");
@@ -219,6 +232,8 @@ Result<Removed> RedisEngine::DoUnlink(const Context& ctx, Ino parent, std::strin
 Status RedisEngine::DoRmdir(const Context& ctx, Ino parent, std::string_view name,
                             const std::optional<TrashTarget>& trash) {
   return Txn(keys_.Inode(parent), [&](Tx& tx) -> Status {
+    const std::pair<Ino, std::string_view> want[] = {{parent, name}};
+    RETURN_IF_ERROR(tx.Preload(std::span<const Ino>(&parent, 1), want));
     ASSIGN_OR_RETURN(Attr * p, WritableDir(tx, ctx, parent));
     ASSIGN_OR_RETURN(auto edge, MustEntry(tx, parent, name));
     if (edge.second != FileType::kDirectory) return Status(ENOTDIR, "rmdir of a non-directory");
@@ -278,6 +293,9 @@ void MoveDirStat(RenameOp& op, Ino from, Ino to, FileType t, const Attr& a) {
 }
 
 Result<bool> LoadRename(RenameOp& op) {
+  const Ino parents[] = {op.psrc, op.pdst};
+  const std::pair<Ino, std::string_view> want[] = {{op.psrc, op.nsrc}, {op.pdst, op.ndst}};
+  RETURN_IF_ERROR(op.tx.Preload(parents, want));
   ASSIGN_OR_RETURN(op.ps, WritableDir(op.tx, op.ctx, op.psrc));
   ASSIGN_OR_RETURN(op.pd, WritableDir(op.tx, op.ctx, op.pdst));
   ASSIGN_OR_RETURN(op.se, MustEntry(op.tx, op.psrc, op.nsrc));
@@ -408,6 +426,9 @@ Result<Entry> RedisEngine::DoRename(const Context& ctx, Ino psrc, std::string_vi
 Result<Attr> RedisEngine::DoLink(const Context& ctx, Ino ino, Ino parent, std::string_view name) {
   Attr out;
   Status st = Txn(keys_.Inode(parent), [&](Tx& tx) -> Status {
+    const Ino both[] = {ino, parent};
+    const std::pair<Ino, std::string_view> want[] = {{parent, name}};
+    RETURN_IF_ERROR(tx.Preload(both, want));
     ASSIGN_OR_RETURN(Attr * a, tx.Node(ino));
     if (a->type == FileType::kDirectory) return Status(EPERM, "hard link to a directory");
     if (a->flags & kImmutableOrAppend) return Status(EPERM, "file is immutable or append-only");

@@ -51,8 +51,44 @@ Result<Reply> Tx::Read(const std::string& key, Command read) {
   return std::move(r[0]);
 }
 
+Status Tx::Preload(std::span<const Ino> inodes,
+                   std::span<const std::pair<Ino, std::string_view>> entries) {
+  std::vector<std::pair<std::string, Command>> reads;
+  for (Ino ino : inodes) {
+    std::string k = keys_.Inode(ino);
+    reads.push_back({k, {"GET", k}});
+  }
+  for (const auto& [dir, name] : entries) {
+    std::string k = keys_.Entries(dir);
+    reads.push_back({k, {"HGET", k, std::string(name)}});
+  }
+  ASSIGN_OR_RETURN(auto got, ReadAll(reads));
+  for (size_t i = 0; i < inodes.size(); ++i) {
+    if (nodes_.count(inodes[i])) continue;
+    if (got[i].IsNil()) {
+      absent_.insert(inodes[i]);
+      continue;
+    }
+    auto a = DecodeAttr(got[i].str);
+    if (!a) return Status(EIO, "corrupt attr of inode " + std::to_string(inodes[i]));
+    nodes_[inodes[i]] = {*a, *a};
+  }
+  for (size_t j = 0; j < entries.size(); ++j) {
+    const Reply& r = got[inodes.size() + j];
+    std::optional<std::pair<Ino, FileType>> e;
+    if (!r.IsNil()) {
+      auto d = DecodeEntry(r.str);
+      if (!d) return Status(EIO, "corrupt entry '" + std::string(entries[j].second) + "'");
+      e = std::pair{d->second, d->first};
+    }
+    entries_[{entries[j].first, std::string(entries[j].second)}] = e;
+  }
+  return Status();
+}
+
 Result<std::optional<Attr>> Tx::GetAttr(Ino ino) {
   if (auto it = nodes_.find(ino); it != nodes_.end()) return std::optional<Attr>(it->second.second);
+  if (absent_.count(ino)) return std::optional<Attr>();
   std::string key = keys_.Inode(ino);
   ASSIGN_OR_RETURN(Reply r, Read(key, {"GET", key}));
   if (r.IsNil()) return std::optional<Attr>();
@@ -71,6 +107,7 @@ Result<Attr*> Tx::Node(Ino ino) {
 }
 
 Result<std::optional<std::pair<Ino, FileType>>> Tx::GetEntry(Ino dir, std::string_view name) {
+  if (auto it = entries_.find({dir, std::string(name)}); it != entries_.end()) return it->second;
   std::string key = keys_.Entries(dir);
   ASSIGN_OR_RETURN(Reply r, Read(key, {"HGET", key, std::string(name)}));
   using Out = std::optional<std::pair<Ino, FileType>>;

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,11 @@ class Tx {
   // (inode, type) of entry `name` of `dir` (the d{dir} hash is watched), or nullopt.
   Result<std::optional<std::pair<Ino, FileType>>> GetEntry(Ino dir, std::string_view name);
 
+  // Reads (and watches) these inodes' attrs and these entries in one round trip, so that the
+  // Node / GetEntry calls that follow need none. Absent ones are remembered as absent.
+  Status Preload(std::span<const Ino> inodes,
+                 std::span<const std::pair<Ino, std::string_view>> entries);
+
   // Queues a write for the MULTI block; returns its index in the EXEC reply. `key` is the key
   // it changes (dropped from the client-side cache when the transaction commits).
   size_t Queue(Command cmd);
@@ -60,6 +66,8 @@ class Tx {
   const Keys& keys_;
   std::set<std::string> watched_;
   std::map<Ino, std::pair<Attr, Attr>> nodes_;  // ino -> (as read, current)
+  std::set<Ino> absent_;                         // preloaded inodes that do not exist
+  std::map<std::pair<Ino, std::string>, std::optional<std::pair<Ino, FileType>>> entries_;
   std::vector<Command> writes_;
   std::set<std::string> touched_;
 };
