@@ -107,6 +107,35 @@ TEST_P(RedisEngineTest, TwoClientsCreateInOneDirectoryWithoutCollisions) {
   (void)other->CloseSession();
 }
 
+
+// Dir stats live in three hashes (JuiceFS dirDataLength / dirUsedSpace / dirUsedInodes); a
+// directory whose fields are missing (made by a client with dir stats off, or lost) gets them
+// computed from its entries after the next change, as JuiceFS doSyncDirStat does.
+TEST_P(RedisEngineTest, DirStatsKeptAndMissingOnesRecomputed) {
+  auto stat = [&](Ino dir) {
+    std::string f = std::to_string(dir);
+    return std::make_tuple(Raw({"HGET", "dirDataLength", f}).str, Raw({"HGET", "dirUsedSpace", f}).str,
+                           Raw({"HGET", "dirUsedInodes", f}).str);
+  };
+  Entry d = Mk(kRootIno, "d", FileType::kDirectory);
+  EXPECT_EQ(stat(d.ino), std::make_tuple("0", "0", "0"));
+  Entry f = Mk(d.ino, "f");
+  Slice s = NewSlice(*meta_, 5000);
+  ASSERT_TRUE(meta_->Write(f.ino, 0, 0, s, 1, 0).ok());
+  Mk(d.ino, "sub", FileType::kDirectory);
+  EXPECT_EQ(stat(d.ino), std::make_tuple("5000", "12288", "2"));
+  for (const char* h : {"dirDataLength", "dirUsedSpace", "dirUsedInodes"}) Raw({"HDEL", h, std::to_string(d.ino)});
+  // A client that has not touched d yet (each client checks a directory's fields once) finds
+  // them missing at its next change there: all of d is counted again.
+  auto other = Open();
+  ASSERT_TRUE(other->NewSession(SessionInfo{}, MetaOptions{.no_bgjob = true}, MetaCallbacks{}).ok());
+  ASSERT_TRUE(other->Mknod(root_, d.ino, "g", FileType::kFile, 0644, 0, 0, "").has_value());
+  EXPECT_EQ(stat(d.ino), std::make_tuple("5000", "16384", "3"));
+  ASSERT_TRUE(other->Mknod(root_, d.ino, "h", FileType::kFile, 0644, 0, 0, "").has_value());
+  EXPECT_EQ(stat(d.ino), std::make_tuple("5000", "20480", "4"));
+  (void)other->CloseSession();
+}
+
 INSTANTIATE_TEST_SUITE_P(Redis, RedisEngineTest, ::testing::Values("redis"), EngineParamName);
 
 }  // namespace

@@ -1,6 +1,7 @@
 // RedisEngine: transactions, the volume (setting, counters, format) and the shared helpers.
 #include "meta/redis/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <random>
@@ -14,6 +15,9 @@ namespace tierfs::meta::redis {
 namespace {
 
 constexpr int kMaxTxnRetries = 50;  // JuiceFS redisMeta.txn
+// Directories whose dir-stat fields were missing in the running transaction of this thread:
+// computed from their entries once it commits (as JuiceFS doUpdateDirStat -> doSyncDirStat).
+thread_local std::vector<Ino> t_missing_dir_stats;
 
 Result<int64_t> IntOf(const Reply& r) {
   if (r.IsNil()) return int64_t(0);
@@ -181,8 +185,21 @@ Status RedisEngine::Txn(const std::string& lock_key, const std::function<Status(
   std::unique_lock stripe(stripes_[std::hash<std::string>{}(lock_key) % stripes_.size()]);
   for (int attempt = 0;; ++attempt) {
     bool conflict = false;
+    t_missing_dir_stats.clear();
     Status st = TxnOnce(fn, after, conflict);
-    if (!conflict) return st;
+    if (!conflict) {
+      std::vector<Ino> dirs;
+      dirs.swap(t_missing_dir_stats);
+      stripe.unlock();
+      if (st.ok()) {
+        std::sort(dirs.begin(), dirs.end());
+        dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+        for (Ino d : dirs) {
+          if (Status s = SyncDirStat(d); !s.ok()) TIERFS_LOG_WARN("dir stats of inode {}: {}", d, s.ToString());
+        }
+      }
+      return st;
+    }
     if (attempt >= kMaxTxnRetries) {
       return Status(EIO, "redis: transaction on " + lock_key + " kept conflicting with other clients");
     }
@@ -403,8 +420,52 @@ void RedisEngine::AddUsage(Tx& tx, int64_t space, int64_t inodes) {
   if (inodes) tx.Queue({"INCRBY", keys_.Named("totalInodes"), std::to_string(inodes)});
 }
 
+bool RedisEngine::HasDirStat(Tx& tx, Ino dir) {
+  {
+    std::lock_guard lk(names_mu_);
+    if (known_stats_.count(dir)) return true;
+  }
+  // Not watched: a missing field is recomputed after the commit, whoever else touches it.
+  auto r = tx.Read("", {"HEXISTS", keys_.Named("dirUsedSpace"), std::to_string(dir)});
+  if (r && r->integer == 0) return false;
+  std::lock_guard lk(names_mu_);
+  if (known_stats_.size() >= kMaxNoted) known_stats_.clear();
+  known_stats_.insert(dir);
+  return true;
+}
+
+Status RedisEngine::SyncDirStat(Ino dir) {
+  ASSIGN_OR_RETURN(Reply entries, Do({"HGETALL", keys_.Entries(dir)}));
+  std::vector<Ino> files;
+  int64_t inodes = 0;
+  for (size_t i = 0; i + 1 < entries.elems.size(); i += 2) {
+    auto e = DecodeEntry(entries.elems[i + 1].str);
+    if (!e) continue;
+    ++inodes;
+    if (e->first == FileType::kFile) files.push_back(e->second);
+  }
+  int64_t length = 0, space = (inodes - int64_t(files.size())) * Align4K(0);
+  auto attrs = GetAttrs(files);
+  for (auto& a : attrs) {
+    uint64_t len = a ? a->length : 0;
+    length += int64_t(len);
+    space += Align4K(len);
+  }
+  std::string f = std::to_string(dir);
+  return Txn(keys_.Named("dirUsedSpace"), [&](Tx& tx) -> Status {
+    tx.Queue({"HSET", keys_.Named("dirDataLength"), f, std::to_string(length)});
+    tx.Queue({"HSET", keys_.Named("dirUsedSpace"), f, std::to_string(space)});
+    tx.Queue({"HSET", keys_.Named("dirUsedInodes"), f, std::to_string(inodes)});
+    return Status();
+  });
+}
+
 void RedisEngine::AddDirStat(Tx& tx, Ino dir, int64_t length, int64_t space, int64_t inodes) {
   if (!dir_stats() || dir == 0 || IsTrash(dir)) return;
+  if (!HasDirStat(tx, dir)) {
+    t_missing_dir_stats.push_back(dir);
+    return;
+  }
   std::string f = std::to_string(dir);
   if (length) tx.Queue({"HINCRBY", keys_.Named("dirDataLength"), f, std::to_string(length)});
   if (space) tx.Queue({"HINCRBY", keys_.Named("dirUsedSpace"), f, std::to_string(space)});

@@ -162,6 +162,11 @@ class RedisEngine : public Engine {
   void TrackWrites(const std::vector<Command>& cmds);
   std::unordered_set<Ino> handed_;
   void BindMetrics(metrics::Registry* reg);
+  // Whether `dir` has dir-stat fields (remembered once seen); SyncDirStat recomputes them from
+  // the directory's entries.
+  bool HasDirStat(Tx& tx, Ino dir);
+  Status SyncDirStat(Ino dir);
+  std::unordered_set<Ino> known_stats_;
   struct StatsLink {
     std::mutex mu;
     bool bound = false;
