@@ -461,3 +461,77 @@ def test_client_cache_metrics_count_hits_and_invalidations(fs, workdir):
     finally:
         a.umount()
         b.umount()
+
+
+# ----------------------------------------------------------------------------------------------
+# 6. Sentinel failover
+
+
+def _start_sentinel(root: Path, master_port: int) -> tuple[subprocess.Popen, int]:
+    root.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    conf = root / "sentinel.conf"
+    conf.write_text(f"sentinel monitor mymaster 127.0.0.1 {master_port} 1\n"
+                    "sentinel down-after-milliseconds mymaster 1000\n"
+                    "sentinel failover-timeout mymaster 10000\n")
+    log = open(root / "sentinel.log", "ab")
+    p = subprocess.Popen(["redis-server", str(conf), "--sentinel", "--port", str(port), "--bind", "127.0.0.1",
+                          "--dir", str(root)], stdout=log, stderr=subprocess.STDOUT)
+
+    def master_known():
+        r = subprocess.run(["redis-cli", "-p", str(port), "SENTINEL", "get-master-addr-by-name", "mymaster"],
+                           capture_output=True, text=True)
+        return r.returncode == 0 and str(master_port) in r.stdout
+    wait_until(master_known, 20, "the sentinel knows the master")
+    return p, port
+
+
+@pytest.mark.full
+def test_sentinel_failover_mid_workload(fs, workdir):
+    """A volume reached through a sentinel: the master dies mid-workload, the sentinel promotes
+    the replica, and the mount carries on against the new master; every file closed before the
+    kill (and replicated: WAIT) or after the failover is intact."""
+    from pathlib import Path
+    aof = ["--appendonly", "yes", "--appendfsync", "always"]
+    master = RedisServer(workdir / "master", extra_args=aof).start()
+    replica = RedisServer(workdir / "replica", extra_args=[*aof, "--replicaof", "127.0.0.1", master.port]).start()
+    wait_until(lambda: "master_link_status:up" in replica.cli("INFO", "replication"), 30, "replica in sync")
+    sentinel, sport = _start_sentinel(Path(workdir) / "sentinel", master.port)
+    try:
+        vol = Volume(workdir, fs, redis=master)
+        vol.meta_url = f"redis://mymaster,127.0.0.1:{sport}/1?max-retry-backoff=300ms&read-timeout=3s"
+        vol.format()
+        m = vol.mount(workdir / "mnt", extra=["--attr-cache", "0", "--entry-cache", "0"])
+        written = {}
+
+        def put(i):
+            data = hashlib.sha256(str(i).encode()).digest() * (1 + i % 50)
+            _write(m / f"f{i}", data)
+            written[i] = data
+
+        for i in range(50):
+            put(i)
+        assert master.cli("WAIT", 1, 10000).strip() == "1", "the replica did not acknowledge the writes"
+        master.kill()
+        # The mount may fail calls while the sentinel fails over; then it must work again.
+        deadline = time.monotonic() + 60
+        i = 50
+        while i < 100:
+            try:
+                put(i)
+                i += 1
+            except OSError as e:
+                assert e.errno in (errno.EIO, errno.ENOENT), e
+                assert time.monotonic() < deadline, "no write succeeded within 60 s of the master's death"
+        for i, data in written.items():
+            assert _read(m / f"f{i}") == data, f"f{i} differs after the failover"
+        m.umount()
+        m2 = vol.mount(workdir / "mnt2")
+        for i, data in written.items():
+            assert _read(m2 / f"f{i}") == data, f"f{i} differs after a remount"
+        m2.umount()
+    finally:
+        sentinel.terminate()
+        sentinel.wait(timeout=30)
+        replica.stop()
+        master.stop()
