@@ -592,7 +592,9 @@ def main():
     ap.add_argument("--meta", choices=["sqlite3", "redis"], default="sqlite3",
                     help="metadata engine of the tierfs and juicefs columns: a sqlite3 file each, or one "
                          "redis-server started for the run (tierfs in DB 1, juicefs in DB 2 with "
-                         "?client-cache=true, each flushed before every repetition)")
+                         "--juicefs-redis-query, each flushed before every repetition)")
+    ap.add_argument("--juicefs-redis-query", default="?client-cache=true",
+                    help="--meta redis: the query of juicefs's META-URL ('' for JuiceFS's defaults)")
     ap.add_argument("--workdir", default=os.environ.get("TIERFS_E2E_TMP", "/tmp"),
                     help="parent of the per-run work directory (its file system is 'local')")
     ap.add_argument("--out", help="also write the markdown report to this file")
@@ -621,7 +623,7 @@ def main():
     targets: list[Target | None] = []
     base = Path(tempfile.mkdtemp(prefix="e2e-bench-", dir=a.workdir))
     redis = RedisServer(base / "redis").start() if a.meta == "redis" else None
-    redis_db = {"tierfs": (1, ""), "juicefs": (2, "?client-cache=true")}
+    redis_db = {"tierfs": (1, ""), "juicefs": (2, a.juicefs_redis_query)}
     bins = {"tierfs": tierfs_binary(), "juicefs": juicefs_binary()}
     for name in names:
         if name == "local":
