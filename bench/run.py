@@ -11,6 +11,8 @@ local-directory bucket under the work directory, `--trash-days 0`, default mount
 --enable-xattr), bindfs (a bare FUSE passthrough over a local directory, default options: the FUSE
 ceiling), local (a plain directory on the file system holding the work directory: the limit FUSE
 cannot beat). A missing binary or tool leaves its column or rows "n/a" with a note; the rest still runs.
+`--meta redis`: tierfs and juicefs keep their metadata in one redis-server started for the run (DB 1 and
+DB 2 with ?client-cache=true, flushed before every repetition), e.g. `--meta redis --only tree`.
 
 Workloads (--only / --skip take these names), in this order on one volume per repetition:
   tree      Linux-tree extraction files/s (tar xf of the tarball decompressed once beforehand); then,
@@ -62,7 +64,7 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 import linux_tree as L  # noqa: E402
 from harness import (  # noqa: E402
-    MOUNT_DEADLINE, Binary, Volume, drop_caches, is_mounted, juicefs_binary, tierfs_binary, wait_until)
+    MOUNT_DEADLINE, Binary, RedisServer, Volume, drop_caches, is_mounted, juicefs_binary, tierfs_binary, wait_until)
 
 MiB = 1 << 20
 BUILD_LOCK = "/tmp/tierfs-build.lock"
@@ -121,14 +123,19 @@ class LocalTarget(Target):
 
 
 class VolumeTarget(Target):
-    """A fresh tierfs or juicefs volume (sqlite3 metadata + local-directory bucket) per repetition."""
+    """A fresh tierfs or juicefs volume (sqlite3 metadata + local-directory bucket) per repetition;
+    with `redis` (--meta redis): metadata in database `db` of that shared server, flushed first."""
 
-    def __init__(self, name: str, binary: Binary):
+    def __init__(self, name: str, binary: Binary, redis: RedisServer | None = None, db: int = 0, query: str = ""):
         self.name, self.binary, self.mount = name, binary, None
+        self.redis, self.db, self.query = redis, db, query
 
     def setup(self, root):
-        vol = Volume(root, self.binary, name="bench").format()
-        self.mount = vol.mount(root / "mnt")
+        vol = Volume(root, self.binary, name="bench", redis=self.redis)
+        if self.redis is not None:
+            self.redis.cli("FLUSHDB", db=self.db)
+            vol.meta_url = self.redis.url(self.db) + self.query
+        self.mount = vol.format().mount(root / "mnt")
         return self.mount.path
 
     def cold(self):
@@ -143,7 +150,8 @@ class VolumeTarget(Target):
 
     def describe(self):
         v = self.binary.run("--version").stdout.strip()
-        return f"`{self.binary.path}` {v}; mount flags {' '.join(self.binary.extra_mount_flags)}"
+        meta = f"; META-URL redis://…/{self.db}{self.query}" if self.redis is not None else ""
+        return f"`{self.binary.path}` {v}; mount flags {' '.join(self.binary.extra_mount_flags)}{meta}"
 
 
 class BindfsTarget(Target):
@@ -581,6 +589,12 @@ def main():
     g.add_argument("--build-jobs", type=int, default=os.cpu_count(), help="build: ninja -j (default: cores)")
     g.add_argument("--build-target", default="", help="build: ninja target (default: all, tests included)")
     g.add_argument("--build-repo", default=str(REPO), help="build: repository whose HEAD is cloned")
+    ap.add_argument("--meta", choices=["sqlite3", "redis"], default="sqlite3",
+                    help="metadata engine of the tierfs and juicefs columns: a sqlite3 file each, or one "
+                         "redis-server started for the run (tierfs in DB 1, juicefs in DB 2 with "
+                         "--juicefs-redis-query, each flushed before every repetition)")
+    ap.add_argument("--juicefs-redis-query", default="?client-cache=true",
+                    help="--meta redis: the query of juicefs's META-URL ('' for JuiceFS's defaults)")
     ap.add_argument("--workdir", default=os.environ.get("TIERFS_E2E_TMP", "/tmp"),
                     help="parent of the per-run work directory (its file system is 'local')")
     ap.add_argument("--out", help="also write the markdown report to this file")
@@ -607,6 +621,9 @@ def main():
     notes, failures = [], []
     find_tools(a, notes)
     targets: list[Target | None] = []
+    base = Path(tempfile.mkdtemp(prefix="e2e-bench-", dir=a.workdir))
+    redis = RedisServer(base / "redis").start() if a.meta == "redis" else None
+    redis_db = {"tierfs": (1, ""), "juicefs": (2, a.juicefs_redis_query)}
     bins = {"tierfs": tierfs_binary(), "juicefs": juicefs_binary()}
     for name in names:
         if name == "local":
@@ -624,11 +641,10 @@ def main():
                 notes.append(f"{name}: binary not found ({b.path if b else 'not on PATH'}); column left n/a.")
                 targets.append(None)
             else:
-                targets.append(VolumeTarget(name, b))
+                targets.append(VolumeTarget(name, b, redis, *redis_db[name]) if redis else VolumeTarget(name, b))
 
     # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so every mount is unmounted on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench/run.py: terminated"))
-    base = Path(tempfile.mkdtemp(prefix="e2e-bench-", dir=a.workdir))
     results: dict[str, list[dict]] = {n: [] for n in names}
     t_start = time.monotonic()
     try:
@@ -663,6 +679,8 @@ def main():
         for t in targets:
             if t is not None:
                 t.teardown()
+        if redis is not None:
+            redis.stop()
         shutil.rmtree(base, ignore_errors=True)
     elapsed = time.monotonic() - t_start
 
@@ -688,7 +706,7 @@ def main():
                      + (f", target {a.build_target}" if a.build_target else ", all targets"))
     lines = [
         f"Run {datetime.datetime.now().isoformat(timespec='seconds')} on {platform.node()}: "
-        f"{os.cpu_count()} cores, Linux {platform.release()}, local FS = {fstype.strip()}; "
+        f"{os.cpu_count()} cores, Linux {platform.release()}, local FS = {fstype.strip()}, metadata {a.meta}; "
         f"medians of {a.reps} repetitions; {'; '.join(sizes)}; {elapsed / 60:.1f} min in all.",
         "",
         "| workload | unit | " + " | ".join(names) + (" | tierfs/juicefs |" if ratio else " |"),
