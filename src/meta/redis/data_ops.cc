@@ -311,6 +311,7 @@ namespace {
 
 // The delfiles member of `ino` ("{ino}:{length}"), nullopt when it has none.
 Result<std::optional<std::string>> FindDelFile(RedisEngine& e, Ino ino) {
+  if (auto known = e.KnownDelFile(ino)) return known;
   std::string cursor = "0";
   std::string pattern = std::to_string(ino) + ":*";
   do {
@@ -413,7 +414,9 @@ Result<std::vector<DeadSlice>> RedisEngine::DoCleanupDelayedSlices(int64_t edge)
 Status RedisEngine::DoFinishDelFile(Ino ino) {
   ASSIGN_OR_RETURN(auto member, FindDelFile(*this, ino));
   if (!member) return Status();
-  return internal::ToStatus(Do({"ZREM", keys_.Named("delfiles"), *member}));
+  RETURN_IF_ERROR(Do({"ZREM", keys_.Named("delfiles"), *member}));
+  ForgetDelFile(ino);
+  return Status();
 }
 
 Result<std::vector<Ino>> RedisEngine::ListDelFiles(int64_t before, size_t limit) {
@@ -421,13 +424,17 @@ Result<std::vector<Ino>> RedisEngine::ListDelFiles(int64_t before, size_t limit)
                                 "LIMIT", "0", std::to_string(limit)}));
   std::vector<Ino> out;
   for (const Reply& m : r.elems) {
-    if (auto p = ParseDelFileMember(m.str)) out.push_back(p->first);
+    if (auto p = ParseDelFileMember(m.str)) {
+      NoteDelFile(p->first, p->second);
+      out.push_back(p->first);
+    }
   }
   return out;
 }
 
 Result<bool> RedisEngine::DoReleaseSustained(uint64_t sid, Ino ino) {
   bool freed = false;
+  uint64_t freed_length = 0;
   std::string sk = keys_.Sustained(sid);
   Status st = Txn(keys_.Inode(ino), [&](Tx& tx) -> Status {
     freed = false;
@@ -442,9 +449,11 @@ Result<bool> RedisEngine::DoReleaseSustained(uint64_t sid, Ino ino) {
     tx.Queue({"DEL", keys_.Inode(ino)});
     AddUsage(tx, -Align4K(a->length), -1);
     freed = true;
+    freed_length = a->length;
     return Status();
   });
   if (!st.ok()) return Err(st);
+  if (freed) NoteDelFile(ino, freed_length);
   return freed;
 }
 

@@ -488,6 +488,24 @@ Status RedisEngine::AddParentsStat(Tx& tx, Ino ino, const Attr& a, int64_t lengt
   return Status();
 }
 
+void RedisEngine::NoteDelFile(Ino ino, uint64_t length) {
+  std::lock_guard lk(del_mu_);
+  if (del_members_.size() >= kMaxNoted) del_members_.clear();
+  del_members_[ino] = DelFileMember(ino, length);
+}
+
+std::optional<std::string> RedisEngine::KnownDelFile(Ino ino) {
+  std::lock_guard lk(del_mu_);
+  auto it = del_members_.find(ino);
+  if (it == del_members_.end()) return std::nullopt;
+  return it->second;
+}
+
+void RedisEngine::ForgetDelFile(Ino ino) {
+  std::lock_guard lk(del_mu_);
+  del_members_.erase(ino);
+}
+
 Status RedisEngine::RetireInode(Tx& tx, Ino ino, const Attr& a, uint64_t sid, bool open,
                                 Removed& out) {
   out.ino = ino;

@@ -140,6 +140,11 @@ class RedisEngine : public Engine {
   Status AddParentsStat(Tx& tx, Ino ino, const Attr& a, int64_t length, int64_t space);
   // usedSpace / totalInodes deltas.
   void AddUsage(Tx& tx, int64_t space, int64_t inodes);
+  // delfiles members ("{ino}:{length}") this client wrote or listed, so that finishing a
+  // deletion needs no ZSCAN of the whole set.
+  void NoteDelFile(Ino ino, uint64_t length);
+  std::optional<std::string> KnownDelFile(Ino ino);
+  void ForgetDelFile(Ino ino);
   // Final-unlink bookkeeping of `ino` (nlink already 0; its SET is queued by the caller).
   Status RetireInode(Tx& tx, Ino ino, const Attr& a, uint64_t sid, bool open, Removed& out);
 
@@ -176,6 +181,7 @@ class RedisEngine : public Engine {
   std::mutex names_mu_;
   std::unordered_map<Ino, std::unordered_set<std::string>> looked_up_;
   size_t looked_up_count_ = 0;
+  std::unordered_map<Ino, std::string> del_members_;  // guarded by del_mu_
   std::mutex del_mu_;
   std::map<Ino, uint64_t> del_next_;  // DoDeleteFileChunk: the next chunk index to look at
   // Last but one: destroyed first but one (its reader threads call back into this object).

@@ -226,6 +226,7 @@ Result<Removed> RedisEngine::DoUnlink(const Context& ctx, Ino parent, std::strin
     return RetireInode(tx, edge.first, *a, sid, is_open(edge.first), out);
   });
   if (!st.ok()) return Err(st);
+  if (out.freed) NoteDelFile(out.ino, out.attr.length);
   return out;
 }
 
@@ -420,6 +421,7 @@ Result<Entry> RedisEngine::DoRename(const Context& ctx, Ino psrc, std::string_vi
     return Status();
   });
   if (!st.ok()) return Err(st);
+  if (removed && removed->freed) NoteDelFile(removed->ino, removed->attr.length);
   return out;
 }
 

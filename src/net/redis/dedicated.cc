@@ -42,10 +42,13 @@ class DedicatedImpl : public Dedicated {
   // Follows MULTI state so the connection goes back clean.
   void Track(const Command& c) {
     if (NameIs(c, "MULTI")) in_multi_ = true;
-    if (NameIs(c, "EXEC") || NameIs(c, "DISCARD")) in_multi_ = false;
+    if (NameIs(c, "WATCH")) watching_ = true;
+    if (NameIs(c, "EXEC") || NameIs(c, "DISCARD") || NameIs(c, "UNWATCH")) in_multi_ = watching_ = false;
   }
-  // DISCARD (which also unwatches) or UNWATCH; false when the connection is not reusable.
+  // DISCARD (which also unwatches) or UNWATCH when needed (EXEC already dropped the watches);
+  // false when the connection is not reusable.
   bool Reset() {
+    if (!in_multi_ && !watching_) return true;
     Command c = {in_multi_ ? "DISCARD" : "UNWATCH"};
     auto r = conn_->RoundTrip(std::span<const Command>(&c, 1), timeout_ms_);
     return r && !(*r)[0].IsError();
@@ -55,6 +58,7 @@ class DedicatedImpl : public Dedicated {
   std::unique_ptr<Conn> conn_;
   int timeout_ms_;
   bool in_multi_ = false;
+  bool watching_ = false;
 };
 
 }  // namespace
