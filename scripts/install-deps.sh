@@ -13,7 +13,7 @@ PACKAGES=(
   libhiredis-dev libpq-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # run and test
-  fuse3 sqlite3 attr util-linux redis-server redis-sentinel redis-tools xz-utils linux-source-6.1 ca-certificates
+  fuse3 sqlite3 attr util-linux openssl redis-server redis-sentinel redis-tools xz-utils linux-source-6.1 ca-certificates
   python3 python3-pip
   # benchmarks (bench/run.py: fio for random reads, bindfs as the bare FUSE passthrough column)
   fio bindfs

@@ -28,8 +28,6 @@ from test_posix import _probe, read_file as _read, write_file as _write
 
 MiB = 1 << 20
 
-if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
-    pytest.skip("redis-server / redis-cli not installed (apt-get install redis-server)", allow_module_level=True)
 
 
 def _redis_volume(workdir, binary, *server_args, password=None) -> Volume:

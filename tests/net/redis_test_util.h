@@ -16,7 +16,7 @@ namespace tierfs::net::redis {
 class RedisFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    TIERFS_SKIP_WITHOUT_REDIS();
+    TIERFS_REQUIRE_REDIS();
     Status s = server_.Start(ServerArgs());
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -40,17 +40,6 @@ class RedisFixture : public ::testing::Test {
   static Reply Must(Result<Reply> r) {
     EXPECT_TRUE(r.has_value()) << r.error().ToString();
     return r ? std::move(*r) : Reply{};
-  }
-
-  // Polls `pred` until true or `limit` passes (readiness polling, not a sleep for ordering).
-  template <class Pred>
-  static bool Eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return pred();
   }
 
   // Runs fn(0..n-1) on n threads and joins them.

@@ -13,6 +13,7 @@
 
 #include "metrics/registry.h"
 #include "test_fixture.h"
+#include "wait_for_change.h"
 
 namespace tierfs::meta::testing {
 namespace {
@@ -354,12 +355,10 @@ TEST_F(BackgroundTest, JuicefsMountKeepsLiveTierfsSession) {
   std::string cmd = "juicefs mount -d sqlite3://" + Db() + " " + mnt +
                     " --heartbeat 1 --no-usage-report >" + dir_ + "/mount.log 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "juicefs mount failed: " << cmd;
-  // juicefs's first heartbeat runs the stale-session job; wait for its effect (bounded).
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=99") != 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling juicefs, another process
-  }
+  // juicefs's first heartbeat runs the stale-session job: wait for its write to the database.
+  tierfs::testing::WaitForChange(dir_, [&] {
+    return QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=99") == 0;
+  }, std::chrono::seconds(30));
   int64_t dead = QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=99");
   int64_t ours = QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=1");
   int64_t theirs = QueryInt(Db(), "SELECT count(*) FROM jfs_session2 WHERE sid=2");
