@@ -3,7 +3,6 @@
 #include <linux/falloc.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "meta/meta.h"
 
@@ -153,18 +152,10 @@ Status CheckFallocate(uint32_t mode, uint64_t size) {
   return Status();
 }
 
-void NowTime(int64_t& s, uint32_t& ns) {
-  auto t = std::chrono::system_clock::now().time_since_epoch();
-  auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
-  s = total / 1000000000;
-  ns = static_cast<uint32_t>(total % 1000000000);
-}
-
 void Touch(Attr& a, bool mtime) {
-  int64_t s; uint32_t ns;
-  NowTime(s, ns);
-  a.ctime = s; a.ctimensec = ns;
-  if (mtime) { a.mtime = s; a.mtimensec = ns; }
+  WallTime t = tierfs::Now();
+  a.ctime = t.sec; a.ctimensec = t.nsec;
+  if (mtime) { a.mtime = t.sec; a.mtimensec = t.nsec; }
 }
 
 }  // namespace tierfs::meta

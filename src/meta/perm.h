@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "meta/types.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace tierfs::meta {
@@ -51,9 +52,7 @@ Status CheckWritableDir(const Context& ctx, const Attr& d, Ino ino);
 // EOPNOTSUPP for collapse/insert range, EINVAL for punch-hole without keep-size or size 0.
 Status CheckFallocate(uint32_t mode, uint64_t size);
 
-// The current time, seconds + nanoseconds since the Unix epoch.
-void NowTime(int64_t& s, uint32_t& ns);
-// ctime := now, and mtime too when `mtime`.
+// ctime := now (util/clock.h Now()), and mtime too when `mtime`.
 void Touch(Attr& a, bool mtime);
 
 }  // namespace tierfs::meta

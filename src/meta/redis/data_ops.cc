@@ -294,8 +294,7 @@ Status RedisEngine::DoCommitCompaction(Ino ino, uint32_t indx, const std::string
       for (const Slice& s : old) {
         if (s.id) recs += EncodeDelayed(s.id, s.size);
       }
-      int64_t now_s; uint32_t ns;
-      NowTime(now_s, ns);
+      const int64_t now_s = tierfs::Now().sec;
       if (!recs.empty()) {
         tx.Queue({"HSET", keys_.Named("delSlices"), std::to_string(first_new) + "_" + std::to_string(now_s), recs});
       }
@@ -443,8 +442,7 @@ Result<bool> RedisEngine::DoReleaseSustained(uint64_t sid, Ino ino) {
     tx.Queue({"SREM", sk, std::to_string(ino)});
     ASSIGN_OR_RETURN(auto a, tx.GetAttr(ino));
     if (!a || a->nlink > 0) return Status();
-    int64_t s; uint32_t ns;
-    NowTime(s, ns);
+    const int64_t s = tierfs::Now().sec;
     tx.Queue({"ZADD", keys_.Named("delfiles"), std::to_string(s), DelFileMember(ino, a->length)});
     tx.Queue({"DEL", keys_.Inode(ino)});
     AddUsage(tx, -Align4K(a->length), -1);

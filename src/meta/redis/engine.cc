@@ -527,8 +527,7 @@ Status RedisEngine::RetireInode(Tx& tx, Ino ino, const Attr& a, uint64_t sid, bo
     tx.Queue({"SADD", keys_.Sustained(sid), std::to_string(ino)});
     return Status();
   }
-  int64_t s; uint32_t ns;
-  NowTime(s, ns);
+  const int64_t s = tierfs::Now().sec;
   out.freed = true;
   tx.Queue({"ZADD", keys_.Named("delfiles"), std::to_string(s), DelFileMember(ino, a.length)});
   tx.Queue({"DEL", keys_.Inode(ino)});

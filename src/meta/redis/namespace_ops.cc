@@ -10,7 +10,7 @@ namespace tierfs::meta::redis {
 namespace {
 
 constexpr uint8_t kImmutableOrAppend = kFlagImmutable | kFlagAppend;
-constexpr size_t kMgetBatch = 1000;
+constexpr size_t kAttrBatch = 1000;  // attr reads per DoCachedAll
 
 Result<Attr*> WritableDir(Tx& tx, const Context& ctx, Ino ino) {
   ASSIGN_OR_RETURN(Attr * d, tx.Node(ino));
@@ -86,8 +86,8 @@ std::vector<Result<Attr>> RedisEngine::GetAttrs(std::span<const Ino> inos) {
   // goes up to the kernel.
   std::vector<Result<Attr>> out;
   out.reserve(inos.size());
-  for (size_t i = 0; i < inos.size(); i += kMgetBatch) {
-    size_t n = std::min(kMgetBatch, inos.size() - i);
+  for (size_t i = 0; i < inos.size(); i += kAttrBatch) {
+    size_t n = std::min(kAttrBatch, inos.size() - i);
     std::vector<std::pair<Command, std::string>> reads;
     reads.reserve(n);
     for (size_t j = 0; j < n; ++j) {

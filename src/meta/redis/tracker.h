@@ -6,19 +6,17 @@
 // changes arrive as invalidations. Without this, another client's later change to a key this
 // client only wrote would never be announced to it.
 //
-// Thread-safety: Expect() from any thread; the callbacks run on the tracker's thread.
+// Thread-safety: Expect() from any thread; the callbacks run on the tracker's thread (a
+// one-thread util/ThreadPool).
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "net/redis/client.h"
+#include "util/thread_pool.h"
 
 namespace tierfs::meta::redis {
 
@@ -30,24 +28,20 @@ class Tracker {
     std::optional<std::string> value;  // what we wrote; nullopt: we deleted it
     std::function<void()> stale;       // called when the value read differs (or the read fails)
   };
-  // `client` must outlive the tracker.
-  explicit Tracker(net::redis::Client* client, size_t max_queued = 1 << 16);
-  ~Tracker();
+  // `client` must outlive the tracker. `max_queued`: commits waiting to be checked.
+  explicit Tracker(net::redis::Client* client, size_t max_queued = 4096)
+      : client_(client), pool_(1, max_queued) {}
+  ~Tracker() { pool_.Stop(); }
 
-  // Queues the checks; when the queue is full the `stale` callbacks run at once instead (the
-  // kernel forgets the values, which is always safe).
+  // Queues the checks of one commit; when the queue is full the `stale` callbacks run at once
+  // instead (the kernel forgets the values, which is always safe).
   void Expect(std::vector<Expectation> items);
 
  private:
-  void Loop();
+  void Check(const std::vector<Expectation>& items);
 
   net::redis::Client* client_;
-  size_t max_queued_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Expectation> queue_;
-  bool stop_ = false;
-  std::thread thread_;
+  ThreadPool pool_;
 };
 
 }  // namespace tierfs::meta::redis

@@ -31,10 +31,7 @@ Status RedisEngine::DoSetXattr(Ino ino, std::string_view name, std::string_view 
     if (r.integer && (flags & kXattrCreate)) return Status(EEXIST, "xattr exists");
     if (!r.integer && (flags & kXattrReplace)) return Status(ENODATA, "no xattr " + std::string(name));
     tx.Queue({"HSET", k, std::string(name), std::string(value)});
-    int64_t s; uint32_t ns;
-    NowTime(s, ns);
-    a->ctime = s;
-    a->ctimensec = ns;
+    Touch(*a, false);
     return Status();
   });
 }

@@ -243,8 +243,7 @@ Status SqlEngine::DoCommitCompaction(Ino ino, uint32_t indx, const std::string& 
         std::string b = EncodeSlice(s);  // id u64 at [4,12), size u32 at [12,16)
         recs += b.substr(4, 12);
       }
-      int64_t now_s; uint32_t ns;
-      NowTime(now_s, ns);
+      const int64_t now_s = tierfs::Now().sec;
       return ToStatus(c.Exec("INSERT INTO jfs_delslices (chunkid,deleted,slices) VALUES (?,?,?)", {first_new, now_s, recs}));
     }
     for (const Slice& s : old) RETURN_IF_ERROR(DropRef(c, s.id, s.size, dead));

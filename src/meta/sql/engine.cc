@@ -362,8 +362,7 @@ Status SqlEngine::RetireInode(Conn& c, Ino ino, const Attr& a, uint64_t sid, boo
   }
   RETURN_IF_ERROR(AddUsage(c, -Align4K(a.length), -1));
   out.freed = true;
-  int64_t s; uint32_t ns;
-  NowTime(s, ns);
+  const int64_t s = tierfs::Now().sec;
   RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_delfile (inode,length,expire) VALUES (?,?,?) ON CONFLICT(inode) DO "
                          "UPDATE SET length=excluded.length, expire=excluded.expire", {ino, a.length, s}));
   return ToStatus(c.Exec("DELETE FROM jfs_node WHERE inode=?", {ino}));
@@ -372,8 +371,7 @@ Status SqlEngine::RetireInode(Conn& c, Ino ino, const Attr& a, uint64_t sid, boo
 Result<bool> SqlEngine::FreeSustained(Conn& c, Ino ino) {
   ASSIGN_OR_RETURN(auto a, GetNode(c, ino));
   if (!a || a->nlink > 0) return false;
-  int64_t s; uint32_t ns;
-  NowTime(s, ns);
+  const int64_t s = tierfs::Now().sec;
   RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_delfile (inode,length,expire) VALUES (?,?,?) ON CONFLICT DO NOTHING",
                          {ino, a->length, s}));
   RETURN_IF_ERROR(c.Exec("DELETE FROM jfs_node WHERE inode=?", {ino}));

@@ -152,6 +152,5 @@ class SqlEngine : public Engine {
 std::string NodeColsOf(std::string_view alias);
 Attr AttrFromRow(const Row& r, size_t first);
 
-using meta::NowTime;  // meta/perm.h
 
 }  // namespace tierfs::meta::sql

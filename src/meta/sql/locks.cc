@@ -37,10 +37,7 @@ Status SqlEngine::DoSetXattr(Ino ino, std::string_view name, std::string_view va
     } else {
       RETURN_IF_ERROR(c.Exec("INSERT INTO jfs_xattr (inode,name,value) VALUES (?,?,?)", {ino, Value::Text(name), value}));
     }
-    int64_t s; uint32_t ns;
-    NowTime(s, ns);
-    a.ctime = s;
-    a.ctimensec = ns;
+    Touch(a, false);
     return UpdateNode(c, ino, a);
   });
 }

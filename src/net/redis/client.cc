@@ -194,29 +194,7 @@ class ClientImpl : public Client, public PipeEvents {
   }
 
   Result<Reply> DoCached(const Command& read, const std::string& key) override {
-    size_t i = PipeOfKey(key);
-    Pipe& p = *pipes_[i];
-    if (!cache_on_ || !p.tracking()) return Do(read);
-    ClientCache& cache = *caches_[i];
-    std::string sig;
-    EncodeCommand(read, &sig);
-    ClientCache::Lookup look = cache.Begin(key, sig);
-    if (look.kind == ClientCache::Lookup::kHit) return std::move(look.value);
-    Future<Result<Reply>> result(look.flight->result);
-    if (look.kind == ClientCache::Lookup::kMiss) {
-      // The opt-in covers exactly the next command: the pair must be written contiguously.
-      Command pair[] = {{"CLIENT", "CACHING", "YES"}, read};
-      std::vector<std::unique_ptr<Request>> reqs;
-      reqs.push_back(MakeRequest(pair, [&cache, f = look.flight](Result<std::vector<Reply>> r) {
-        if (!r) return cache.Finish(f, Err(r.error()));
-        bool tracked = !(*r)[0].IsError();  // else answer, but do not keep
-        cache.Finish(f, std::move((*r)[1]), tracked);
-      }));
-      p.Submit(std::move(reqs));
-    }
-    Result<Reply> r = result.Get();
-    if (!r && r.error().code() == EIO) return Do(read);  // the read retry policy applies
-    return r;
+    return std::move(DoCachedAll({{read, key}})[0]);
   }
 
   void Invalidate(std::span<const std::string> keys) override {
