@@ -114,6 +114,7 @@ int RunMount(const MountSettings& s, int ready_fd) {
   cc.volume_uuid = v->format.uuid;
   cc.io_retries = s.io_retries;
   cc.prefetch = s.prefetch;
+  cc.ranged_reads = v->format.encrypt_key.empty();
   auto chunks = chunk::NewChunkStore(v->store.get(), cc, &registry);
 
   vfs::VfsConfig vc;
