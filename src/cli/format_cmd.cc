@@ -58,8 +58,10 @@ Result<std::unique_ptr<object::ObjectStore>> CheckedStore(const meta::Format& fm
   if (Status s = store->Put(probe, "ok"); !s.ok())
     return Err(s.code(), "bucket " + fmt.bucket + " is not writable: " + s.message());
   auto back = store->Get(probe);
-  if (!back) return Err(back.error().code(), "bucket " + fmt.bucket + ": " + back.error().message());
-  if (*back != "ok") return Err(EIO, "bucket " + fmt.bucket + " returned other bytes than it stored");
+  if (!back)
+    return Err(back.error().code(), "bucket " + fmt.bucket + ": " + back.error().message());
+  if (*back != "ok")
+    return Err(EIO, "bucket " + fmt.bucket + " returned other bytes than it stored");
   RETURN_IF_ERROR(store->Delete(probe));
   return store;
 }
@@ -67,7 +69,10 @@ Result<std::unique_ptr<object::ObjectStore>> CheckedStore(const meta::Format& fm
 // The PEM text of --encrypt-rsa-key, as JuiceFS keeps it (the whole file).
 Result<std::string> ReadKeyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Err(errno ? errno : EIO, "load RSA key from \"" + path + "\": " + std::strerror(errno));
+  if (!in) {
+    int e = errno ? errno : EIO;
+    return Err(e, "load RSA key from \"" + path + "\": " + std::strerror(e));
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -19,7 +19,8 @@ std::string RsaPassphrase() {
 
 Result<std::unique_ptr<object::ObjectStore>> OpenVolumeStore(const meta::Format& format) {
   meta::Format f = format;
-  if (Status s = f.DecryptSecrets(); !s.ok()) return Err(s.code(), "format decrypt: " + s.message());
+  if (Status s = f.DecryptSecrets(); !s.ok())
+    return Err(s.code(), "format decrypt: " + s.message());
   // The key is checked before the backend is opened, so that a bad key changes nothing.
   std::shared_ptr<const object::ObjectCipher> cipher;
   if (!f.encrypt_key.empty()) {

@@ -74,10 +74,11 @@ struct Format {
 
   // The first feature the setting turns on that this client does not implement, so that it
   // would read the volume wrongly or write what other clients cannot read; "" when none:
-  // SM4-GCM encryption (EncryptAlgo sm4gcm), sharded buckets (Shards > 1), POSIX ACLs (EnableACL), user/group
-  // quotas (UserGroupQuota), Ranger authorization (RangerRestUrl), the change log (ChangeLog),
-  // storage tiers (Tiers beyond the default tier 0), Kerberos (KerbConf). Directory quotas
-  // live in the metadata, not the setting: Meta::CheckSupported adds them.
+  // SM4-GCM encryption (EncryptAlgo sm4gcm), sharded buckets (Shards > 1), POSIX ACLs
+  // (EnableACL), user/group quotas (UserGroupQuota), Ranger authorization (RangerRestUrl), the
+  // change log (ChangeLog), storage tiers (Tiers beyond the default tier 0), Kerberos
+  // (KerbConf). Directory quotas live in the metadata, not the setting: Meta::CheckSupported
+  // adds them.
   std::string UnsupportedFeature() const;
 };
 

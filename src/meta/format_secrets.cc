@@ -125,7 +125,8 @@ Status Format::DecryptSecrets() {
     if (v == "removed")
       return Status(EINVAL, "secret was removed; please correct it with `config` command");
     std::string raw;
-    if (!Unbase64(v, raw)) return Status(EINVAL, std::string("decode ") + kNames[i] + ": not base64");
+    if (!Unbase64(v, raw))
+      return Status(EINVAL, std::string("decode ") + kNames[i] + ": not base64");
     if (raw.size() < kNonceBytes ||
         !Gcm(false, key, raw.data(), std::string_view(raw).substr(kNonceBytes), plain[i])) {
       ERR_clear_error();
