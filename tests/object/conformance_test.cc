@@ -1,14 +1,17 @@
 // One suite every ObjectStore backend must pass (STYLE.md practice 10): mem and file here,
-// each also behind WithPrefix; network backends join in the integration tier.
+// each also behind WithPrefix, and file behind WithEncryption; network backends join in the
+// integration tier.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <thread>
 
+#include "object/encrypted_store.h"
 #include "object/file_store.h"
 #include "object/mem_store.h"
 #include "object/object_store.h"
+#include "test_keys.h"
 
 namespace tierfs::object {
 namespace {
@@ -17,6 +20,9 @@ struct Backend {
   std::string name;
   // Makes a fresh, empty store; `dir` is a fresh temporary directory it may use.
   std::function<std::unique_ptr<ObjectStore>(const std::string& dir)> make;
+  // Head and List report the stored bytes: the object's size plus this (a declared difference:
+  // the encryption wrapper reports ciphertext sizes, as JuiceFS does).
+  uint64_t size_overhead = 0;
 };
 
 class ConformanceTest : public ::testing::TestWithParam<Backend> {
@@ -26,6 +32,7 @@ class ConformanceTest : public ::testing::TestWithParam<Backend> {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     store_ = GetParam().make(dir_);
+    ASSERT_NE(store_, nullptr) << "cannot make the " << GetParam().name << " store";
     ASSERT_TRUE(store_->Create().ok());
   }
   void TearDown() override {
@@ -86,7 +93,7 @@ TEST_P(ConformanceTest, HeadAndDelete) {
   auto h = store_->Head("d/obj");
   ASSERT_TRUE(h.has_value());
   EXPECT_EQ(h->key, "d/obj");
-  EXPECT_EQ(h->size, 1000u);
+  EXPECT_EQ(h->size, 1000u + GetParam().size_overhead);
   EXPECT_GT(h->mtime, 0);
   ASSERT_TRUE(store_->Delete("d/obj").ok());
   EXPECT_EQ(store_->Get("d/obj").error().code(), ENOENT);
@@ -111,7 +118,7 @@ TEST_P(ConformanceTest, ListIsLexicographic) {
   EXPECT_EQ(Keys(), keys);
   auto r = store_->List("", "", 0);
   ASSERT_TRUE(r.has_value());
-  for (auto& o : *r) EXPECT_EQ(o.size, o.key.size());
+  for (auto& o : *r) EXPECT_EQ(o.size, o.key.size() + GetParam().size_overhead);
 }
 
 TEST_P(ConformanceTest, ListPrefixMarkerLimit) {
@@ -219,7 +226,21 @@ INSTANTIATE_TEST_SUITE_P(
         Backend{"file",
                 [](const std::string& dir) -> std::unique_ptr<ObjectStore> {
                   return std::make_unique<FileStore>(dir + "/bucket/");
-                }}),
+                }},
+        Backend{"encrypted_file",
+                [](const std::string& dir) -> std::unique_ptr<ObjectStore> {
+                  // One 2048-bit key per test process (ctest runs each test alone).
+                  static struct Keys : testing::TestKeys {
+                    bool made = Make(/*all=*/false);
+                    ~Keys() { Remove(); }
+                  } keys;
+                  auto key = RsaKey::FromPem(keys.Pem("pkcs8.pem"), "");
+                  if (!keys.made || !key) return nullptr;
+                  auto cipher = ObjectCipher::New(*key, CipherAlgo::kAes256Gcm);
+                  if (!cipher) return nullptr;
+                  return WithEncryption(std::make_unique<FileStore>(dir + "/bucket/"), *cipher);
+                },
+                /*size_overhead=*/3 + 256 + 12 + 16}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace
