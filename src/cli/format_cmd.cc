@@ -45,7 +45,8 @@ std::string BucketPath(const FormatFlags& f) {
 
 // Opens the volume's store (bucket + "{name}/" prefix) and proves it is writable.
 Result<std::unique_ptr<object::ObjectStore>> CheckedStore(const meta::Format& fmt) {
-  object::StoreConfig sc{fmt.storage, fmt.bucket, fmt.access_key, fmt.secret_key};
+  object::StoreConfig sc{fmt.storage, fmt.bucket, fmt.access_key, fmt.secret_key,
+                         fmt.session_token};
   ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));
   RETURN_IF_ERROR(raw->Create());
   auto store = object::WithPrefix(std::move(raw), fmt.name + "/");

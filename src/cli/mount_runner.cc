@@ -42,7 +42,7 @@ Result<Volume> OpenVolume(const MountSettings& s) {
   RETURN_IF_ERROR(v.format.CheckVersion());
   RETURN_IF_ERROR(v.meta->CheckSupported());
   object::StoreConfig sc{v.format.storage, v.format.bucket, v.format.access_key,
-                         v.format.secret_key};
+                         v.format.secret_key, v.format.session_token};
   ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));
   v.store = object::WithPrefix(std::move(raw), v.format.name + "/");
   return v;
