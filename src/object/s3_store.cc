@@ -162,7 +162,15 @@ Result<std::vector<ObjectInfo>> S3Store::List(std::string_view prefix, std::stri
 Status S3Store::Create() {
   auto probe = Request("GET", "", {{"list-type", "2"}, {"max-keys", "1"}});
   if (!probe) return probe.error();  // unreachable: creating would fail the same way
-  if (probe->status == 200) return Status::Ok();
+  if (probe->status == 200) {
+    // Something answered 200; it must also speak S3, or nothing else will work either.
+    auto page = ParseListObjectsV2(probe->body);
+    if (!page) {
+      return Status(EIO, "create bucket " + Describe() +
+                             ": not an S3 endpoint: " + page.error().message());
+    }
+    return Status::Ok();
+  }
   std::string body;
   // AWS refuses an explicit us-east-1 constraint; that region is the default without one.
   if (loc_.region != "us-east-1") {
