@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -70,14 +71,18 @@ class MinioServer {
     return server.get();
   }
 
-  // Starts MinIO on free ports and waits (60 s at most) until it is ready.
-  Status Start() {
+  // Starts MinIO on free ports and waits (60 s at most) until it is ready. With `tls`, it
+  // serves https only, with a self-signed certificate for 127.0.0.1 (made with the openssl
+  // command) whose path ca_file() gives.
+  Status Start(bool tls = false) {
     if (!Available()) return Status(ENOENT, kInstallHint);
     if (dir_.empty()) {
       char tmpl[] = "/tmp/tierfs-minio-XXXXXX";
       if (!::mkdtemp(tmpl)) return Status(errno, "mkdtemp");
       dir_ = tmpl;
     }
+    tls_ = tls;
+    if (tls_) RETURN_IF_ERROR(MakeCertificate());
     int console = 0;
     {
       PortHolder api, ui;  // both held at once, so they differ; freed for MinIO to bind
@@ -92,6 +97,7 @@ class MinioServer {
                                      "--console-address",
                                      "127.0.0.1:" + std::to_string(console),
                                      "--quiet"};
+    if (tls_) args.insert(args.end(), {"--certs-dir", dir_ + "/certs"});
     std::string log = dir_ + "/minio.log";
     ASSIGN_OR_RETURN(pid_, SpawnChild(args, log,
                                       {{"MINIO_ROOT_USER", kUser},
@@ -112,8 +118,12 @@ class MinioServer {
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
-  // "http://127.0.0.1:PORT"
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // "http://127.0.0.1:PORT" (https with TLS)
+  std::string endpoint() const {
+    return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
+  }
+  // The certificate to trust for a TLS server ("" without TLS).
+  std::string ca_file() const { return tls_ ? dir_ + "/certs/public.crt" : ""; }
   std::string Log() const {
     std::ifstream f(dir_ + "/minio.log");
     std::stringstream ss;
@@ -122,10 +132,24 @@ class MinioServer {
   }
 
  private:
+  // MinIO reads public.crt and private.key from its certs directory.
+  Status MakeCertificate() {
+    std::string certs = dir_ + "/certs";
+    std::filesystem::create_directories(certs);
+    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                      "-addext subjectAltName=IP:127.0.0.1 -keyout " + certs + "/private.key -out " +
+                      certs + "/public.crt >" + dir_ + "/openssl.log 2>&1";
+    if (std::system(cmd.c_str()) != 0) {
+      return Status(EIO, "openssl cannot make a certificate (apt-get install openssl)");
+    }
+    return Status();
+  }
+
   Status WaitReady() {
     net::http::HttpOptions o;
     o.connect_timeout_ms = 1000;
     o.timeout_ms = 2000;
+    o.ca_file = ca_file();
     net::http::HttpClient client(o);
     net::http::HttpRequest ready, s3;
     ready.url = endpoint() + "/minio/health/ready";
@@ -152,6 +176,7 @@ class MinioServer {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  bool tls_ = false;
 };
 
 }  // namespace tierfs::testing

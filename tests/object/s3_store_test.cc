@@ -296,6 +296,33 @@ TEST_F(S3StoreTest, SignedPayload) {
   EXPECT_EQ(*s->Get("signed"), "payload");
 }
 
+// https with the certificate trusted through HttpOptions::ca_file, and refused by the
+// system CA store (which does not know this self-signed one).
+TEST(S3StoreTlsTest, HttpsEndpoint) {
+  TIERFS_REQUIRE_MINIO();
+  MinioServer minio;
+  Status started = minio.Start(/*tls=*/true);
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  StoreConfig c;
+  c.storage = "s3";
+  c.bucket = minio.endpoint() + "/tls-bucket";
+  c.access_key = MinioServer::kUser;
+  c.secret_key = MinioServer::kPassword;
+  auto loc = ParseS3Location(c, SystemEnv());
+  ASSERT_TRUE(loc.has_value());
+  EXPECT_EQ(loc->scheme, "https");
+  S3Options trusted;
+  trusted.http.ca_file = minio.ca_file();
+  S3Store s(*loc, trusted);
+  ASSERT_TRUE(s.Create().ok());
+  ASSERT_TRUE(s.Put("k", "over tls").ok());
+  EXPECT_EQ(*s.Get("k", 5), "tls");
+  S3Store system_ca(*loc);
+  Status st = system_ca.Put("k", "x");
+  EXPECT_EQ(st.code(), EIO);
+  EXPECT_NE(st.message().find("certificate"), std::string::npos) << st.message();
+}
+
 // An HTTP server that is not an object store: every request gets an HTML page.
 TEST(S3StoreNotS3Test, EndpointThatIsNotAnObjectStore) {
   httplib::Server server;
