@@ -226,7 +226,9 @@ std::unique_ptr<ObjectStore> OnMinio(const std::string& storage, const std::stri
   c.bucket = minio->endpoint() + "/conf-" + std::to_string(std::hash<std::string>()(dir) % 1000000007);
   c.access_key = testing::MinioServer::kUser;
   c.secret_key = testing::MinioServer::kPassword;
-  auto loc = storage == "s3" ? ParseS3Location(c, SystemEnv()) : ParseMinioLocation(c, SystemEnv());
+  // No environment: an AWS_REGION of the machine must not change what the suite tests.
+  EnvLookup no_env = [](const char*) { return std::optional<std::string>(); };
+  auto loc = storage == "s3" ? ParseS3Location(c, no_env) : ParseMinioLocation(c, no_env);
   if (!loc) {
     ADD_FAILURE() << loc.error().ToString();
     return nullptr;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "minio_server.h"
+#include "object/xml.h"
 #include "port_holder.h"
 
 namespace tierfs::object {
@@ -32,6 +33,10 @@ std::string RandomBytes(size_t n, uint64_t seed) {
   }
   return s;
 }
+
+// The tests parse buckets without the process environment (an AWS_REGION of the machine must
+// not change them), except the one that tests the environment.
+std::optional<std::string> NoEnv(const char*) { return std::nullopt; }
 
 class S3StoreTest : public ::testing::Test {
  protected:
@@ -57,7 +62,7 @@ class S3StoreTest : public ::testing::Test {
     c.bucket = minio_->endpoint() + "/" + (bucket.empty() ? bucket_ : bucket);
     c.access_key = std::move(ak);
     c.secret_key = std::move(sk);
-    return *ParseMinioLocation(c, SystemEnv());
+    return *ParseMinioLocation(c, NoEnv);
   }
   std::unique_ptr<S3Store> Make(S3Options opts = {}) {
     return std::make_unique<S3Store>(Location(), std::move(opts));
@@ -288,6 +293,69 @@ TEST_F(S3StoreTest, ClockSkewIsRefusedWithTheServersMessage) {
   EXPECT_NE(st.message().find("RequestTimeTooSkewed"), std::string::npos) << st.message();
 }
 
+// Temporary credentials from MinIO's STS (AssumeRole, a form POST signed for service "sts"):
+// the session token goes out as X-Amz-Security-Token, signed.
+TEST_F(S3StoreTest, SessionToken) {
+  std::string form = "Action=AssumeRole&Version=2011-06-15&DurationSeconds=900";
+  sigv4::Request req;
+  req.method = "POST";
+  req.path = "/";
+  req.headers = {{"Host", "127.0.0.1:" + std::to_string(minio_->port())},
+                 {"Content-Type", "application/x-www-form-urlencoded"}};
+  req.payload_hash = sigv4::Sha256Hex(form);
+  sigv4::SignOptions sts;
+  sts.service = "sts";
+  sigv4::Sign(req, {MinioServer::kUser, MinioServer::kPassword, ""}, sts, std::time(nullptr));
+  net::http::HttpRequest post;
+  post.method = "POST";
+  post.url = minio_->endpoint() + "/";
+  post.headers = req.headers;
+  post.body = form;
+  auto reply = net::http::HttpClient().Do(post);
+  ASSERT_TRUE(reply.has_value()) << reply.error().ToString();
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  auto doc = ParseXml(reply->body);
+  ASSERT_TRUE(doc.has_value());
+  const XmlNode* result = doc->Child("AssumeRoleResult");
+  ASSERT_NE(result, nullptr) << reply->body;
+  const XmlNode* creds = result->Child("Credentials");
+  ASSERT_NE(creds, nullptr) << reply->body;
+
+  S3Location loc = Location();
+  loc.creds = {std::string(creds->ChildText("AccessKeyId")),
+               std::string(creds->ChildText("SecretAccessKey")),
+               std::string(creds->ChildText("SessionToken"))};
+  ASSERT_FALSE(loc.creds.session_token.empty());
+  S3Store temp(loc);
+  ASSERT_TRUE(temp.Put("sts", "temporary").ok());
+  EXPECT_EQ(*temp.Get("sts"), "temporary");
+  loc.creds.session_token = "not-the-token";
+  Status bad = S3Store(loc).Put("sts", "x");
+  EXPECT_EQ(bad.code(), EACCES) << bad.ToString();
+  loc.creds.session_token.clear();
+  Status none = S3Store(loc).Put("sts", "x");
+  EXPECT_EQ(none.code(), EACCES) << none.ToString();
+}
+
+// The factories registered as `s3` and `minio`, with the keys from the environment.
+TEST_F(S3StoreTest, OpenedByNameWithKeysFromTheEnvironment) {
+  for (auto [storage, ak, sk] : {std::tuple{"s3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"},
+                                 std::tuple{"minio", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"}}) {
+    ::setenv(ak, MinioServer::kUser, 1);
+    ::setenv(sk, MinioServer::kPassword, 1);
+    StoreConfig c;
+    c.storage = storage;
+    c.bucket = minio_->endpoint() + "/" + bucket_;
+    auto s = OpenObjectStore(c);
+    ::unsetenv(ak);
+    ::unsetenv(sk);
+    ASSERT_TRUE(s.has_value()) << storage << ": " << s.error().ToString();
+    Status put = (*s)->Put(std::string("by-name/") + storage, storage);
+    EXPECT_TRUE(put.ok()) << storage << ": " << put.ToString();
+    EXPECT_EQ(*store_->Get(std::string("by-name/") + storage), storage);
+  }
+}
+
 TEST_F(S3StoreTest, SignedPayload) {
   S3Options opts;
   opts.sign_payload = true;
@@ -308,7 +376,7 @@ TEST(S3StoreTlsTest, HttpsEndpoint) {
   c.bucket = minio.endpoint() + "/tls-bucket";
   c.access_key = MinioServer::kUser;
   c.secret_key = MinioServer::kPassword;
-  auto loc = ParseS3Location(c, SystemEnv());
+  auto loc = ParseS3Location(c, NoEnv);
   ASSERT_TRUE(loc.has_value());
   EXPECT_EQ(loc->scheme, "https");
   S3Options trusted;
@@ -339,7 +407,7 @@ TEST(S3StoreNotS3Test, EndpointThatIsNotAnObjectStore) {
   c.bucket = "http://127.0.0.1:" + std::to_string(port) + "/bkt";
   c.access_key = "ak";
   c.secret_key = "sk";
-  S3Store s(*ParseS3Location(c, SystemEnv()));
+  S3Store s(*ParseS3Location(c, NoEnv));
   Status create = s.Create();
   EXPECT_EQ(create.code(), EIO);
   EXPECT_NE(create.message().find("not an S3 endpoint"), std::string::npos) << create.message();
