@@ -8,6 +8,8 @@
 // kept in /root/go/bin between runs). Without it the tests fail with that hint; they are
 // never skipped.
 //
+// TemporaryCredentials() gets a session token from MinIO's STS.
+//
 // Shared() is one server per test binary, started on first use and stopped at exit: each
 // test makes its own bucket in it, which keeps the suites fast (a start costs ~1 s).
 // Thread-safety: Start/Stop from one test thread; Shared() may be called from any.
@@ -29,6 +31,8 @@
 
 #include "child_process.h"
 #include "net/http/http_client.h"
+#include "object/sigv4.h"
+#include "object/xml.h"
 #include "port_holder.h"
 #include "util/status.h"
 
@@ -122,6 +126,49 @@ class MinioServer {
   std::string endpoint() const {
     return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
   }
+  // Temporary credentials of the root user from MinIO's STS: AssumeRole, a form POST signed
+  // for service "sts". MinIO sets up its IAM after S3 already answers, so an "initialising"
+  // refusal is asked again until a deadline (30 s).
+  Result<object::sigv4::Credentials> TemporaryCredentials() const {
+    const std::string form = "Action=AssumeRole&Version=2011-06-15&DurationSeconds=900";
+    net::http::HttpOptions o;
+    o.ca_file = ca_file();
+    net::http::HttpClient client(o);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      object::sigv4::Request req;
+      req.method = "POST";
+      req.path = "/";
+      req.headers = {{"Host", "127.0.0.1:" + std::to_string(port_)},
+                     {"Content-Type", "application/x-www-form-urlencoded"}};
+      req.payload_hash = object::sigv4::Sha256Hex(form);
+      object::sigv4::SignOptions sts;
+      sts.service = "sts";
+      object::sigv4::Sign(req, {kUser, kPassword, ""}, sts, std::time(nullptr));
+      net::http::HttpRequest post;
+      post.method = "POST";
+      post.url = endpoint() + "/";
+      post.headers = req.headers;
+      post.body = form;
+      ASSIGN_OR_RETURN(net::http::HttpResponse reply, client.Do(post));
+      bool initialising = reply.body.find("not initialized") != std::string::npos;
+      if (reply.status != 200 && !(initialising && std::chrono::steady_clock::now() < deadline)) {
+        return Err(EIO, "AssumeRole: HTTP " + std::to_string(reply.status) + ": " + reply.body);
+      }
+      if (reply.status != 200) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // IAM not up yet: ask again
+        continue;
+      }
+      ASSIGN_OR_RETURN(object::XmlNode doc, object::ParseXml(reply.body));
+      const object::XmlNode* result = doc.Child("AssumeRoleResult");
+      const object::XmlNode* c = result ? result->Child("Credentials") : nullptr;
+      if (c == nullptr) return Err(EIO, "AssumeRole: no credentials in " + reply.body);
+      return object::sigv4::Credentials{std::string(c->ChildText("AccessKeyId")),
+                                        std::string(c->ChildText("SecretAccessKey")),
+                                        std::string(c->ChildText("SessionToken"))};
+    }
+  }
+
   // The certificate to trust for a TLS server ("" without TLS).
   std::string ca_file() const { return tls_ ? dir_ + "/certs/public.crt" : ""; }
   std::string Log() const {

@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "minio_server.h"
-#include "object/xml.h"
 #include "port_holder.h"
 
 namespace tierfs::object {
@@ -293,38 +292,13 @@ TEST_F(S3StoreTest, ClockSkewIsRefusedWithTheServersMessage) {
   EXPECT_NE(st.message().find("RequestTimeTooSkewed"), std::string::npos) << st.message();
 }
 
-// Temporary credentials from MinIO's STS (AssumeRole, a form POST signed for service "sts"):
-// the session token goes out as X-Amz-Security-Token, signed.
+// Temporary credentials from MinIO's STS (tests/minio_server.h): the session token goes out as
+// X-Amz-Security-Token, signed.
 TEST_F(S3StoreTest, SessionToken) {
-  std::string form = "Action=AssumeRole&Version=2011-06-15&DurationSeconds=900";
-  sigv4::Request req;
-  req.method = "POST";
-  req.path = "/";
-  req.headers = {{"Host", "127.0.0.1:" + std::to_string(minio_->port())},
-                 {"Content-Type", "application/x-www-form-urlencoded"}};
-  req.payload_hash = sigv4::Sha256Hex(form);
-  sigv4::SignOptions sts;
-  sts.service = "sts";
-  sigv4::Sign(req, {MinioServer::kUser, MinioServer::kPassword, ""}, sts, std::time(nullptr));
-  net::http::HttpRequest post;
-  post.method = "POST";
-  post.url = minio_->endpoint() + "/";
-  post.headers = req.headers;
-  post.body = form;
-  auto reply = net::http::HttpClient().Do(post);
-  ASSERT_TRUE(reply.has_value()) << reply.error().ToString();
-  ASSERT_EQ(reply->status, 200) << reply->body;
-  auto doc = ParseXml(reply->body);
-  ASSERT_TRUE(doc.has_value());
-  const XmlNode* result = doc->Child("AssumeRoleResult");
-  ASSERT_NE(result, nullptr) << reply->body;
-  const XmlNode* creds = result->Child("Credentials");
-  ASSERT_NE(creds, nullptr) << reply->body;
-
+  auto creds = minio_->TemporaryCredentials();
+  ASSERT_TRUE(creds.has_value()) << creds.error().ToString();
   S3Location loc = Location();
-  loc.creds = {std::string(creds->ChildText("AccessKeyId")),
-               std::string(creds->ChildText("SecretAccessKey")),
-               std::string(creds->ChildText("SessionToken"))};
+  loc.creds = *creds;
   ASSERT_FALSE(loc.creds.session_token.empty());
   S3Store temp(loc);
   ASSERT_TRUE(temp.Put("sts", "temporary").ok());
