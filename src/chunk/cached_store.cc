@@ -263,7 +263,7 @@ bool CachedStore::ReadSmall(const std::string& key, uint32_t blen, uint32_t boff
     mb::Inc(hits_);
     return true;
   }
-  if (!codec_->identity() || boff == 0) return false;
+  if (!codec_->identity() || !config_.ranged_reads || boff == 0) return false;
   {
     std::lock_guard lock(flights_mu_);
     if (flights_.contains(key)) return false;  // the whole block is on its way: join that fetch

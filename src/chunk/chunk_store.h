@@ -41,6 +41,9 @@ struct ChunkConfig {
   uint64_t read_cache_size = 64ULL << 20;  // bytes of recently read blocks kept in memory
   int retry_backoff_ms = 300;  // wait before retry n is n * this (JuiceFS: 300 ms * (n-1))
   int prefetch = 1;            // read-ahead threads for sequential reads (0 = no read-ahead)
+  // false when a ranged GET costs the whole object anyway (the encryption wrapper fetches and
+  // decrypts all of it): small random reads then load and keep whole blocks instead.
+  bool ranged_reads = true;
 };
 
 // Writes one slice. Offsets are within the slice (0..64 MiB).

@@ -28,6 +28,9 @@ struct FormatFlags {
   uint64_t inodes = 0;
   bool hash_prefix = false;
   bool force = false;
+  std::string encrypt_rsa_key;                // path of the PEM file ("" = no encryption)
+  std::string encrypt_algo = "aes256gcm-rsa";  // or chacha20-rsa
+  bool encrypt_flags_given = false;           // either flag was on the command line
 };
 void AddFormat(CLI::App& app, FormatFlags& f, int& rc);
 

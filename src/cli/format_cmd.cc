@@ -1,13 +1,18 @@
 // tierfs format META-URL NAME: creates a volume (or, with --force, updates the mutable
 // settings of an existing one), as `juicefs format` does (JuiceFS cmd/format.go).
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/volume_store.h"
 #include "meta/meta.h"
-#include "object/object_store.h"
+#include "object/object_cipher.h"
 #include "util/units.h"
 #include "util/url.h"
 
@@ -43,18 +48,34 @@ std::string BucketPath(const FormatFlags& f) {
   return b;
 }
 
-// Opens the volume's store (bucket + "{name}/" prefix) and proves it is writable.
+// Opens the volume's store (bucket + "{name}/" prefix, encryption) and proves it usable: a
+// probe object is written, read back identical (through the encryption: the key works both
+// ways) and deleted.
 Result<std::unique_ptr<object::ObjectStore>> CheckedStore(const meta::Format& fmt) {
-  object::StoreConfig sc{fmt.storage, fmt.bucket, fmt.access_key, fmt.secret_key,
-                         fmt.session_token};
-  ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));
-  RETURN_IF_ERROR(raw->Create());
-  auto store = object::WithPrefix(std::move(raw), fmt.name + "/");
+  ASSIGN_OR_RETURN(auto store, OpenVolumeStore(fmt));
+  RETURN_IF_ERROR(store->Create());
   const std::string probe = "testing/tierfs-format-probe";
   if (Status s = store->Put(probe, "ok"); !s.ok())
     return Err(s.code(), "bucket " + fmt.bucket + " is not writable: " + s.message());
+  auto back = store->Get(probe);
+  if (!back)
+    return Err(back.error().code(), "bucket " + fmt.bucket + ": " + back.error().message());
+  if (*back != "ok")
+    return Err(EIO, "bucket " + fmt.bucket + " returned other bytes than it stored");
   RETURN_IF_ERROR(store->Delete(probe));
   return store;
+}
+
+// The PEM text of --encrypt-rsa-key, as JuiceFS keeps it (the whole file).
+Result<std::string> ReadKeyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int e = errno ? errno : EIO;
+    return Err(e, "load RSA key from \"" + path + "\": " + std::strerror(e));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 int Run(const FormatFlags& f) {
@@ -67,6 +88,8 @@ int Run(const FormatFlags& f) {
   if (f.trash_days < 0) return Fail(cmd, "--trash-days must be >= 0");
   auto bs = BlockSizeKiB(f.block_size);
   if (!bs) return Fail(cmd, bs.error().message());
+  if (auto algo = object::ParseEncryptAlgo(f.encrypt_algo); !algo)
+    return Fail(cmd, "--encrypt-algo: " + algo.error().message());
 
   // An existing database is only read until every check passed.
   auto existing = meta::OpenMeta(f.meta_url, /*must_exist=*/true);
@@ -80,6 +103,9 @@ int Run(const FormatFlags& f) {
       if (old->name != f.name)
         return Fail(cmd, "the database holds volume '" + old->name + "', not '" + f.name + "'");
       if (Status s = old->CheckVersion(); !s.ok()) return Fail(cmd, s.message());
+      if (f.encrypt_flags_given)  // as JuiceFS: the objects are already written one way
+        std::fprintf(stderr, "tierfs format: warning: --encrypt-rsa-key and --encrypt-algo are "
+                             "ignored: they cannot be changed on an existing volume\n");
       meta::Format upd = *old;
       upd.trash_days = f.trash_days;
       upd.capacity = f.capacity_gib << 30;
@@ -106,6 +132,12 @@ int Run(const FormatFlags& f) {
   fmt.capacity = f.capacity_gib << 30;
   fmt.inodes = f.inodes;
   fmt.trash_days = f.trash_days;
+  fmt.encrypt_algo = f.encrypt_algo;
+  if (!f.encrypt_rsa_key.empty()) {
+    auto pem = ReadKeyFile(f.encrypt_rsa_key);
+    if (!pem) return Fail(cmd, pem.error().message());
+    fmt.encrypt_key = std::move(*pem);
+  }
 
   auto store = CheckedStore(fmt);
   if (!store) return Fail(cmd, store.error().message());
@@ -117,6 +149,8 @@ int Run(const FormatFlags& f) {
                            "/ is not empty; clean it up or pick another volume name");
   }
   if (Status s = (*store)->Put("juicefs_uuid", fmt.uuid); !s.ok()) return Fail(cmd, s.message());
+  // The setting keeps SecretKey, SessionToken and EncryptKey encrypted, as JuiceFS's does.
+  if (Status s = fmt.EncryptSecrets(); !s.ok()) return Fail(cmd, s.message());
 
   auto m = existing ? std::move(*existing) : nullptr;
   if (!m) {
@@ -150,7 +184,16 @@ void AddFormat(CLI::App& app, FormatFlags& f, int& rc) {
   c->add_option("--inodes", f.inodes, "volume inode quota (0 = unlimited)");
   c->add_flag("--hash-prefix", f.hash_prefix, "prefix object keys with a hash (many-prefix stores)");
   c->add_flag("--force", f.force, "update the settings of an existing volume");
-  c->callback([&f, &rc] { rc = Run(f); });
+  auto* key = c->add_option("--encrypt-rsa-key", f.encrypt_rsa_key,
+                            "RSA private key (PEM) to encrypt the objects with; an encrypted key "
+                            "takes its passphrase from JFS_RSA_PASSPHRASE");
+  auto* algo = c->add_option("--encrypt-algo", f.encrypt_algo,
+                             "encryption algorithm: aes256gcm-rsa, chacha20-rsa")
+                   ->capture_default_str();
+  c->callback([&f, &rc, key, algo] {
+    f.encrypt_flags_given = key->count() > 0 || algo->count() > 0;
+    rc = Run(f);
+  });
 }
 
 }  // namespace tierfs::cli

@@ -11,12 +11,12 @@
 #include <spdlog/spdlog.h>
 
 #include "chunk/chunk_store.h"
+#include "cli/volume_store.h"
 #include "fuse/fuse_server.h"
 #include "meta/meta.h"
 #include "metrics/http_server.h"
 #include "metrics/process.h"
 #include "metrics/registry.h"
-#include "object/object_store.h"
 #include "util/url.h"
 #include "vfs/vfs.h"
 
@@ -41,10 +41,7 @@ Result<Volume> OpenVolume(const MountSettings& s) {
   v.format = *f;
   RETURN_IF_ERROR(v.format.CheckVersion());
   RETURN_IF_ERROR(v.meta->CheckSupported());
-  object::StoreConfig sc{v.format.storage, v.format.bucket, v.format.access_key,
-                         v.format.secret_key, v.format.session_token};
-  ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));
-  v.store = object::WithPrefix(std::move(raw), v.format.name + "/");
+  ASSIGN_OR_RETURN(v.store, OpenVolumeStore(v.format));
   return v;
 }
 
@@ -117,6 +114,7 @@ int RunMount(const MountSettings& s, int ready_fd) {
   cc.volume_uuid = v->format.uuid;
   cc.io_retries = s.io_retries;
   cc.prefetch = s.prefetch;
+  cc.ranged_reads = v->format.encrypt_key.empty();
   auto chunks = chunk::NewChunkStore(v->store.get(), cc, &registry);
 
   vfs::VfsConfig vc;

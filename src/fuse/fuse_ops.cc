@@ -43,6 +43,26 @@ void ReplyErr(fuse_req_t req, const char* op, const Status& s) {
   fuse_reply_err(req, ErrnoOf(op, s));
 }
 
+// For a request addressed to an inode the kernel holds (GETATTR, OPEN, SETATTR, xattrs, ...):
+// ENOENT means the inode is gone from the metadata: another client removed it, or replaced it
+// by a rename, after this kernel cached the dentry that led to it; the invalidation is on its
+// way. ESTALE instead makes a path-based syscall (stat, open, chmod, getxattr, access, ...) walk
+// its path again with a fresh LOOKUP (the VFS's retry_estale / LOOKUP_REVAL, as for NFS), so it
+// finds what the name points to now: the new file, or ENOENT when the name is gone too. A
+// syscall on an open descriptor (fstat) gets ESTALE ("stale file handle"), as on NFS.
+int InodeErrno(const char* op, const Status& s) {
+  int e = ErrnoOf(op, s);
+  return e == ENOENT ? ESTALE : e;
+}
+
+void ReplyInodeErr(fuse_req_t req, const char* op, const Status& s) {
+  fuse_reply_err(req, InodeErrno(op, s));
+}
+
+void ReplyInodeStatus(fuse_req_t req, const char* op, const Status& s) {
+  fuse_reply_err(req, s.ok() ? 0 : InodeErrno(op, s));
+}
+
 void FillEntry(const vfs::EntryOut& e, fuse_entry_param* p) {
   std::memset(p, 0, sizeof(*p));
   p->ino = e.ino;
@@ -85,7 +105,7 @@ void OpForgetMulti(fuse_req_t req, size_t, fuse_forget_data*) noexcept { fuse_re
 void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) noexcept {
   OpTimer t(req, kGetattr);
   auto r = V(req)->GetAttr(Ctx(req), ino);
-  if (!r) return ReplyErr(req, "getattr", r.error());
+  if (!r) return ReplyInodeErr(req, "getattr", r.error());
   fuse_reply_attr(req, &r->attr, r->attr_timeout);
 }
 
@@ -93,14 +113,14 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
                fuse_file_info* fi) noexcept {
   OpTimer t(req, kSetattr);
   auto r = V(req)->SetAttr(Ctx(req), ino, to_set, *attr, fi ? fi->fh : 0);
-  if (!r) return ReplyErr(req, "setattr", r.error());
+  if (!r) return ReplyInodeErr(req, "setattr", r.error());
   fuse_reply_attr(req, &r->attr, r->attr_timeout);
 }
 
 void OpReadlink(fuse_req_t req, fuse_ino_t ino) noexcept {
   OpTimer t(req, kReadlink);
   auto r = V(req)->ReadLink(Ctx(req), ino);
-  if (!r) return ReplyErr(req, "readlink", r.error());
+  if (!r) return ReplyInodeErr(req, "readlink", r.error());
   fuse_reply_readlink(req, r->c_str());
 }
 
@@ -150,7 +170,7 @@ void ReplyOpen(fuse_req_t req, fuse_file_info* fi, const vfs::OpenOut& o) {
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   OpTimer t(req, kOpen);
   auto r = V(req)->Open(Ctx(req), ino, fi->flags);
-  if (!r) return ReplyErr(req, "open", r.error());
+  if (!r) return ReplyInodeErr(req, "open", r.error());
   ReplyOpen(req, fi, *r);
   if (fuse_reply_open(req, fi) == -ENOENT) (void)V(req)->Release(ino, r->fh);  // interrupted
 }
@@ -207,7 +227,7 @@ void OpFsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info* fi) noexcept {
 void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   OpTimer t(req, kOpendir);
   auto r = V(req)->OpenDir(Ctx(req), ino, false);
-  if (!r) return ReplyErr(req, "opendir", r.error());
+  if (!r) return ReplyInodeErr(req, "opendir", r.error());
   fi->fh = *r;
   fi->cache_readdir = 0;
   if (fuse_reply_open(req, fi) == -ENOENT) (void)V(req)->ReleaseDir(ino, *r);
@@ -272,14 +292,14 @@ void OpStatfs(fuse_req_t req, fuse_ino_t ino) noexcept {
 void OpSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
                 int flags) noexcept {
   OpTimer t(req, kSetxattr);
-  ReplyStatus(req, "setxattr",
+  ReplyInodeStatus(req, "setxattr",
               V(req)->SetXattr(Ctx(req), ino, name, std::string_view(value, size), flags));
 }
 
 void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) noexcept {
   OpTimer t(req, kGetxattr);
   auto r = V(req)->GetXattr(Ctx(req), ino, name);
-  if (!r) return ReplyErr(req, "getxattr", r.error());
+  if (!r) return ReplyInodeErr(req, "getxattr", r.error());
   if (size == 0) return (void)fuse_reply_xattr(req, r->size());
   if (r->size() > size) return (void)fuse_reply_err(req, ERANGE);
   fuse_reply_buf(req, r->data(), r->size());
@@ -288,7 +308,7 @@ void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) n
 void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) noexcept {
   OpTimer t(req, kListxattr);
   auto r = V(req)->ListXattr(Ctx(req), ino);
-  if (!r) return ReplyErr(req, "listxattr", r.error());
+  if (!r) return ReplyInodeErr(req, "listxattr", r.error());
   std::string names;
   for (const auto& n : *r) names.append(n).push_back('\0');
   if (size == 0) return (void)fuse_reply_xattr(req, names.size());
@@ -298,12 +318,12 @@ void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) noexcept {
 
 void OpRemovexattr(fuse_req_t req, fuse_ino_t ino, const char* name) noexcept {
   OpTimer t(req, kRemovexattr);
-  ReplyStatus(req, "removexattr", V(req)->RemoveXattr(Ctx(req), ino, name));
+  ReplyInodeStatus(req, "removexattr", V(req)->RemoveXattr(Ctx(req), ino, name));
 }
 
 void OpAccess(fuse_req_t req, fuse_ino_t ino, int mask) noexcept {
   OpTimer t(req, kAccess);
-  ReplyStatus(req, "access", V(req)->Access(Ctx(req), ino, mask));
+  ReplyInodeStatus(req, "access", V(req)->Access(Ctx(req), ino, mask));
 }
 
 meta::PosixLock ToLock(const struct flock* l) {

@@ -51,6 +51,9 @@ Json TypedField(const Format& f, std::string_view key, bool remove_secrets) {
   if (key == "HashPrefix") return f.hash_prefix ? Json(true) : Json();
   if (key == "Capacity") return f.capacity ? Json(f.capacity) : Json();
   if (key == "Inodes") return f.inodes ? Json(f.inodes) : Json();
+  if (key == "EncryptKey") return secret(f.encrypt_key);
+  if (key == "EncryptAlgo") return str(f.encrypt_algo);
+  if (key == "KeyEncrypted") return f.key_encrypted ? Json(true) : Json();
   if (key == "TrashDays") return f.trash_days;
   if (key == "MetaVersion") return f.meta_version ? Json(f.meta_version) : Json();
   if (key == "MinClientVersion") return str(f.min_client_version);
@@ -61,10 +64,11 @@ Json TypedField(const Format& f, std::string_view key, bool remove_secrets) {
 }
 
 bool IsTyped(std::string_view key) {
-  static constexpr std::array<std::string_view, 19> kTyped = {
+  static constexpr std::array<std::string_view, 22> kTyped = {
       "Name", "UUID", "Storage", "Bucket", "AccessKey", "SecretKey", "SessionToken",
-      "BlockSize", "Compression", "Shards", "HashPrefix", "Capacity", "Inodes", "TrashDays",
-      "MetaVersion", "MinClientVersion", "MaxClientVersion", "DirStats", "EnableACL"};
+      "BlockSize", "Compression", "Shards", "HashPrefix", "Capacity", "Inodes", "EncryptKey",
+      "EncryptAlgo", "KeyEncrypted", "TrashDays", "MetaVersion", "MinClientVersion",
+      "MaxClientVersion", "DirStats", "EnableACL"};
   for (auto k : kTyped) {
     if (k == key) return true;
   }
@@ -104,15 +108,9 @@ std::string Format::ToJson(bool remove_secrets) const {
     }
     auto it = raw.find(k);
     if (it != raw.end()) {
-      if (remove_secrets && key == "EncryptKey" && it->is_string() && !it->get<std::string>().empty()) {
-        out[k] = "removed";
-      } else {
-        out[k] = *it;
-      }
+      out[k] = *it;
     } else if (key == "Tiers") {
       out[k] = DefaultTiers();
-    } else if (key == "EncryptAlgo") {
-      out[k] = "aes256gcm-rsa";
     }
   }
   for (auto it = raw.begin(); it != raw.end(); ++it) {
@@ -134,6 +132,7 @@ Result<Format> Format::FromJson(const std::string& text) {
   f.storage.clear();
   f.block_size_kib = 0;
   f.compression.clear();
+  f.encrypt_algo.clear();
   f.trash_days = 0;
   f.meta_version = 0;
   f.min_client_version.clear();
@@ -151,6 +150,9 @@ Result<Format> Format::FromJson(const std::string& text) {
   RETURN_IF_ERROR(Get(j, "HashPrefix", f.hash_prefix));
   RETURN_IF_ERROR(Get(j, "Capacity", f.capacity));
   RETURN_IF_ERROR(Get(j, "Inodes", f.inodes));
+  RETURN_IF_ERROR(Get(j, "EncryptKey", f.encrypt_key));
+  RETURN_IF_ERROR(Get(j, "EncryptAlgo", f.encrypt_algo));
+  RETURN_IF_ERROR(Get(j, "KeyEncrypted", f.key_encrypted));
   RETURN_IF_ERROR(Get(j, "TrashDays", f.trash_days));
   RETURN_IF_ERROR(Get(j, "MetaVersion", f.meta_version));
   RETURN_IF_ERROR(Get(j, "MinClientVersion", f.min_client_version));
@@ -187,7 +189,8 @@ std::string Format::UnsupportedFeature() const {
     auto it = raw.find(key);
     return it != raw.end() && it->is_boolean() && it->get<bool>();
   };
-  if (!text("EncryptKey").empty()) return "encryption (format --encrypt-rsa-key)";
+  if (!encrypt_key.empty() && encrypt_algo == "sm4gcm")
+    return "SM4-GCM encryption (format --encrypt-algo sm4gcm)";
   if (shards > 1) return "sharded buckets (format --shards " + std::to_string(shards) + ")";
   if (enable_acl) return "POSIX ACLs (format --enable-acl)";
   if (flag("UserGroupQuota")) return "user/group quotas";

@@ -34,6 +34,13 @@ struct Format {
   bool hash_prefix = false;
   uint64_t capacity = 0;  // bytes; 0 = unlimited
   uint64_t inodes = 0;    // 0 = unlimited
+  // Encryption at rest: the whole PEM text of `format --encrypt-rsa-key` ("" = objects are
+  // stored in plain text), and EncryptAlgo (aes256gcm-rsa | chacha20-rsa; JuiceFS's sm4gcm is
+  // not implemented). object/encrypted_store.h does the encrypting.
+  std::string encrypt_key;
+  std::string encrypt_algo = "aes256gcm-rsa";
+  // KeyEncrypted: secret_key, session_token and encrypt_key hold ciphertext (EncryptSecrets).
+  bool key_encrypted = false;
   int trash_days = 1;
   int meta_version = 1;
   std::string min_client_version = "1.1.0-A";
@@ -53,12 +60,25 @@ struct Format {
   // EINVAL naming the problem if this client must not use the volume: MetaVersion newer than
   // kMaxMetaVersion, MinClientVersion newer / MaxClientVersion older than kCompatClientVersion.
   Status CheckVersion() const;
+  // JuiceFS Format.Encrypt / Decrypt (pkg/meta/config.go), how the setting keeps its secrets:
+  // each non-empty one of secret_key, session_token, encrypt_key becomes the standard base64
+  // (padded) of nonce(12) || AES-128-GCM ciphertext || tag(16), no associated data, keyed with
+  // MD5 of the UUID text; key_encrypted says so. `format` encrypts a new volume's secrets
+  // before it stores the setting; whoever needs them decrypts a copy.
+  // EncryptSecrets does nothing when key_encrypted is set or there is no secret (then
+  // key_encrypted stays false, as in JuiceFS); DecryptSecrets nothing when key_encrypted is
+  // false. EINVAL: EncryptAlgo sm4gcm (SM4-keyed secrets), a secret that was "removed", one
+  // that is not base64 or does not decrypt (a changed UUID or value).
+  Status EncryptSecrets();
+  Status DecryptSecrets();
+
   // The first feature the setting turns on that this client does not implement, so that it
   // would read the volume wrongly or write what other clients cannot read; "" when none:
-  // encryption (EncryptKey), sharded buckets (Shards > 1), POSIX ACLs (EnableACL), user/group
-  // quotas (UserGroupQuota), Ranger authorization (RangerRestUrl), the change log (ChangeLog),
-  // storage tiers (Tiers beyond the default tier 0), Kerberos (KerbConf). Directory quotas
-  // live in the metadata, not the setting: Meta::CheckSupported adds them.
+  // SM4-GCM encryption (EncryptAlgo sm4gcm), sharded buckets (Shards > 1), POSIX ACLs
+  // (EnableACL), user/group quotas (UserGroupQuota), Ranger authorization (RangerRestUrl), the
+  // change log (ChangeLog), storage tiers (Tiers beyond the default tier 0), Kerberos
+  // (KerbConf). Directory quotas live in the metadata, not the setting: Meta::CheckSupported
+  // adds them.
   std::string UnsupportedFeature() const;
 };
 

@@ -85,6 +85,9 @@ struct Entry {
   std::string name;
   Ino ino = 0;
   Attr attr;
+  // false: a readdirplus found the entry but its inode was gone by the time its attributes were
+  // read (another client removed it); only name, ino and attr.type are meaningful.
+  bool attr_known = true;
 };
 
 // One slice record of a chunk (24 bytes on disk, docs/format.md): chunk bytes [pos, pos+len)

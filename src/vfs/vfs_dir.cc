@@ -33,7 +33,14 @@ Result<const std::vector<DirEntryOut>*> Vfs::ReadDir(const meta::Context& ctx, m
     std::vector<meta::Entry> entries = listed ? std::move(*listed) : std::vector<meta::Entry>{};
     h->entries.clear();
     h->entries.reserve(entries.size() + 3);
-    for (const meta::Entry& e : entries) h->entries.push_back({e.name, MakeEntry(e.ino, e.attr)});
+    for (const meta::Entry& e : entries) {
+      EntryOut out = MakeEntry(e.ino, e.attr);
+      if (!e.attr_known) {  // listed, but gone since: a name without a dentry for the kernel
+        out.ino = 0;
+        out.attr_timeout = out.entry_timeout = 0;
+      }
+      h->entries.push_back({e.name, out});
+    }
     if (ino == meta::kRootIno) {
       for (meta::Ino vino : {kStatsIno, kConfigIno}) {
         h->entries.push_back({vino == kStatsIno ? ".stats" : ".config",

@@ -393,12 +393,13 @@ INSTANTIATE_TEST_SUITE_P(Codecs, CachedStoreTest, ::testing::Values("none", "lz4
 // bytes that came from the object store.
 class CachedStoreRangeTest : public ::testing::Test {
  protected:
-  void Make(const std::string& compression) {
+  void Make(const std::string& compression, bool ranged_reads = true) {
     chunks_.reset();
     objects_ = std::make_unique<object::MeteredStore>(std::make_unique<MemStore>(), &reg_);
     ChunkConfig cfg;
     cfg.block_size = kBs;
     cfg.compression = compression;
+    cfg.ranged_reads = ranged_reads;
     chunks_ = std::make_unique<CachedStore>(objects_.get(), cfg, nullptr);
     auto w = chunks_->NewWriter(1);
     ASSERT_TRUE(w->WriteAt(data_, 0).ok());
@@ -466,6 +467,14 @@ TEST_F(CachedStoreRangeTest, SmallSequentialReadsReadAhead) {
   EXPECT_GE(Fetched(kBs * 3 / 4 + 100, 100), uint64_t{kBs});  // sequential: whole block 0
   chunks_.reset();
   EXPECT_EQ(GetBytes(), 100u + 2 * kBs);  // and block 1 read ahead
+}
+
+// An encrypted volume: a range would cost the whole object and be thrown away after.
+TEST_F(CachedStoreRangeTest, WithoutRangedReadsSmallReadsLoadAndKeepTheBlock) {
+  Make("none", /*ranged_reads=*/false);
+  EXPECT_EQ(Fetched(kBs + 1000, 100), uint64_t{kBs});
+  EXPECT_TRUE(chunks_->cache().Contains(BlockKey(1, 1, kBs, false)));
+  EXPECT_EQ(Fetched(kBs + 9000, 100), 0u);
 }
 
 TEST_F(CachedStoreRangeTest, CompressedBlocksAreAlwaysFetchedWhole) {

@@ -117,18 +117,19 @@ def test_unwritable_bucket(fs, workdir, how):
     assert tree_fingerprint(workdir) == before
 
 
-@pytest.mark.parametrize("feature", ["encryption", "acl", "shards", "dir-quota"])
+@pytest.mark.parametrize("feature", ["sm4gcm", "acl", "shards", "dir-quota"])
 def test_volume_with_unsupported_feature_is_refused(fs, jfs, workdir, feature):
     """A volume using a feature tierfs does not implement yet is refused by mount, naming the
-    feature, before anything changes (encrypted volumes used to mount: reads failed with EIO and
-    what tierfs wrote there was stored unencrypted, so juicefs then read EIO from it)."""
+    feature, before anything changes (SM2/SM4-GCM encrypted volumes: tierfs encrypts with RSA
+    keys only, tests/e2e/test_encryption.py)."""
     vol = Volume(workdir, jfs)
-    extra = {"encryption": [], "acl": ["--enable-acl"], "shards": ["--shards", "4"], "dir-quota": []}[feature]
+    extra = {"sm4gcm": [], "acl": ["--enable-acl"], "shards": ["--shards", "4"], "dir-quota": []}[feature]
     env = None
-    if feature == "encryption":
+    if feature == "sm4gcm":
         key = workdir / "key.pem"
-        subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
-        extra = ["--encrypt-rsa-key", str(key)]
+        subprocess.run(["openssl", "genpkey", "-algorithm", "SM2", "-out", str(key)], check=True,
+                       capture_output=True)
+        extra = ["--encrypt-rsa-key", str(key), "--encrypt-algo", "sm4gcm"]
         env = {**os.environ, "JFS_RSA_PASSPHRASE": ""}
     bucket = f"{vol.bucket}-%d/" if feature == "shards" else f"{vol.bucket}/"  # a bucket per shard
     jfs.run("format", vol.meta_url, vol.name, "--storage", "file", "--bucket", bucket,
@@ -145,7 +146,7 @@ def test_volume_with_unsupported_feature_is_refused(fs, jfs, workdir, feature):
     before = snapshot()
     mp = workdir / "mnt"
     mp.mkdir()
-    pattern = {"encryption": r"encrypt", "acl": r"ACL", "shards": r"shard", "dir-quota": r"quota"}[feature]
+    pattern = {"sm4gcm": r"SM4-GCM encrypt", "acl": r"ACL", "shards": r"shard", "dir-quota": r"quota"}[feature]
     assert_clear_error(fs.run("mount", vol.meta_url, mp, "-d"), pattern)
     assert not os.path.ismount(mp)
     assert snapshot() == before

@@ -830,3 +830,37 @@ def test_page_cache_kept_while_unchanged_and_dropped_after_another_mounts_write(
         other.umount()
     assert read_file(p) == new  # close-to-open: the next open sees the other mount's write
     assert _fuse_reads(mnt) > before
+
+
+@pytest.mark.parametrize("read", ["stat", "open", "getxattr", "chmod"])
+def test_a_name_replaced_by_another_mount_resolves_to_the_new_file(plain_volume, workdir, read):
+    """Atomic replacement (write a temporary file, rename it over the name) done by another
+    mount, while this mount's kernel still holds the old dentry (entry cache 30 s, attributes
+    uncached): the old inode is gone at the server, so the request for it fails, and the kernel
+    must walk the path again (ESTALE) and find the new file, never ENOENT for a name that exists."""
+    a = plain_volume.mount(workdir / "a")
+    try:
+        b = plain_volume.mount(workdir / "b", extra=["--entry-cache", "30", "--attr-cache", "0"])
+        try:
+            write_file(a / "f", b"old")
+            assert read_file(b / "f") == b"old"  # B's kernel caches the dentry f -> old inode
+            write_file(a / "f.tmp", b"new!")
+            os.rename(a / "f.tmp", a / "f")
+            if read == "stat":
+                assert os.stat(b / "f").st_size == 4
+            elif read == "open":
+                assert read_file(b / "f") == b"new!"
+            elif read == "getxattr":
+                with pytest.raises(OSError) as e:
+                    os.getxattr(b / "f", "user.none")
+                assert e.value.errno == errno.ENODATA
+            else:
+                os.chmod(b / "f", 0o600)
+                assert os.stat(a / "f").st_mode & 0o777 == 0o600
+            os.unlink(a / "f")  # and a name that is really gone is ENOENT
+            with pytest.raises(FileNotFoundError):
+                os.stat(b / "f")
+        finally:
+            b.umount()
+    finally:
+        a.umount()

@@ -1,6 +1,7 @@
-// One suite every ObjectStore backend must pass (STYLE.md practice 10): mem, file, and s3 and
-// minio on a real MinIO (tests/minio_server.h; one bucket per test), each also behind
-// WithPrefix. The s3 instance lists in pages of 5 keys so that every List test also pages.
+// One suite every ObjectStore backend must pass (STYLE.md practice 10): mem, file, file behind
+// WithEncryption, and s3 and minio on a real MinIO (tests/minio_server.h; one bucket per test),
+// each also behind WithPrefix. The s3 instance lists in pages of 5 keys so that every List test
+// also pages.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,10 +9,12 @@
 #include <thread>
 
 #include "minio_server.h"
+#include "object/encrypted_store.h"
 #include "object/file_store.h"
 #include "object/mem_store.h"
 #include "object/object_store.h"
 #include "object/s3_store.h"
+#include "test_keys.h"
 
 namespace tierfs::object {
 namespace {
@@ -20,6 +23,9 @@ struct Backend {
   std::string name;
   // Makes a fresh, empty store; `dir` is a fresh temporary directory it may use.
   std::function<std::unique_ptr<ObjectStore>(const std::string& dir)> make;
+  // Head and List report the stored bytes: the object's size plus this (a declared difference:
+  // the encryption wrapper reports ciphertext sizes, as JuiceFS does).
+  uint64_t size_overhead = 0;
 };
 
 // Test names and ctest's say "GetParam() = s3" rather than the struct's bytes.
@@ -32,7 +38,7 @@ class ConformanceTest : public ::testing::TestWithParam<Backend> {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     store_ = GetParam().make(dir_);
-    ASSERT_NE(store_, nullptr) << GetParam().name << " is not available";
+    ASSERT_NE(store_, nullptr) << "cannot make the " << GetParam().name << " store";
     Status created = store_->Create();
     ASSERT_TRUE(created.ok()) << created.ToString();
   }
@@ -94,7 +100,7 @@ TEST_P(ConformanceTest, HeadAndDelete) {
   auto h = store_->Head("d/obj");
   ASSERT_TRUE(h.has_value());
   EXPECT_EQ(h->key, "d/obj");
-  EXPECT_EQ(h->size, 1000u);
+  EXPECT_EQ(h->size, 1000u + GetParam().size_overhead);
   EXPECT_GT(h->mtime, 0);
   ASSERT_TRUE(store_->Delete("d/obj").ok());
   EXPECT_EQ(store_->Get("d/obj").error().code(), ENOENT);
@@ -119,7 +125,7 @@ TEST_P(ConformanceTest, ListIsLexicographic) {
   EXPECT_EQ(Keys(), keys);
   auto r = store_->List("", "", 0);
   ASSERT_TRUE(r.has_value());
-  for (auto& o : *r) EXPECT_EQ(o.size, o.key.size());
+  for (auto& o : *r) EXPECT_EQ(o.size, o.key.size() + GetParam().size_overhead);
 }
 
 TEST_P(ConformanceTest, ListPrefixMarkerLimit) {
@@ -216,7 +222,7 @@ class Shared final : public ObjectStore {
 std::unique_ptr<ObjectStore> OnMinio(const std::string& storage, const std::string& dir,
                                      size_t list_page_size) {
   std::string why;
-  testing::MinioServer* minio = testing::MinioServer::Shared(&why);
+  ::tierfs::testing::MinioServer* minio = ::tierfs::testing::MinioServer::Shared(&why);
   if (minio == nullptr) {
     ADD_FAILURE() << "MinIO: " << why;
     return nullptr;
@@ -224,8 +230,8 @@ std::unique_ptr<ObjectStore> OnMinio(const std::string& storage, const std::stri
   StoreConfig c;
   c.storage = storage;
   c.bucket = minio->endpoint() + "/conf-" + std::to_string(std::hash<std::string>()(dir) % 1000000007);
-  c.access_key = testing::MinioServer::kUser;
-  c.secret_key = testing::MinioServer::kPassword;
+  c.access_key = ::tierfs::testing::MinioServer::kUser;
+  c.secret_key = ::tierfs::testing::MinioServer::kPassword;
   // No environment: an AWS_REGION of the machine must not change what the suite tests.
   EnvLookup no_env = [](const char*) { return std::optional<std::string>(); };
   auto loc = storage == "s3" ? ParseS3Location(c, no_env) : ParseMinioLocation(c, no_env);
@@ -255,6 +261,20 @@ INSTANTIATE_TEST_SUITE_P(
                 [](const std::string& dir) -> std::unique_ptr<ObjectStore> {
                   return std::make_unique<FileStore>(dir + "/bucket/");
                 }},
+        Backend{"encrypted_file",
+                [](const std::string& dir) -> std::unique_ptr<ObjectStore> {
+                  // One 2048-bit key per test process (ctest runs each test alone).
+                  static struct Keys : testing::TestKeys {
+                    bool made = Make(/*all=*/false);
+                    ~Keys() { Remove(); }
+                  } keys;
+                  auto key = RsaKey::FromPem(keys.Pem("pkcs8.pem"), "");
+                  if (!keys.made || !key) return nullptr;
+                  auto cipher = ObjectCipher::New(*key, CipherAlgo::kAes256Gcm);
+                  if (!cipher) return nullptr;
+                  return WithEncryption(std::make_unique<FileStore>(dir + "/bucket/"), *cipher);
+                },
+                /*size_overhead=*/3 + 256 + 12 + 16},
         Backend{"s3", [](const std::string& dir) { return OnMinio("s3", dir, 5); }},
         Backend{"minio", [](const std::string& dir) { return OnMinio("minio", dir, 1000); }}),
     [](const auto& info) { return info.param.name; });

@@ -21,7 +21,8 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-using testing::MinioServer;
+using ::tierfs::testing::MinioServer;
+using ::tierfs::testing::PortHolder;
 
 std::string RandomBytes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -223,7 +224,7 @@ TEST_F(S3StoreTest, DeadEndpointFailsWithinTheTimeout) {
   opts.http.connect_timeout_ms = 500;
   opts.http.timeout_ms = 500;
   S3Location loc = Location();
-  loc.endpoint = "127.0.0.1:" + std::to_string(testing::PortHolder::ClosedPort());
+  loc.endpoint = "127.0.0.1:" + std::to_string(PortHolder::ClosedPort());
   S3Store refused(loc, opts);
   auto start = steady_clock::now();
   Status st = refused.Put("k", "v");
@@ -231,7 +232,7 @@ TEST_F(S3StoreTest, DeadEndpointFailsWithinTheTimeout) {
   EXPECT_NE(st.message().find(loc.endpoint), std::string::npos) << st.message();
   EXPECT_LT(steady_clock::now() - start, milliseconds(500));
 
-  testing::PortHolder hung;  // accepts the connection, never answers
+  PortHolder hung;  // accepts the connection, never answers
   loc.endpoint = "127.0.0.1:" + std::to_string(hung.port());
   S3Store silent(loc, opts);
   start = steady_clock::now();

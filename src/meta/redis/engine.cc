@@ -86,6 +86,12 @@ RedisEngine::~RedisEngine() {
   stats_->client = nullptr;
 }
 
+std::pair<uint64_t, uint64_t> RedisEngine::DirGen(Ino dir) {
+  std::lock_guard lk(names_mu_);
+  auto it = dir_gen_.find(dir);
+  return {flush_gen_, it == dir_gen_.end() ? 0 : it->second};
+}
+
 void RedisEngine::NoteLookup(Ino parent, std::string_view name) {
   std::lock_guard lk(names_mu_);
   if (looked_up_count_ >= kMaxNoted) {
@@ -114,6 +120,8 @@ void RedisEngine::OnServerInvalidate(std::span<const std::string> keys, bool all
       inos.swap(handed_);
       names.swap(looked_up_);
       looked_up_count_ = 0;
+      dir_gen_.clear();
+      ++flush_gen_;
     }
     for (Ino ino : inos) inode(ino);
     for (const auto& [dir, set] : names) {
@@ -135,6 +143,11 @@ void RedisEngine::OnServerInvalidate(std::span<const std::string> keys, bool all
     std::unordered_set<std::string> names;
     {
       std::lock_guard lk(names_mu_);
+      if (dir_gen_.size() >= kMaxNoted) {
+        dir_gen_.clear();
+        ++flush_gen_;
+      }
+      ++dir_gen_[ino];
       auto it = looked_up_.find(ino);
       if (it == looked_up_.end()) continue;
       names.swap(it->second);

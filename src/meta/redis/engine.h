@@ -54,6 +54,12 @@ class RedisEngine : public Engine {
 
   std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) override;
   Result<Entry> DoLookup(const Context& ctx, Ino parent, std::string_view name) override;
+  // DoReaddir's body: one read of the listing (and, for plus, the attributes).
+  Result<std::vector<Entry>> ReaddirOnce(const Context& ctx, Ino ino, bool plus);
+  // Changes when an invalidation of directory `dir`'s entries (or of everything) arrives.
+  std::pair<uint64_t, uint64_t> DirGen(Ino dir);
+  // DoLookup's body; a dentry naming a vanished inode is re-read up to `retries_left` times.
+  Result<Entry> LookupOnce(const Context& ctx, Ino parent, std::string_view name, int retries_left);
   Result<Attr> DoSetAttr(Ino ino, const std::function<Result<Attr>(const Attr&)>& update) override;
   Result<Entry> DoMknod(const Context& ctx, Ino parent, std::string_view name, Ino ino, Attr attr,
                         std::string_view target) override;
@@ -181,6 +187,8 @@ class RedisEngine : public Engine {
   std::mutex names_mu_;
   std::unordered_map<Ino, std::unordered_set<std::string>> looked_up_;
   size_t looked_up_count_ = 0;
+  std::unordered_map<Ino, uint64_t> dir_gen_;  // invalidations of d{ino} seen (names_mu_)
+  uint64_t flush_gen_ = 0;                     // invalidations of everything (names_mu_)
   std::unordered_map<Ino, std::string> del_members_;  // guarded by del_mu_
   std::mutex del_mu_;
   std::map<Ino, uint64_t> del_next_;  // DoDeleteFileChunk: the next chunk index to look at

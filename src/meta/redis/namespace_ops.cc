@@ -116,6 +116,11 @@ std::vector<Result<Attr>> RedisEngine::GetAttrs(std::span<const Ino> inos) {
 }
 
 Result<Entry> RedisEngine::DoLookup(const Context& ctx, Ino parent, std::string_view name) {
+  return LookupOnce(ctx, parent, name, 2);
+}
+
+Result<Entry> RedisEngine::LookupOnce(const Context& ctx, Ino parent, std::string_view name,
+                                      int retries_left) {
   // The parent's attr and the entry in one round trip (both tracked), then the child's attr.
   std::string pk = keys_.Inode(parent), dk = keys_.Entries(parent);
   NoteLookup(parent, name);
@@ -137,7 +142,15 @@ Result<Entry> RedisEngine::DoLookup(const Context& ctx, Ino parent, std::string_
   Entry e;
   e.ino = ent->second;
   e.name = name;
-  ASSIGN_OR_RETURN(e.attr, std::move(GetAttrs(std::span<const Ino>(&e.ino, 1))[0]));
+  auto attr = std::move(GetAttrs(std::span<const Ino>(&e.ino, 1))[0]);
+  if (!attr && attr.error().code() == ENOENT && retries_left > 0) {
+    // The entry names an inode that is gone: another client removed it, or renamed another file
+    // over the name, in one transaction; the two keys' invalidations travel on different
+    // connections, so the cached entry can be older than the inode's removal. Read it again.
+    client_->Invalidate(std::span<const std::string>(&dk, 1));
+    return LookupOnce(ctx, parent, name, retries_left - 1);
+  }
+  ASSIGN_OR_RETURN(e.attr, std::move(attr));
   return e;
 }
 
@@ -464,6 +477,17 @@ Result<std::string> RedisEngine::DoReadlink(Ino ino) {
 }
 
 Result<std::vector<Entry>> RedisEngine::DoReaddir(const Context& ctx, Ino ino, bool plus) {
+  // readdirplus hands the kernel dentries, which only an invalidation of the directory can take
+  // back; their names are noted after the listing is read, so an invalidation that arrived in
+  // between announced them to nobody: then the listing is read again (once).
+  for (int attempt = 0;; ++attempt) {
+    auto gen = DirGen(ino);
+    auto out = ReaddirOnce(ctx, ino, plus);
+    if (!out || !plus || attempt > 0 || DirGen(ino) == gen) return out;
+  }
+}
+
+Result<std::vector<Entry>> RedisEngine::ReaddirOnce(const Context& ctx, Ino ino, bool plus) {
   std::string ik = keys_.Inode(ino), dk = keys_.Entries(ino);
   // The directory's attr and its entries in one round trip, both tracked.
   auto got = client_->DoCachedAll({{{"GET", ik}, ik}, {{"HGETALL", dk}, dk}});
@@ -500,7 +524,9 @@ Result<std::vector<Entry>> RedisEngine::DoReaddir(const Context& ctx, Ino ino, b
   for (size_t i = 0; i < out.size(); ++i) {
     if (attrs[i]) {
       out[i].attr = *attrs[i];
-    } else if (attrs[i].error().code() != ENOENT) {
+    } else if (attrs[i].error().code() == ENOENT) {
+      out[i].attr_known = false;  // removed since the listing was read: no dentry for the kernel
+    } else {
       return Err(attrs[i].error());
     }
   }
