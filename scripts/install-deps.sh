@@ -11,7 +11,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config git
   libfuse3-dev libsqlite3-dev liblz4-dev libzstd-dev libxxhash-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libssl-dev libcurl4-openssl-dev
-  libhiredis-dev libpq-dev zlib1g-dev libexpat1-dev
+  libhiredis-dev libpq-dev zlib1g-dev libexpat1-dev libisal-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # run and test
   fuse3 sqlite3 attr util-linux openssl redis-server redis-sentinel redis-tools xz-utils linux-source-6.1 ca-certificates

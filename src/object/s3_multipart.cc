@@ -4,6 +4,7 @@
 // copying objects using multipart upload").
 #include <algorithm>
 
+#include "object/crc32c.h"
 #include "object/s3_reply.h"
 #include "object/s3_store.h"
 
@@ -27,7 +28,8 @@ size_t PartSize(size_t size, size_t wanted) {
 
 Status S3Store::PutMultipart(std::string_view key, std::string_view data) {
   const std::string what = What("PUT", key) + " (multipart)";
-  ASSIGN_OR_RETURN(net::http::HttpResponse init, Request("POST", key, {{"uploads", ""}}));
+  ASSIGN_OR_RETURN(net::http::HttpResponse init, Request("POST", key, {{"uploads", ""}},
+                                                        {{kCrc32cHeader, std::to_string(Crc32c(data))}}));
   if (init.status != 200) return S3StatusOf(init, what);
   auto id = ParseUploadId(init.body);
   if (!id) return Status(EIO, what + ": " + id.error().message());

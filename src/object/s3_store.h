@@ -12,6 +12,11 @@
 // - Put: one PutObject up to S3Options::multipart_threshold bytes; above it a multipart
 //   upload, parts sent one after another, aborted when any step fails, so a failed Put leaves
 //   no object and no pending upload behind (best effort: the abort itself may fail).
+// - Integrity: every Put sends the CRC-32C of the object as user metadata x-amz-meta-crc32c
+//   (decimal, crc32c.h); a whole-object Get of an object that has it checks it and answers
+//   EBADMSG (a corrupt object: never worth a retry) on a mismatch. Ranged Gets cannot be
+//   checked (the CRC covers the whole object). JuiceFS pkg/object/checksum.go does the same,
+//   so objects either client writes are checked by both.
 // - Delete: a missing key succeeds; a missing bucket is ENOENT.
 // - List: ListObjectsV2 pages of S3Options::list_page_size keys with encoding-type=url,
 //   start-after = marker, then the continuation token; a page whose keys leave the prefix or
@@ -37,6 +42,8 @@
 #include "object/s3_config.h"
 
 namespace tierfs::object {
+
+inline constexpr const char* kCrc32cHeader = "x-amz-meta-crc32c";
 
 struct S3Options {
   net::http::HttpOptions http;
@@ -77,6 +84,8 @@ class S3Store final : public ObjectStore {
 
  private:
   Status PutMultipart(std::string_view key, std::string_view data);
+  // EBADMSG (corrupt object) when a whole-object reply's x-amz-meta-crc32c does not match.
+  static Status VerifyChecksum(const net::http::HttpResponse& resp, const std::string& what);
   // "GET s3://bkt/key": the start of every message about `key`.
   std::string What(std::string_view method, std::string_view key) const;
 

@@ -2,6 +2,7 @@
 // conformance suite does not cover. Multipart, paging past 1000 keys, the server's own error
 // messages, missing buckets, dead endpoints, clock skew, keys that need encoding. Each test
 // has its own bucket.
+#include "object/crc32c.h"
 #include "object/s3_store.h"
 
 #include <gtest/gtest.h>
@@ -240,6 +241,34 @@ TEST_F(S3StoreTest, DeadEndpointFailsWithinTheTimeout) {
   ASSERT_FALSE(got.has_value());
   EXPECT_EQ(got.error().code(), ETIMEDOUT) << got.error().ToString();
   EXPECT_LT(steady_clock::now() - start, milliseconds(2500));
+}
+
+// Every Put stores x-amz-meta-crc32c (as JuiceFS does); a whole-object Get checks it, so an object
+// changed behind our back (same metadata, other bytes) is EBADMSG, never wrong bytes.
+TEST_F(S3StoreTest, WholeObjectGetsCheckTheStoredCrc32c) {
+  std::string data(300000, 'a');
+  ASSERT_TRUE(store_->Put("c", data).ok());
+  auto head = store_->Request("HEAD", "c");
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->Header("x-amz-meta-crc32c"), std::to_string(Crc32c(data)));
+  std::string flipped = data;
+  flipped[123456] ^= 0x04;
+  auto put = store_->Request("PUT", "c", {}, {{"x-amz-meta-crc32c", std::to_string(Crc32c(data))}}, flipped);
+  ASSERT_TRUE(put && put->status == 200);
+  auto got = store_->Get("c");
+  ASSERT_FALSE(got.has_value());
+  EXPECT_EQ(got.error().code(), EBADMSG);
+  EXPECT_NE(got.error().message().find("/c: verify checksum failed"), std::string::npos) << got.error().message();
+  EXPECT_EQ(*store_->Get("c", 10, 5), "aaaaa");  // a range cannot be checked
+  // An object without the metadata (written by another tool) is not checked.
+  auto plain = store_->Request("PUT", "p", {}, {}, "plain");
+  ASSERT_TRUE(plain && plain->status == 200);
+  EXPECT_EQ(*store_->Get("p"), "plain");
+  // Multipart objects carry it too.
+  std::string big(40 << 20, 'b');
+  ASSERT_TRUE(store_->Put("big", big).ok());
+  EXPECT_EQ(store_->Request("HEAD", "big")->Header("x-amz-meta-crc32c"), std::to_string(Crc32c(big)));
+  EXPECT_EQ(store_->Get("big")->size(), big.size());
 }
 
 TEST_F(S3StoreTest, RangedGetPastTheEnd) {
