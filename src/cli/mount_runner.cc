@@ -133,7 +133,6 @@ int RunMount(const MountSettings& s, int ready_fd) {
   cc.cache_dir = s.cache_dir;
   cc.cache_size = s.cache_size;
   cc.volume_uuid = v->format.uuid;
-  cc.io_retries = s.io_retries;
   cc.prefetch = s.prefetch;
   cc.ranged_reads = v->format.encrypt_key.empty();
   auto chunks = chunk::NewChunkStore(store.get(), cc, &registry);
