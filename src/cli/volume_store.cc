@@ -30,7 +30,7 @@ Result<std::unique_ptr<object::ObjectStore>> OpenVolumeStore(const meta::Format&
     ASSIGN_OR_RETURN(auto key, object::RsaKey::FromPem(f.encrypt_key, RsaPassphrase()));
     ASSIGN_OR_RETURN(cipher, object::ObjectCipher::New(std::move(key), algo));
   }
-  object::StoreConfig sc{f.storage, f.bucket, f.access_key, f.secret_key};
+  object::StoreConfig sc{f.storage, f.bucket, f.access_key, f.secret_key, f.session_token};
   sc.get_timeout_ms = transfer.get_timeout_ms;
   sc.put_timeout_ms = transfer.put_timeout_ms;
   ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));

@@ -1,6 +1,7 @@
-// ObjectStore: a flat key -> bytes store (tier 3), one backend per file (file_store, mem_store;
-// s3, azure, gs later), chosen by scheme through OpenObjectStore(). Cross-cutting concerns
-// (prefix, metrics, retry, fault injection) are wrappers implementing this same interface.
+// ObjectStore: a flat key -> bytes store (tier 3), one backend per file (file_store, mem_store,
+// s3_store for s3 and minio; azure, gs later), chosen by scheme through OpenObjectStore().
+// Cross-cutting concerns (prefix, encryption, metrics, limits, retry, fault injection) are
+// wrappers implementing this same interface.
 // Model: JuiceFS pkg/object/interface.go, Arrow's FileSystem.
 //
 // Keys are relative, '/'-separated, never start with '/', never contain "." or ".." segments.
@@ -26,8 +27,8 @@
 //     ECONNREFUSED, ECONNRESET, ECONNABORTED, EPIPE, ENETDOWN, ENETUNREACH, ENETRESET,
 //     EHOSTDOWN, EHOSTUNREACH   the connection failed or broke (a name that does not resolve
 //               is EHOSTUNREACH)
-//     EAGAIN    throttled: HTTP 429, S3 503 SlowDown, Azure 503 ServerBusy, GCS 429
-//     EBUSY     a conflicting operation is in progress (S3 409 OperationAborted)
+//     EBUSY     throttled: HTTP 429, 503 (S3 SlowDown, ServiceUnavailable: s3_reply.h), or a
+//               conflicting operation in progress; EAGAIN likewise
 //     EIO       a server error (HTTP 500, 502 and any other 5xx), a reply that does not parse,
 //               a local I/O error
 #pragma once
@@ -74,10 +75,12 @@ class ObjectStore {
 
 // Options from `format`/`mount` needed to reach a backend.
 struct StoreConfig {
-  std::string storage;  // "file", "mem"
-  std::string bucket;   // for file: a directory path (made absolute, ending in '/')
+  std::string storage;  // "file", "mem", "s3", "minio"
+  std::string bucket;   // for file: a directory path (made absolute, ending in '/'); for
+                        // s3/minio: an endpoint URL (s3_config.h)
   std::string access_key;
   std::string secret_key;
+  std::string session_token;  // s3: sent as X-Amz-Security-Token
   // Milliseconds one attempt of a request may take (mount --get-timeout / --put-timeout,
   // JuiceFS's 60 s): get_timeout_ms bounds Get (and the reads Head, List), put_timeout_ms
   // bounds Put (and Delete, Create). An attempt that outlives it fails with ETIMEDOUT, which
