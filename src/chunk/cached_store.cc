@@ -1,9 +1,7 @@
 #include "chunk/cached_store.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "chunk/slice_writer.h"
 #include "object/metrics_bridge.h"
@@ -79,25 +77,28 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
 
 CachedStore::~CachedStore() = default;
 
-void CachedStore::Backoff(int attempt) const {
-  if (attempt > 0 && config_.retry_backoff_ms > 0) {
-    int64_t ms = std::min<int64_t>(int64_t{config_.retry_backoff_ms} * attempt, 10'000);
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+Status CachedStore::ReadError(const std::string& key, const Status& st) const {
+  switch (st.code()) {
+    case ENOENT:
+      return Status(ENOENT, "object " + key + " is missing from " + store_->Describe());
+    case EBADMSG:  // corrupt data (object_store.h): the user sees EIO
+      return Status(EIO, "corrupt object " + key + " in " + store_->Describe() + ": " +
+                             st.message());
+    case EINVAL:
+      return Status(EINVAL, "read of " + key + " from " + store_->Describe() + ": " +
+                                st.message());
+    default:
+      return Status(EIO, "read of " + key + " from " + store_->Describe() + " failed: " +
+                             st.ToString());
   }
 }
 
 Status CachedStore::PutBlock(const std::string& key, const std::string& plain) {
   ASSIGN_OR_RETURN(std::string encoded, codec_->Encode(plain));
-  int tries = std::max(1, config_.io_retries);
-  Status last;
-  for (int attempt = 0; attempt < tries; ++attempt) {
-    Backoff(attempt);
-    last = store_->Put(key, encoded);
-    if (last.ok()) return last;
-    if (last.code() == EINVAL) break;  // a bad key does not get better
-  }
-  return Status(EIO, "upload of " + key + " to " + store_->Describe() + " failed after " +
-                         std::to_string(tries) + " tries: " + last.ToString());
+  Status st = store_->Put(key, encoded);
+  if (st.ok()) return st;
+  return Status(EIO, "upload of " + key + " to " + store_->Describe() + " failed: " +
+                         st.ToString());
 }
 
 Status CachedStore::DeleteBlock(const std::string& key) {
@@ -109,49 +110,27 @@ Status CachedStore::DeleteBlock(const std::string& key) {
     }
     disk_->Remove(key);
   }
-  int tries = std::max(1, config_.io_retries);
-  Status last;
-  for (int attempt = 0; attempt < tries; ++attempt) {
-    Backoff(attempt);
-    last = store_->Delete(key);
-    if (last.ok() || last.code() == EINVAL) break;
-  }
-  if (last.ok()) return last;
-  return Status(last.code() == EINVAL ? EINVAL : EIO,
-                "delete of " + key + " failed: " + last.ToString());
+  Status st = store_->Delete(key);
+  if (st.ok()) return st;
+  return Status(st.code() == EINVAL ? EINVAL : EIO,
+                "delete of " + key + " failed: " + st.ToString());
 }
 
 Result<BlockData> CachedStore::FetchBlock(const std::string& key, uint32_t len) {
-  int tries = std::max(1, config_.io_retries);
-  Status last;
-  for (int attempt = 0; attempt < tries; ++attempt) {
-    Backoff(attempt);
-    auto got = store_->Get(key);
-    if (!got.has_value()) {
-      last = got.error();
-      // A missing object is not retried here: a committed slice's objects exist unless a
-      // compaction replaced the slice, which only the caller can tell (it re-reads the slice
-      // list); retrying cost seconds on the read path. Bad keys do not heal either.
-      if (last.code() == EINVAL || last.code() == ENOENT) break;
-      continue;  // timeouts, 5xx, throttling: may heal
+  auto got = store_->Get(key);
+  // A missing object is reported at once: a committed slice's objects exist unless a
+  // compaction replaced the slice, which only the caller can tell (it re-reads the slice list).
+  if (!got.has_value()) return Err(ReadError(key, got.error()));
+  if (codec_->identity()) {  // zero-copy: the object is the plaintext
+    if (got->size() != len) {
+      return Err(EIO, "corrupt object " + key + ": has " + std::to_string(got->size()) +
+                          " bytes, expected " + std::to_string(len));
     }
-    if (codec_->identity()) {  // zero-copy: the object is the plaintext
-      if (got->size() != len) {
-        return Err(EIO, "corrupt object " + key + ": has " + std::to_string(got->size()) +
-                            " bytes, expected " + std::to_string(len));
-      }
-      return BlockData(std::make_shared<const std::string>(std::move(*got)));
-    }
-    auto plain = std::make_shared<std::string>(len, '\0');
-    RETURN_IF_ERROR(codec_->Decode(*got, std::span<char>(plain->data(), len), key));
-    return BlockData(std::move(plain));
+    return BlockData(std::make_shared<const std::string>(std::move(*got)));
   }
-  if (last.code() == ENOENT) {
-    return Err(ENOENT, "object " + key + " is missing from " + store_->Describe());
-  }
-  int code = last.code() == EINVAL ? EINVAL : EIO;
-  return Err(code, "read of " + key + " from " + store_->Describe() + " failed after " +
-                       std::to_string(tries) + " tries: " + last.ToString());
+  auto plain = std::make_shared<std::string>(len, '\0');
+  RETURN_IF_ERROR(codec_->Decode(*got, std::span<char>(plain->data(), len), key));
+  return BlockData(std::move(plain));
 }
 
 Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
@@ -256,8 +235,8 @@ bool CachedStore::NoteRead(uint64_t id, uint32_t off, size_t n) {
   return sequential;
 }
 
-bool CachedStore::ReadSmall(const std::string& key, uint32_t blen, uint32_t boff,
-                            std::span<char> out) {
+Result<bool> CachedStore::ReadSmall(const std::string& key, uint32_t blen, uint32_t boff,
+                                    std::span<char> out) {
   if (cache_.Contains(key)) return false;
   if (disk_ && disk_->ReadAt(key, blen, boff, out)) {
     mb::Inc(hits_);
@@ -268,14 +247,16 @@ bool CachedStore::ReadSmall(const std::string& key, uint32_t blen, uint32_t boff
     std::lock_guard lock(flights_mu_);
     if (flights_.contains(key)) return false;  // the whole block is on its way: join that fetch
   }
-  if (!ReadRange(key, boff, out)) return false;
-  mb::Inc(misses_);
-  return true;
+  ASSIGN_OR_RETURN(bool read, ReadRange(key, boff, out));
+  if (read) mb::Inc(misses_);
+  return read;
 }
 
-bool CachedStore::ReadRange(const std::string& key, uint32_t boff, std::span<char> out) {
+Result<bool> CachedStore::ReadRange(const std::string& key, uint32_t boff, std::span<char> out) {
   auto got = store_->Get(key, boff, static_cast<int64_t>(out.size()));
-  if (!got.has_value() || got->size() != out.size()) return false;
+  // The store has retried already: fetching the whole block instead would only retry again.
+  if (!got.has_value()) return Err(ReadError(key, got.error()));
+  if (got->size() != out.size()) return false;
   std::memcpy(out.data(), got->data(), out.size());
   return true;
 }
@@ -297,9 +278,11 @@ Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
     size_t take = std::min<size_t>(n - done, blen - boff);
     std::span<char> out = buf.subspan(done, take);
     const bool small_random = !sequential && take <= blen / 4;
-    if (small_random && ReadSmall(key, blen, boff, out)) {
-      // served without the whole block; a random read starts no read-ahead either
-    } else {
+    bool served = false;  // without the whole block; a random read starts no read-ahead either
+    if (small_random) {
+      ASSIGN_OR_RETURN(served, ReadSmall(key, blen, boff, out));
+    }
+    if (!served) {
       ASSIGN_OR_RETURN(BlockData block, LoadBlock(key, blen));
       std::memcpy(out.data(), block->data() + boff, take);
       // A sequential or large read that reaches the second half of a block: fetch the next

@@ -14,7 +14,11 @@
 // nothing. A read that starts where the previous read of the same slice ended counts as
 // sequential and keeps the whole-block path (it will want the rest); only reads that are not
 // small random ones start read-ahead of the next blocks.
-// Failed requests are retried `io_retries` times in all, retry n after n*retry_backoff_ms.
+// Every object request is made once: retrying transient failures is the object store's job
+// (object/retry_store.h, stacked by the mount), so that the chunk layer neither retries what
+// cannot heal (a missing or corrupt object) nor multiplies the store's own retries.
+// Errors of the store become: ENOENT stays ENOENT (reads), EINVAL stays EINVAL, EBADMSG
+// (corrupt data) and everything else EIO, each message naming the object key.
 //
 // Ownership: `store` and `registry` are not owned and must outlive the CachedStore. Writers
 // must be finished or aborted before the store is destroyed (the destructor still runs the
@@ -75,9 +79,9 @@ class CachedStore final : public ChunkStore {
   std::string Key(uint64_t id, uint32_t indx, uint32_t len) const {
     return BlockKey(id, indx, len, config_.hash_prefix);
   }
-  // Encodes and PUTs one block, retrying; EIO naming the key after the last try.
+  // Encodes and PUTs one block; EIO naming the key when the store fails.
   Status PutBlock(const std::string& key, const std::string& plain);
-  // DELETEs one object, retrying; drops it from the read cache.
+  // DELETEs one object; drops it from the read cache.
   Status DeleteBlock(const std::string& key);
   // DeleteBlock of every key on the deletion pool (at most max_deletes at once, shared by all
   // callers); waits for all and returns the error of the first failing key in `keys` order.
@@ -91,7 +95,8 @@ class CachedStore final : public ChunkStore {
   Result<BlockData> FetchBlock(const std::string& key, uint32_t len);
   // Starts fetching block `key` in the background unless cached or in flight.
   void Prefetch(const std::string& key, uint32_t len);
-  void Backoff(int attempt) const;
+  // The chunk layer's error for a failed read of `key` (see the top of this file).
+  Status ReadError(const std::string& key, const Status& st) const;
   // Queues writing `block` to the disk tier (dropped when the queue is full or a fill of `key`
   // is already queued), and the fill task itself.
   void QueueFill(const std::string& key, const BlockData& block);
@@ -100,11 +105,13 @@ class CachedStore final : public ChunkStore {
   bool NoteRead(uint64_t id, uint32_t off, size_t n);
   // A small random read of `out.size()` bytes at `boff` of block `key` (`blen` bytes) without
   // loading the whole block: from the disk tier, else a ranged GET. False when the
-  // whole-block path should serve it (in memory, in flight, compressed, at the block start).
-  bool ReadSmall(const std::string& key, uint32_t blen, uint32_t boff, std::span<char> out);
-  // One ranged GET of those bytes into `out`, no retry; false if it failed or came back short
-  // (the caller then takes the whole-block path, which retries and reports).
-  bool ReadRange(const std::string& key, uint32_t boff, std::span<char> out);
+  // whole-block path should serve it (in memory, in flight, compressed, at the block start);
+  // the ranged GET's error (ReadError) when it failed.
+  Result<bool> ReadSmall(const std::string& key, uint32_t blen, uint32_t boff,
+                         std::span<char> out);
+  // One ranged GET of those bytes into `out`; false if it came back short (the caller then
+  // takes the whole-block path, which checks the object's length and reports).
+  Result<bool> ReadRange(const std::string& key, uint32_t boff, std::span<char> out);
 
   object::ObjectStore* store_;
   const ChunkConfig config_;

@@ -36,10 +36,8 @@ struct ChunkConfig {
   std::string cache_dir;                // tier-1 directory root ("" = no disk cache)
   uint64_t cache_size = 100ULL << 30;   // bytes
   std::string volume_uuid;              // cache sub-directory (JuiceFS {cache-dir}/{UUID}/raw)
-  int io_retries = 10;                  // tries per object request before giving up
   // Additions (chunk branch), appended so existing designated initializers stay valid:
   uint64_t read_cache_size = 64ULL << 20;  // bytes of recently read blocks kept in memory
-  int retry_backoff_ms = 300;  // wait before retry n is n * this (JuiceFS: 300 ms * (n-1))
   int prefetch = 1;            // read-ahead threads for sequential reads (0 = no read-ahead)
   // false when a ranged GET costs the whole object anyway (the encryption wrapper fetches and
   // decrypts all of it): small random reads then load and keep whole blocks instead.
@@ -71,8 +69,8 @@ class ChunkStore {
   virtual ~ChunkStore() = default;
   // Reads buf.size() bytes at `off` of slice (id, size) into buf. Returns bytes read (short
   // only at the slice end). ENOENT at once when a block object is missing (the caller decides
-  // whether a concurrent compaction explains it), EIO when one is corrupt or unreadable after
-  // io_retries; the message names the object key.
+  // whether a concurrent compaction explains it), EIO when one is corrupt or unreadable (after
+  // the object store's own retries, if it retries); the message names the object key.
   virtual Result<size_t> ReadSlice(uint64_t id, uint32_t size, uint32_t off,
                                    std::span<char> buf) = 0;
   virtual std::unique_ptr<SliceWriter> NewWriter(uint64_t id) = 0;

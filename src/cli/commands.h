@@ -52,6 +52,11 @@ struct MountFlags {
   int max_deletes = 10;
   int io_retries = 10;
   int prefetch = 3;
+  int max_downloads = 200;
+  std::string upload_limit;    // Mbps ("" = the volume's UploadLimit)
+  std::string download_limit;  // Mbps ("" = the volume's DownloadLimit)
+  std::string get_timeout = "60";  // seconds
+  std::string put_timeout = "60";
   bool no_bgjob = false;
   bool read_only = false;
   bool enable_xattr = false;  // accepted for JuiceFS compatibility; xattrs are always on

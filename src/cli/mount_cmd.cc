@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
@@ -39,6 +41,20 @@ Result<double> Seconds(const std::string& text) {
   return double(ns.count()) / 1e9;
 }
 
+Result<int64_t> Millis(const std::string& flag, const std::string& text) {
+  auto ns = ParseDuration(text);
+  if (!ns) return Err(ns.error().code(), flag + ": " + ns.error().message());
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*ns).count();
+}
+
+// An absent flag ("") leaves the volume's setting in force.
+Result<std::optional<int64_t>> Mbps(const std::string& flag, const std::string& text) {
+  if (text.empty()) return std::optional<int64_t>();
+  auto v = ParseMbps(text);
+  if (!v) return Err(v.error().code(), flag + ": " + v.error().message());
+  return std::optional<int64_t>(*v);
+}
+
 Status CheckMountpoint(const std::string& mp) {
   struct stat st;
   if (::stat(mp.c_str(), &st) != 0) {
@@ -67,9 +83,17 @@ Result<MountSettings> Settings(const MountFlags& f) {
   s.cache_dir = f.cache_dir.empty() ? (geteuid() == 0 ? "/var/jfsCache" : "") : f.cache_dir;
   if (s.cache_size == 0) s.cache_dir.clear();  // --cache-size 0 disables the disk tier (JuiceFS)
   s.metrics_addr = f.metrics_addr;
+  if (f.max_uploads < 1) return Err(EINVAL, "--max-uploads must be at least 1");
+  if (f.max_downloads < 1) return Err(EINVAL, "--max-downloads must be at least 1");
+  if (f.io_retries < 0) return Err(EINVAL, "--io-retries must not be negative");
   s.max_uploads = f.max_uploads;
+  s.max_downloads = f.max_downloads;
   s.max_deletes = f.max_deletes;
   s.io_retries = f.io_retries;
+  ASSIGN_OR_RETURN(s.upload_limit_mbps, Mbps("--upload-limit", f.upload_limit));
+  ASSIGN_OR_RETURN(s.download_limit_mbps, Mbps("--download-limit", f.download_limit));
+  ASSIGN_OR_RETURN(s.get_timeout_ms, Millis("--get-timeout", f.get_timeout));
+  ASSIGN_OR_RETURN(s.put_timeout_ms, Millis("--put-timeout", f.put_timeout));
   s.prefetch = std::clamp(f.prefetch, 0, 64);
   s.no_bgjob = f.no_bgjob;
   s.read_only = f.read_only;
@@ -150,8 +174,16 @@ void AddMount(CLI::App& app, MountFlags& f, int& rc) {
   c->add_option("--metrics", f.metrics_addr, "Prometheus metrics address")->capture_default_str();
   c->add_option("--heartbeat", f.heartbeat, "session heartbeat (s)")->capture_default_str();
   c->add_option("--max-uploads", f.max_uploads, "concurrent uploads")->capture_default_str();
+  c->add_option("--max-downloads", f.max_downloads, "concurrent downloads")->capture_default_str();
   c->add_option("--max-deletes", f.max_deletes, "concurrent object deletions")->capture_default_str();
   c->add_option("--io-retries", f.io_retries, "object request retries")->capture_default_str();
+  c->add_option("--upload-limit", f.upload_limit, "upload bandwidth limit in Mbps (the volume's)");
+  c->add_option("--download-limit", f.download_limit,
+                "download bandwidth limit in Mbps (the volume's)");
+  c->add_option("--get-timeout", f.get_timeout, "timeout of one GET attempt (s)")
+      ->capture_default_str();
+  c->add_option("--put-timeout", f.put_timeout, "timeout of one PUT attempt (s)")
+      ->capture_default_str();
   c->add_option("--prefetch", f.prefetch, "blocks read ahead of a sequential reader")
       ->capture_default_str();
   c->add_flag("--no-bgjob", f.no_bgjob, "do not run background cleanup jobs");

@@ -17,6 +17,7 @@
 #include "metrics/http_server.h"
 #include "metrics/process.h"
 #include "metrics/registry.h"
+#include "util/units.h"
 #include "util/url.h"
 #include "vfs/vfs.h"
 
@@ -26,8 +27,24 @@ namespace {
 struct Volume {
   std::unique_ptr<meta::Meta> meta;
   meta::Format format;
-  std::unique_ptr<object::ObjectStore> store;
+  TransferOptions transfer;
+  std::unique_ptr<object::ObjectStore> store;  // the volume store, without transfer wrappers
 };
+
+// The mount's object-request settings: its flags, and for a bandwidth flag that is absent the
+// volume's UploadLimit / DownloadLimit (JuiceFS cmd/mount.go does the same).
+TransferOptions Transfer(const MountSettings& s, const meta::Format& f) {
+  TransferOptions t;
+  t.get_timeout_ms = s.get_timeout_ms;
+  t.put_timeout_ms = s.put_timeout_ms;
+  t.limits.max_uploads = s.max_uploads;
+  t.limits.max_downloads = s.max_downloads;
+  t.limits.upload_bytes_per_sec = MbpsToBytesPerSec(s.upload_limit_mbps.value_or(f.upload_limit));
+  t.limits.download_bytes_per_sec =
+      MbpsToBytesPerSec(s.download_limit_mbps.value_or(f.download_limit));
+  t.retry.max_tries = s.io_retries + 1;
+  return t;
+}
 
 Result<Volume> OpenVolume(const MountSettings& s) {
   Volume v;
@@ -41,7 +58,8 @@ Result<Volume> OpenVolume(const MountSettings& s) {
   v.format = *f;
   RETURN_IF_ERROR(v.format.CheckVersion());
   RETURN_IF_ERROR(v.meta->CheckSupported());
-  ASSIGN_OR_RETURN(v.store, OpenVolumeStore(v.format));
+  v.transfer = Transfer(s, v.format);
+  ASSIGN_OR_RETURN(v.store, OpenVolumeStore(v.format, v.transfer));
   return v;
 }
 
@@ -101,6 +119,9 @@ int RunMount(const MountSettings& s, int ready_fd) {
   }
   metrics::Registry registry({{"vol_name", v->format.name}, {"mp", s.mountpoint}});
   metrics::RegisterProcessMetrics(registry);
+  // Declared after the registry, which its metrics point into.
+  std::unique_ptr<object::ObjectStore> store =
+      WithTransferWrappers(std::move(v->store), v->transfer, &registry);
 
   chunk::ChunkConfig cc;
   cc.block_size = uint32_t(v->format.BlockSizeBytes());
@@ -112,10 +133,9 @@ int RunMount(const MountSettings& s, int ready_fd) {
   cc.cache_dir = s.cache_dir;
   cc.cache_size = s.cache_size;
   cc.volume_uuid = v->format.uuid;
-  cc.io_retries = s.io_retries;
   cc.prefetch = s.prefetch;
   cc.ranged_reads = v->format.encrypt_key.empty();
-  auto chunks = chunk::NewChunkStore(v->store.get(), cc, &registry);
+  auto chunks = chunk::NewChunkStore(store.get(), cc, &registry);
 
   vfs::VfsConfig vc;
   vc.attr_timeout = s.attr_timeout;
@@ -126,6 +146,13 @@ int RunMount(const MountSettings& s, int ready_fd) {
   vc.format = v->format;
   vc.cache_dir = s.cache_dir;
   vc.buffer_size = s.buffer_size;
+  vc.max_uploads = v->transfer.limits.max_uploads;
+  vc.max_downloads = v->transfer.limits.max_downloads;
+  vc.io_retries = s.io_retries;
+  vc.upload_limit = v->transfer.limits.upload_bytes_per_sec;
+  vc.download_limit = v->transfer.limits.download_bytes_per_sec;
+  vc.get_timeout_ms = v->transfer.get_timeout_ms;
+  vc.put_timeout_ms = v->transfer.put_timeout_ms;
   vfs::Vfs fs(v->meta.get(), chunks.get(), &registry, vc);
 
   meta::MetaOptions mo;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,13 @@ struct MountSettings {
   std::string metrics_addr;
   int max_uploads = 20;
   int max_deletes = 10;
-  int io_retries = 10;
+  int io_retries = 10;  // retries after a request's first try
   int prefetch = 3;  // read-ahead threads = blocks fetched ahead of a sequential reader
+  int max_downloads = 200;
+  std::optional<int64_t> upload_limit_mbps;  // unset: the volume's UploadLimit
+  std::optional<int64_t> download_limit_mbps;
+  int64_t get_timeout_ms = 60'000;
+  int64_t put_timeout_ms = 60'000;
   bool no_bgjob = false;
   bool read_only = false;
   std::vector<std::string> fuse_options;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "object/encrypted_store.h"
+#include "object/metered_store.h"
 #include "object/rsa_key.h"
 
 namespace tierfs::cli {
@@ -17,7 +18,8 @@ std::string RsaPassphrase() {
 
 }  // namespace
 
-Result<std::unique_ptr<object::ObjectStore>> OpenVolumeStore(const meta::Format& format) {
+Result<std::unique_ptr<object::ObjectStore>> OpenVolumeStore(const meta::Format& format,
+                                                             const TransferOptions& transfer) {
   meta::Format f = format;
   if (Status s = f.DecryptSecrets(); !s.ok())
     return Err(s.code(), "format decrypt: " + s.message());
@@ -29,10 +31,23 @@ Result<std::unique_ptr<object::ObjectStore>> OpenVolumeStore(const meta::Format&
     ASSIGN_OR_RETURN(cipher, object::ObjectCipher::New(std::move(key), algo));
   }
   object::StoreConfig sc{f.storage, f.bucket, f.access_key, f.secret_key, f.session_token};
+  sc.get_timeout_ms = transfer.get_timeout_ms;
+  sc.put_timeout_ms = transfer.put_timeout_ms;
   ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));
   auto store = object::WithPrefix(std::move(raw), f.name + "/");
   if (cipher) store = object::WithEncryption(std::move(store), std::move(cipher));
   return store;
+}
+
+std::unique_ptr<object::ObjectStore> WithTransferWrappers(
+    std::unique_ptr<object::ObjectStore> volume_store, const TransferOptions& transfer,
+    metrics::Registry* registry) {
+  std::unique_ptr<object::ObjectStore> store = std::move(volume_store);
+  if (registry != nullptr) {
+    store = std::make_unique<object::MeteredStore>(std::move(store), registry);
+  }
+  store = object::WithLimits(std::move(store), transfer.limits);
+  return object::WithRetry(std::move(store), transfer.retry);
 }
 
 }  // namespace tierfs::cli

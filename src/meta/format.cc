@@ -54,6 +54,8 @@ Json TypedField(const Format& f, std::string_view key, bool remove_secrets) {
   if (key == "EncryptKey") return secret(f.encrypt_key);
   if (key == "EncryptAlgo") return str(f.encrypt_algo);
   if (key == "KeyEncrypted") return f.key_encrypted ? Json(true) : Json();
+  if (key == "UploadLimit") return f.upload_limit ? Json(f.upload_limit) : Json();
+  if (key == "DownloadLimit") return f.download_limit ? Json(f.download_limit) : Json();
   if (key == "TrashDays") return f.trash_days;
   if (key == "MetaVersion") return f.meta_version ? Json(f.meta_version) : Json();
   if (key == "MinClientVersion") return str(f.min_client_version);
@@ -64,11 +66,11 @@ Json TypedField(const Format& f, std::string_view key, bool remove_secrets) {
 }
 
 bool IsTyped(std::string_view key) {
-  static constexpr std::array<std::string_view, 22> kTyped = {
+  static constexpr std::array<std::string_view, 24> kTyped = {
       "Name", "UUID", "Storage", "Bucket", "AccessKey", "SecretKey", "SessionToken",
       "BlockSize", "Compression", "Shards", "HashPrefix", "Capacity", "Inodes", "EncryptKey",
-      "EncryptAlgo", "KeyEncrypted", "TrashDays", "MetaVersion", "MinClientVersion",
-      "MaxClientVersion", "DirStats", "EnableACL"};
+      "EncryptAlgo", "KeyEncrypted", "UploadLimit", "DownloadLimit", "TrashDays",
+      "MetaVersion", "MinClientVersion", "MaxClientVersion", "DirStats", "EnableACL"};
   for (auto k : kTyped) {
     if (k == key) return true;
   }
@@ -153,6 +155,8 @@ Result<Format> Format::FromJson(const std::string& text) {
   RETURN_IF_ERROR(Get(j, "EncryptKey", f.encrypt_key));
   RETURN_IF_ERROR(Get(j, "EncryptAlgo", f.encrypt_algo));
   RETURN_IF_ERROR(Get(j, "KeyEncrypted", f.key_encrypted));
+  RETURN_IF_ERROR(Get(j, "UploadLimit", f.upload_limit));
+  RETURN_IF_ERROR(Get(j, "DownloadLimit", f.download_limit));
   RETURN_IF_ERROR(Get(j, "TrashDays", f.trash_days));
   RETURN_IF_ERROR(Get(j, "MetaVersion", f.meta_version));
   RETURN_IF_ERROR(Get(j, "MinClientVersion", f.min_client_version));

@@ -41,6 +41,10 @@ struct Format {
   std::string encrypt_algo = "aes256gcm-rsa";
   // KeyEncrypted: secret_key, session_token and encrypt_key hold ciphertext (EncryptSecrets).
   bool key_encrypted = false;
+  // UploadLimit / DownloadLimit: the volume's default bandwidth limits in Mbps (10^6 bits/s;
+  // 0 = none); a mount's --upload-limit / --download-limit override them.
+  int64_t upload_limit = 0;
+  int64_t download_limit = 0;
   int trash_days = 1;
   int meta_version = 1;
   std::string min_client_version = "1.1.0-A";

@@ -9,8 +9,9 @@
 // above, in the chunk layer (PUT = compress -> encrypt -> store).
 //
 // Errors: the inner store's, unchanged (ENOENT stays ENOENT); an object that does not decrypt
-// (any flipped bit, a truncated object, another volume's key) is EIO with a message naming the
-// object key and the store: never bytes that differ from what was put.
+// (any flipped bit, a truncated object, another volume's key) is EBADMSG, the object layer's
+// "corrupt data" (object_store.h: never retried; the chunk layer reports EIO), with a message
+// naming the object key and the store: never bytes that differ from what was put.
 // Ownership: owns `inner`, shares `cipher`. Thread-safety: as the inner store (the cipher is
 // immutable).
 #pragma once

@@ -34,6 +34,8 @@ MeteredStore::MeteredStore(std::unique_ptr<ObjectStore> inner, metrics::Registry
   }
   errors_ = mbridge::GetCounter(registry, "tierfs_object_request_errors",
                                 "failed requests to object store");
+  uploading_ = mbridge::GetGauge(registry, "tierfs_object_request_uploading",
+                                 "number of uploading requests");
 }
 
 void MeteredStore::Record(Method m, int64_t start_ns, const Status& st, uint64_t bytes) {
@@ -51,7 +53,9 @@ Result<std::string> MeteredStore::Get(std::string_view key, uint64_t off, int64_
 
 Status MeteredStore::Put(std::string_view key, std::string_view data) {
   int64_t t = NowNs();
+  mbridge::Add(uploading_, 1);
   Status st = inner_->Put(key, data);
+  mbridge::Add(uploading_, -1);
   Record(kPut, t, st, data.size());
   return st;
 }

@@ -1,9 +1,16 @@
-// MeteredStore: an ObjectStore wrapper that records, per request, in `registry` (JuiceFS names
-// with the tierfs_ prefix, pkg/object/metrics.go):
-//   tierfs_object_request_durations_histogram_seconds{method}  latency of every request
-//   tierfs_object_request_data_bytes{method}                   bytes of GET (returned) and PUT
-//   tierfs_object_request_errors                               failed requests (not ENOENT)
-// method is GET, PUT, DELETE, HEAD, LIST or CREATE. A null registry makes it a pass-through.
+// MeteredStore: an ObjectStore wrapper that records, per request, in `registry` (JuiceFS's
+// names with the tierfs_ prefix, from pkg/chunk/cached_store.go initMetrics/regMetrics):
+//   tierfs_object_request_durations_histogram_seconds{method}  latency of every request, s
+//                                    (metrics::LatencyBuckets(), 100 us .. ~105 s)
+//   tierfs_object_request_data_bytes{method}  bytes returned by GET, handed to PUT
+//   tierfs_object_request_errors              failed requests, any method (ENOENT is an
+//                                             answer, not a failure: not counted)
+//   tierfs_object_request_uploading           gauge: PUTs in flight in the inner store
+// method is GET, PUT, DELETE, HEAD, LIST or CREATE (JuiceFS measures the first three only).
+// JuiceFS's storage_class label is left out: tierfs has no storage classes. A null registry
+// makes it a pass-through. At a mount it sits inside the retry and limit wrappers
+// (cli/volume_store.h), so it counts attempts, and the time a request waited for a slot or
+// for bandwidth is not in its latency, as in JuiceFS.
 //
 // Ownership: owns `inner`; `registry` is not owned and must outlive the store.
 // Thread-safety: as the inner store (the metric handles are resolved once, at construction).
@@ -16,6 +23,7 @@
 
 namespace tierfs::metrics {
 class Counter;
+class Gauge;
 class Histogram;
 class Registry;
 }  // namespace tierfs::metrics
@@ -47,6 +55,7 @@ class MeteredStore final : public ObjectStore {
   std::unique_ptr<ObjectStore> inner_;
   std::array<Handles, kNumMethods> handles_{};
   metrics::Counter* errors_ = nullptr;
+  metrics::Gauge* uploading_ = nullptr;
 };
 
 }  // namespace tierfs::object

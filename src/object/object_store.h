@@ -1,14 +1,36 @@
 // ObjectStore: a flat key -> bytes store (tier 3), one backend per file (file_store, mem_store,
-// s3_store for s3 and minio; azure, gs later), chosen by scheme through OpenObjectStore(). Cross-cutting concerns
-// (prefix, metrics, retry, fault injection) are wrappers implementing this same interface.
+// s3_store for s3 and minio; azure, gs later), chosen by scheme through OpenObjectStore().
+// Cross-cutting concerns (prefix, encryption, metrics, limits, retry, fault injection) are
+// wrappers implementing this same interface.
 // Model: JuiceFS pkg/object/interface.go, Arrow's FileSystem.
 //
 // Keys are relative, '/'-separated, never start with '/', never contain "." or ".." segments.
-// Errors (Status errno): ENOENT object missing; EINVAL bad key or range; EACCES/EROFS not
-// permitted; ENOSPC backend full; network backends also ETIMEDOUT (a request timed out) and
-// EBUSY (the service throttles), both worth a retry; EIO anything else (message names the
-// backend and object, and a server's own error text when it sent one).
 // Thread-safety: every method may be called concurrently.
+//
+// Errors: a Status whose errno every backend and wrapper chooses from this table, and whose
+// message names the backend and the object (and, for a server, its own error text). The
+// retry wrapper (retry_store.h IsTransient) retries the transient ones only.
+//   permanent: the same request would fail the same way again
+//     ENOENT    the object (or the bucket) does not exist (HTTP 404)
+//     EINVAL    a bad key, range or argument; a request the server calls malformed (HTTP 400)
+//     EACCES    not permitted: bad or missing credentials, denied by policy (HTTP 401, 403);
+//               EPERM and EROFS likewise
+//     ENOSPC    the backend is full; EDQUOT over a quota
+//     EBADMSG   corrupt data: the object came back but is not what was stored (an AEAD tag or
+//               a checksum that does not verify, a wrong length). Reading it again returns the
+//               same bytes, so it is never retried; the chunk layer reports it as EIO naming
+//               the key. Never wrong bytes instead.
+//     ENOTSUP   the backend cannot do this operation
+//     any errno not listed as transient
+//   transient: may succeed when tried again
+//     ETIMEDOUT one attempt outlived its timeout (StoreConfig get/put_timeout_ms); HTTP 408, 504
+//     ECONNREFUSED, ECONNRESET, ECONNABORTED, EPIPE, ENETDOWN, ENETUNREACH, ENETRESET,
+//     EHOSTDOWN, EHOSTUNREACH   the connection failed or broke (a name that does not resolve
+//               is EHOSTUNREACH)
+//     EBUSY     throttled: HTTP 429, 503 (S3 SlowDown, ServiceUnavailable: s3_reply.h), or a
+//               conflicting operation in progress; EAGAIN likewise
+//     EIO       a server error (HTTP 500, 502 and any other 5xx), a reply that does not parse,
+//               a local I/O error
 #pragma once
 
 #include <cstdint>
@@ -59,6 +81,12 @@ struct StoreConfig {
   std::string access_key;
   std::string secret_key;
   std::string session_token;  // s3: sent as X-Amz-Security-Token
+  // Milliseconds one attempt of a request may take (mount --get-timeout / --put-timeout,
+  // JuiceFS's 60 s): get_timeout_ms bounds Get (and the reads Head, List), put_timeout_ms
+  // bounds Put (and Delete, Create). An attempt that outlives it fails with ETIMEDOUT, which
+  // the retry wrapper may try again. 0 = no bound. The file and mem backends ignore them.
+  int64_t get_timeout_ms = 60'000;
+  int64_t put_timeout_ms = 60'000;
 };
 
 // Builds the backend for config.storage. EINVAL names the unknown storage and lists the known.

@@ -27,17 +27,26 @@ bool TakeNumber(std::string_view& s, double& v) {
   return true;
 }
 
+// `text` without the spaces around it, when it may hold a non-negative quantity; else EINVAL
+// saying "invalid <what> '<text>': empty" (or "negative").
+Result<std::string_view> Unsigned(std::string_view text, const char* what) {
+  std::string_view s = text;
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  if (s.empty() || s.front() == '-') {
+    return Err(EINVAL, std::string("invalid ") + what + " '" + std::string(text) +
+                           "': " + (s.empty() ? "empty" : "negative"));
+  }
+  return s;
+}
+
 }  // namespace
 
 Result<uint64_t> ParseBytes(std::string_view text, uint64_t default_unit) {
   auto bad = [&](const std::string& why) {
     return Err(EINVAL, "invalid size '" + std::string(text) + "': " + why);
   };
-  std::string_view s = text;
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  if (s.empty()) return bad("empty");
-  if (s.front() == '-') return bad("negative");
+  ASSIGN_OR_RETURN(std::string_view s, Unsigned(text, "size"));
   double v = 0;
   if (!TakeNumber(s, v)) return bad("expected a number, e.g. 4M or 300");
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -67,11 +76,7 @@ Result<std::chrono::nanoseconds> ParseDuration(std::string_view text,
   auto bad = [&](const std::string& why) {
     return Err(EINVAL, "invalid duration '" + std::string(text) + "': " + why);
   };
-  std::string_view s = text;
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  if (s.empty()) return bad("empty");
-  if (s.front() == '-') return bad("negative");
+  ASSIGN_OR_RETURN(std::string_view s, Unsigned(text, "duration"));
   long double total = 0;  // nanoseconds
   bool first = true;
   while (!s.empty()) {
@@ -109,6 +114,34 @@ Result<std::chrono::nanoseconds> ParseDuration(std::string_view text,
     return Err(ERANGE, "duration '" + std::string(text) + "' is too long");
   }
   return std::chrono::nanoseconds(static_cast<int64_t>(std::roundl(total)));
+}
+
+Result<int64_t> ParseMbps(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return Err(EINVAL, "invalid bandwidth '" + std::string(text) + "': " + why);
+  };
+  ASSIGN_OR_RETURN(std::string_view s, Unsigned(text, "bandwidth"));
+  double v = 0;
+  if (!TakeNumber(s, v)) return bad("expected a number of Mbps, e.g. 100 or 1G");
+  std::string unit = Lower(s);
+  long double mult;
+  if (unit.empty() || unit == "m") {
+    mult = 1;
+  } else if (unit == "g") {
+    mult = 1e3;
+  } else if (unit == "t") {
+    mult = 1e6;
+  } else if (unit == "p") {
+    mult = 1e9;
+  } else {
+    return bad("unknown unit '" + std::string(s) + "' (use M, G, T, P: Mbps, Gbps, ...)");
+  }
+  long double mbps = static_cast<long double>(v) * mult;
+  // Bytes per second (x 125000) must fit in int64 too.
+  if (mbps >= 9223372036854775807.0L / 125000) {
+    return Err(ERANGE, "bandwidth '" + std::string(text) + "' is too large");
+  }
+  return static_cast<int64_t>(mbps);
 }
 
 std::string FormatBytes(uint64_t bytes) {

@@ -10,6 +10,11 @@
 // "1.5h"), or a bare number in the caller's default unit (seconds for every JuiceFS flag):
 // ParseDuration("2.5") is 2.5 s.
 //
+// Bandwidths (--upload-limit, --download-limit): Mbps = 10^6 bits/s, as JuiceFS's
+// utils.ParseMbpsStr: a number (decimal allowed) and an optional suffix, case-insensitive, that
+// is decimal: M (or none) x1, G x10^3, T x10^6, P x10^9; the result is truncated to whole Mbps.
+// MbpsToBytesPerSec converts as JuiceFS does (x 10^6 / 8).
+//
 // Errors: EINVAL for malformed text (the message quotes it), ERANGE when the value does not
 // fit (bytes: uint64; durations: int64 nanoseconds, about 292 years). Negative values are
 // EINVAL. Thread-safety: pure functions.
@@ -34,6 +39,9 @@ Result<uint64_t> ParseBytes(std::string_view text, uint64_t default_unit = 1);
 
 Result<std::chrono::nanoseconds> ParseDuration(
     std::string_view text, std::chrono::nanoseconds default_unit = std::chrono::seconds(1));
+
+Result<int64_t> ParseMbps(std::string_view text);
+inline constexpr int64_t MbpsToBytesPerSec(int64_t mbps) { return mbps * 1'000'000 / 8; }
 
 // "512 B", "4 MiB", "1.5 GiB": the largest binary unit not above the value, one decimal
 // unless the value is a whole number of that unit.

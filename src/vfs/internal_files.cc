@@ -40,8 +40,16 @@ Result<OpenOut> Vfs::OpenInternal(meta::Ino ino, int flags) {
     j["Meta"] = {{"URL", RedactUrl(config_.meta_url)}};
     j["Format"] = nlohmann::ordered_json::parse(config_.format.ToJson(/*remove_secrets=*/true),
                                                 nullptr, /*allow_exceptions=*/false);
+    // Go's time.Duration marshals as integer nanoseconds: GetTimeout, PutTimeout.
     j["Chunk"] = {{"BlockSize", config_.format.BlockSizeBytes()},
                   {"Compress", config_.format.compression},
+                  {"MaxUpload", config_.max_uploads},
+                  {"MaxDownload", config_.max_downloads},
+                  {"MaxRetries", config_.io_retries},
+                  {"UploadLimit", config_.upload_limit},
+                  {"DownloadLimit", config_.download_limit},
+                  {"GetTimeout", config_.get_timeout_ms * 1'000'000},
+                  {"PutTimeout", config_.put_timeout_ms * 1'000'000},
                   {"CacheDir", config_.cache_dir},
                   {"BufferSize", config_.buffer_size}};
     j["AttrTimeout"] = config_.attr_timeout;

@@ -52,6 +52,15 @@ struct VfsConfig {
   uint64_t buffer_size = 300ULL << 20;
   int commit_threads = 8;          // slices finished + committed concurrently (across files)
   int compact_threads = 2;
+  // The mount's object-request settings, shown in .config "Chunk" under JuiceFS's chunk.Config
+  // names (the object wrappers apply them; the VFS only shows them).
+  int max_uploads = 20;
+  int max_downloads = 200;
+  int io_retries = 10;
+  int64_t upload_limit = 0;    // bytes/s; 0 = none
+  int64_t download_limit = 0;  // bytes/s; 0 = none
+  int64_t get_timeout_ms = 60'000;
+  int64_t put_timeout_ms = 60'000;
 };
 
 // What lookup/mknod/create reply: the inode, its attributes and how long the kernel may cache.

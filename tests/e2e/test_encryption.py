@@ -11,6 +11,7 @@ import hashlib
 import os
 import random
 import subprocess
+import time
 
 import pytest
 
@@ -175,20 +176,29 @@ def test_flipped_bit_reads_eio_naming_the_object(fs, jfs, workdir):
     raw[len(raw) // 2] ^= 0x04
     victim.write_bytes(bytes(raw))
 
-    m = vol.mount(mp, binary=fs, extra=["--io-retries", "1"])
+    m = vol.mount(mp, binary=fs)  # the default --io-retries 10: corrupt data is not retried
     try:
         with open(m / "f", "rb") as f:
             assert f.read(MiB) == data[:MiB]
+            f.seek(MiB)
+            start = time.monotonic()
             with pytest.raises(OSError) as e:
-                f.seek(MiB)
                 f.read(MiB)
+            took = time.monotonic() - start
         assert e.value.errno == 5, e.value
         assert (m / "g").read_bytes() == b"intact\n"
+        # The failed GETs were counted (one per fetch of the block: the read's FUSE requests,
+        # maybe read-ahead), none was retried (11 tries, ~16 s of back-off, each).
+        errors = next(int(line.split()[1]) for line in (m / ".stats").read_text().splitlines()
+                      if line.startswith("tierfs_object_request_errors "))
+        assert errors >= 1, errors
+        assert took < 5, f"the read of a corrupt block took {took:.1f} s"
     finally:
         m.umount()
     rel = victim.relative_to(vol.bucket / vol.name).as_posix()
     log = m.log.read_text(errors="replace")
     assert any("EIO" in line and rel in line for line in log.splitlines()), log[-3000:]
+    assert not [line for line in log.splitlines() if "retrying" in line], log[-3000:]
 
 
 def test_key_is_never_printed(fs, workdir):

@@ -70,6 +70,8 @@ TEST(FormatTest, UnknownFieldsPreserved) {
   auto f = Format::FromJson(R"({"Name":"x1y","Future":{"a":1},"UploadLimit":5,"TrashDays":2})");
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->trash_days, 2);
+  EXPECT_EQ(f->upload_limit, 5);  // Mbps
+  EXPECT_EQ(f->download_limit, 0);
   EXPECT_EQ(f->meta_version, 0);  // absent = Go zero value
   std::string j = f->ToJson();
   EXPECT_NE(j.find("\"UploadLimit\": 5"), std::string::npos);

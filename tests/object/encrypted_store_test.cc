@@ -1,5 +1,6 @@
 // WithEncryption over a MemStore: whole-object GET then the cut range, stored bytes are the
-// JuiceFS layout, damage is EIO naming the object, the inner store's errors pass through.
+// JuiceFS layout, damage is EBADMSG (corrupt data, not retried) naming the object, the inner
+// store's errors pass through.
 #include "object/encrypted_store.h"
 
 #include <gtest/gtest.h>
@@ -27,11 +28,11 @@ class EncryptedStoreTest : public testing::WithTestKeys<::testing::TestWithParam
     ASSERT_TRUE(stored.has_value());
     ASSERT_TRUE(raw_->Put(key, f(*stored)).ok());
   }
-  void ExpectEioNamingKey(const std::string& key) {
+  void ExpectCorruptNamingKey(const std::string& key) {
     for (auto [off, limit] : {std::pair<uint64_t, int64_t>{0, -1}, {10, 5}}) {
       auto got = store_->Get(key, off, limit);
       ASSERT_FALSE(got.has_value()) << "read " << got->size() << " bytes of a damaged object";
-      EXPECT_EQ(got.error().code(), EIO);
+      EXPECT_EQ(got.error().code(), EBADMSG);
       EXPECT_NE(got.error().message().find(key), std::string::npos) << got.error().message();
     }
   }
@@ -85,21 +86,21 @@ TEST_P(EncryptedStoreTest, FlippedBitIsEioNamingTheObject) {
     s[s.size() / 2] ^= 0x10;  // in the ciphertext
     return s;
   });
-  ExpectEioNamingKey("chunks/0/0/7_0_10000");
+  ExpectCorruptNamingKey("chunks/0/0/7_0_10000");
 }
 
 TEST_P(EncryptedStoreTest, TruncatedObjectIsEio) {
   ASSERT_TRUE(store_->Put("chunks/0/0/8_0_10000", kPlain).ok());
   Tamper("chunks/0/0/8_0_10000", [](std::string s) { return s.substr(0, s.size() - 1); });
-  ExpectEioNamingKey("chunks/0/0/8_0_10000");
+  ExpectCorruptNamingKey("chunks/0/0/8_0_10000");
   Tamper("chunks/0/0/8_0_10000", [](std::string s) { return s.substr(0, 2); });
-  ExpectEioNamingKey("chunks/0/0/8_0_10000");
+  ExpectCorruptNamingKey("chunks/0/0/8_0_10000");
 }
 
 TEST_P(EncryptedStoreTest, PlaintextObjectIsEio) {
   // An object put around the wrapper (a tierfs before encryption, a misconfigured client).
   ASSERT_TRUE(raw_->Put("juicefs_uuid", "3f2a1b4c-0000-4000-8000-000000000000").ok());
-  ExpectEioNamingKey("juicefs_uuid");
+  ExpectCorruptNamingKey("juicefs_uuid");
 }
 
 TEST_P(EncryptedStoreTest, InnerErrorsPassThrough) {

@@ -9,6 +9,7 @@
 #include "object/mem_store.h"
 #include "object/metered_store.h"
 #include "object/object_store.h"
+#include "object/request_gate.h"
 
 namespace tierfs::object {
 namespace {
@@ -114,6 +115,22 @@ TEST(MeteredStoreTest, CountsRequestsBytesAndErrors) {
                              metrics::LatencyBuckets(), {{"method", "GET"}})
                 ->Count(),
             2u);
+}
+
+TEST(MeteredStoreTest, UploadingGaugeCountsPutsInFlight) {
+  metrics::Registry reg;
+  auto faulty = std::make_unique<FaultyStore>(std::make_unique<MemStore>());
+  RequestGate gate(ObjectOp::kPut);
+  faulty->SetInterceptor([&](const ObjectRequest& r) { return gate.Pass(r); });
+  MeteredStore ms(std::move(faulty), &reg);
+  metrics::Gauge* uploading = reg.GetGauge("tierfs_object_request_uploading", "");
+  EXPECT_EQ(uploading->Value(), 0);
+  std::thread t([&] { EXPECT_TRUE(ms.Put("k", "v").ok()); });
+  gate.WaitForWaiting(1);
+  EXPECT_EQ(uploading->Value(), 1);
+  gate.Open();
+  t.join();
+  EXPECT_EQ(uploading->Value(), 0);
 }
 
 }  // namespace

@@ -69,6 +69,27 @@ TEST(ParseDurationTest, Malformed) {
   EXPECT_EQ(ParseDuration("999999999h").error().code(), ERANGE);
 }
 
+TEST(ParseMbpsTest, SuffixesAreDecimalLikeJuicefs) {
+  EXPECT_EQ(ParseMbps("100").value(), 100);
+  EXPECT_EQ(ParseMbps("100M").value(), 100);
+  EXPECT_EQ(ParseMbps("100m").value(), 100);
+  EXPECT_EQ(ParseMbps("1G").value(), 1000);
+  EXPECT_EQ(ParseMbps("1.5g").value(), 1500);
+  EXPECT_EQ(ParseMbps("2T").value(), 2'000'000);
+  EXPECT_EQ(ParseMbps("1P").value(), 1'000'000'000);
+  EXPECT_EQ(ParseMbps("0").value(), 0);
+  EXPECT_EQ(ParseMbps("2.9").value(), 2);  // whole Mbps, truncated (JuiceFS int64(val))
+  EXPECT_EQ(MbpsToBytesPerSec(8), 1'000'000);
+  EXPECT_EQ(MbpsToBytesPerSec(100), 12'500'000);
+}
+
+TEST(ParseMbpsTest, Malformed) {
+  for (const char* bad : {"", "-1", "fast", "10K", "10MB", "10Mbps", "1e3"}) {
+    EXPECT_EQ(ParseMbps(bad).error().code(), EINVAL) << bad;
+  }
+  EXPECT_EQ(ParseMbps("100000000000000P").error().code(), ERANGE);
+}
+
 TEST(FormatBytesTest, Cases) {
   EXPECT_EQ(FormatBytes(0), "0 B");
   EXPECT_EQ(FormatBytes(1023), "1023 B");

@@ -46,8 +46,6 @@ class VfsDataTest : public ::testing::Test {
     chunk::ChunkConfig cc;
     cc.block_size = block_size_;
     cc.buffer_size = buffer_size_;
-    cc.retry_backoff_ms = 1;
-    cc.io_retries = 2;
     chunks_ = chunk::NewChunkStore(store_.get(), cc, nullptr);
     VfsConfig vc;
     vc.format = f;
