@@ -355,8 +355,9 @@ Status SpecialKeys(Ctx& c) {
                                        Quote(info.key), info.size));
       ASSIGN_OR_RETURN(auto all, ListStep(c.store, "keys/", "", 0));
       RETURN_IF_ERROR(ExpectKeys("list keys/", all, {key}));
-      // A marker that is a strict prefix of the key (JuiceFS's check: encoding of start-after).
-      size_t cut = key.size() / 2;
+      // A marker that is the key but its last character (JuiceFS's check: the encoding of
+      // start-after). Not a cut elsewhere: MinIO refuses a marker ending in a "." segment.
+      size_t cut = key.size() - 1;
       while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
       std::string marker = key.substr(0, cut);
       ASSIGN_OR_RETURN(auto after, ListStep(c.store, "keys/", marker, 0));
