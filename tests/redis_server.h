@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -24,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "util/status.h"
 
 namespace tierfs::testing {
@@ -152,27 +152,12 @@ class RedisServer {
       if (nfd >= 0) ::close(nfd);
       return Status(errno, "notify socket " + sock);
     }
-    pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ < 0) {
+    auto pid = SpawnChild(args, log, {{"NOTIFY_SOCKET", sock}});
+    if (!pid) {
       ::close(nfd);
-      return Status(errno, "fork");
+      return pid.error();
     }
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::setenv("NOTIFY_SOCKET", sock.c_str(), 1);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(kBinary, argv.data());
-      ::_exit(127);
-    }
+    pid_ = *pid;
     Status st = WaitReady(nfd);
     ::close(nfd);
     return st;

@@ -28,7 +28,7 @@ Result<std::unique_ptr<object::ObjectStore>> OpenVolumeStore(const meta::Format&
     ASSIGN_OR_RETURN(auto key, object::RsaKey::FromPem(f.encrypt_key, RsaPassphrase()));
     ASSIGN_OR_RETURN(cipher, object::ObjectCipher::New(std::move(key), algo));
   }
-  object::StoreConfig sc{f.storage, f.bucket, f.access_key, f.secret_key};
+  object::StoreConfig sc{f.storage, f.bucket, f.access_key, f.secret_key, f.session_token};
   ASSIGN_OR_RETURN(auto raw, object::OpenObjectStore(sc));
   auto store = object::WithPrefix(std::move(raw), f.name + "/");
   if (cipher) store = object::WithEncryption(std::move(store), std::move(cipher));

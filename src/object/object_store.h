@@ -1,11 +1,13 @@
-// ObjectStore: a flat key -> bytes store (tier 3), one backend per file (file_store, mem_store;
-// s3, azure, gs later), chosen by scheme through OpenObjectStore(). Cross-cutting concerns
+// ObjectStore: a flat key -> bytes store (tier 3), one backend per file (file_store, mem_store,
+// s3_store for s3 and minio; azure, gs later), chosen by scheme through OpenObjectStore(). Cross-cutting concerns
 // (prefix, metrics, retry, fault injection) are wrappers implementing this same interface.
 // Model: JuiceFS pkg/object/interface.go, Arrow's FileSystem.
 //
 // Keys are relative, '/'-separated, never start with '/', never contain "." or ".." segments.
 // Errors (Status errno): ENOENT object missing; EINVAL bad key or range; EACCES/EROFS not
-// permitted; ENOSPC backend full; EIO anything else (message names the backend and object).
+// permitted; ENOSPC backend full; network backends also ETIMEDOUT (a request timed out) and
+// EBUSY (the service throttles), both worth a retry; EIO anything else (message names the
+// backend and object, and a server's own error text when it sent one).
 // Thread-safety: every method may be called concurrently.
 #pragma once
 
@@ -51,10 +53,12 @@ class ObjectStore {
 
 // Options from `format`/`mount` needed to reach a backend.
 struct StoreConfig {
-  std::string storage;  // "file", "mem"
-  std::string bucket;   // for file: a directory path (made absolute, ending in '/')
+  std::string storage;  // "file", "mem", "s3", "minio"
+  std::string bucket;   // for file: a directory path (made absolute, ending in '/'); for
+                        // s3/minio: an endpoint URL (s3_config.h)
   std::string access_key;
   std::string secret_key;
+  std::string session_token;  // s3: sent as X-Amz-Security-Token
 };
 
 // Builds the backend for config.storage. EINVAL names the unknown storage and lists the known.

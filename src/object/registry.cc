@@ -5,6 +5,7 @@
 #include "object/file_store.h"
 #include "object/mem_store.h"
 #include "object/object_store.h"
+#include "object/s3_store.h"
 
 namespace tierfs::object {
 namespace {
@@ -19,6 +20,8 @@ struct Backend {
 constexpr std::array kBackends = {
     Backend{"file", &NewFileStore},
     Backend{"mem", &NewMemStore},
+    Backend{"s3", &NewS3Store},
+    Backend{"minio", &NewMinioStore},
 };
 
 }  // namespace

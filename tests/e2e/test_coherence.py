@@ -610,10 +610,7 @@ def tracking_clients(server: RedisServer, pid: int) -> list[str]:
     return ids
 
 
-# Soak tier: about one run in fifteen still finds one read, right after B's tracking connections
-# were killed, of a file's newest content with the length of an older version (see
-# notes/redis-engine.md).
-@pytest.mark.soak
+@pytest.mark.full
 def test_killed_invalidation_connection(fs, workdir, record_property):
     """The checker (10,000 ops), B's tracking connections killed at the server (CLIENT KILL ID)
     every 1,000 ops: B reconnects and re-enables tracking, and no read is stale beyond D. Without

@@ -533,3 +533,30 @@ def test_sentinel_failover_mid_workload(fs, workdir):
         sentinel.wait(timeout=30)
         replica.stop()
         master.stop()
+
+
+def test_server_without_resp3_runs_with_the_cache_off(fs, workdir):
+    """A server that does not know HELLO (Redis < 6; here HELLO is renamed away): no RESP3, so no
+    client-side cache; format and mount work and say so once, and two mounts still see each
+    other's writes through the kernel's (here disabled) caches."""
+    vol = _redis_volume(workdir, fs, "--rename-command", "HELLO", "")
+    assert "unknown command" in vol.redis.cli("HELLO", "3", check=False).lower()
+    vol.format()
+    nocache = ["--attr-cache", "0", "--entry-cache", "0", "--dir-entry-cache", "0"]
+    a = vol.mount(workdir / "a", extra=nocache)
+    try:
+        b = vol.mount(workdir / "b", extra=nocache)
+        try:
+            _write(a / "f", b"one")
+            assert _read(b / "f") == b"one"
+            _write(b / "f", b"second")
+            assert _read(a / "f") == b"second"
+            for m in (a, b):
+                assert "does not speak RESP3: client-side cache off" in m.log.read_text()
+                stats = (m / ".stats").read_text()
+                hits = [l for l in stats.splitlines() if l.startswith("tierfs_redis_cache_hits")]
+                assert hits and all(float(l.split()[-1]) == 0 for l in hits), hits
+        finally:
+            b.umount()
+    finally:
+        a.umount()

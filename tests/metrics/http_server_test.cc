@@ -2,37 +2,15 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <string>
+
+#include "port_holder.h"
 
 namespace tierfs::metrics {
 namespace {
 
-// A listening socket on 127.0.0.1 that holds a port, as another process would.
-class PortHolder {
- public:
-  PortHolder() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    EXPECT_EQ(listen(fd_, 1), 0);
-    socklen_t len = sizeof(a);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~PortHolder() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
+using ::tierfs::testing::PortHolder;
 
 TEST(ParseListenAddrTest, Forms) {
   auto a = ParseListenAddr("127.0.0.1:9567");

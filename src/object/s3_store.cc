@@ -1,0 +1,197 @@
+#include "object/s3_store.h"
+
+#include <charconv>
+
+#include "object/key.h"
+#include "object/s3_reply.h"
+
+namespace tierfs::object {
+
+namespace {
+
+using net::http::HttpResponse;
+
+// A transport failure of `what` as the store reports it: timeouts stay ETIMEDOUT (a retry may
+// help), a malformed URL is EINVAL, anything else (refused, unresolvable, TLS) EIO.
+Status TransportError(const Status& s, const std::string& what) {
+  int code = s.code() == ETIMEDOUT ? ETIMEDOUT : s.code() == EINVAL ? EINVAL : EIO;
+  return Status(code, what + ": " + s.message());
+}
+
+}  // namespace
+
+S3Store::S3Store(S3Location location, S3Options options)
+    : loc_(std::move(location)),
+      opts_(std::move(options)),
+      http_(std::make_unique<net::http::HttpClient>(opts_.http)) {}
+
+std::string S3Store::What(std::string_view method, std::string_view key) const {
+  return std::string(method) + " " + Describe() + std::string(key);
+}
+
+Result<HttpResponse> S3Store::Request(const std::string& method, std::string_view key,
+                                      sigv4::Query query, sigv4::Headers headers,
+                                      std::string_view body) {
+  std::string host = loc_.virtual_host ? loc_.bucket + "." + loc_.endpoint : loc_.endpoint;
+  std::string path = "/";
+  if (!loc_.virtual_host) {
+    path += loc_.bucket;
+    if (!key.empty()) path += '/';
+  }
+  path += key;
+  sigv4::Request req;
+  req.method = method;
+  req.path = path;
+  req.query = std::move(query);
+  req.headers.emplace_back("Host", host);
+  req.headers.insert(req.headers.end(), headers.begin(), headers.end());
+  req.payload_hash = opts_.sign_payload ? sigv4::Sha256Hex(body) : std::string(sigv4::kUnsignedPayload);
+  if (loc_.anonymous) {
+    req.headers.emplace_back("x-amz-content-sha256", req.payload_hash);
+  } else {
+    sigv4::SignOptions so;
+    so.region = loc_.region;
+    sigv4::Sign(req, loc_.creds, so, opts_.now());
+  }
+
+  net::http::HttpRequest h;
+  h.method = method;
+  h.url = loc_.scheme + "://" + host + sigv4::CanonicalUri(path, false);
+  if (!req.query.empty()) {
+    h.url += '?';
+    h.url += sigv4::CanonicalQuery(req.query);
+  }
+  h.headers = std::move(req.headers);
+  h.body = body;
+  auto resp = http_->Do(h);
+  if (!resp) return Err(TransportError(resp.error(), What(method, key)));
+  return resp;
+}
+
+Result<std::string> S3Store::Get(std::string_view key, uint64_t off, int64_t limit) {
+  RETURN_IF_ERROR(ValidateKey(key));
+  if (limit == 0) {
+    RETURN_IF_ERROR(Head(key));
+    return std::string();
+  }
+  bool ranged = off > 0 || limit > 0;
+  sigv4::Headers headers;
+  if (ranged) {
+    std::string range = "bytes=" + std::to_string(off) + "-";
+    if (limit > 0) range += std::to_string(off + uint64_t(limit) - 1);
+    headers.emplace_back("Range", range);
+  }
+  ASSIGN_OR_RETURN(HttpResponse resp, Request("GET", key, {}, headers));
+  if (resp.status == 416) return std::string();  // InvalidRange: off is at or past the end
+  if (resp.status != 200 && resp.status != 206) return Err(S3StatusOf(resp, What("GET", key)));
+  if (ranged && resp.status == 200) {  // a server that ignored the Range sent everything
+    if (off >= resp.body.size()) return std::string();
+    return resp.body.substr(off, limit < 0 ? std::string::npos : size_t(limit));
+  }
+  return std::move(resp.body);
+}
+
+Status S3Store::Put(std::string_view key, std::string_view data) {
+  RETURN_IF_ERROR(ValidateKey(key));
+  if (data.size() > opts_.multipart_threshold) return PutMultipart(key, data);
+  ASSIGN_OR_RETURN(HttpResponse resp, Request("PUT", key, {}, {}, data));
+  if (resp.status != 200) return S3StatusOf(resp, What("PUT", key));
+  return Status::Ok();
+}
+
+Status S3Store::Delete(std::string_view key) {
+  RETURN_IF_ERROR(ValidateKey(key));
+  ASSIGN_OR_RETURN(HttpResponse resp, Request("DELETE", key));
+  if (resp.status == 200 || resp.status == 204) return Status::Ok();
+  Status st = S3StatusOf(resp, What("DELETE", key));
+  // A missing key is success (S3 itself answers 204); a missing bucket is not.
+  if (resp.status == 404 && st.message().find("NoSuchBucket") == std::string::npos) {
+    return Status::Ok();
+  }
+  return st;
+}
+
+Result<ObjectInfo> S3Store::Head(std::string_view key) {
+  RETURN_IF_ERROR(ValidateKey(key));
+  ASSIGN_OR_RETURN(HttpResponse resp, Request("HEAD", key));
+  if (resp.status == 404 && resp.Header("x-minio-error-code").empty()) {
+    return Err(ENOENT, "no object '" + std::string(key) + "' in " + Describe());
+  }
+  if (resp.status != 200) return Err(S3StatusOf(resp, What("HEAD", key)));
+  ObjectInfo info;
+  info.key = std::string(key);
+  std::string_view len = resp.Header("content-length");
+  if (std::from_chars(len.data(), len.data() + len.size(), info.size).ec != std::errc()) {
+    return Err(EIO, What("HEAD", key) + ": bad Content-Length '" + std::string(len) + "'");
+  }
+  info.mtime = ParseS3Time(resp.Header("last-modified"));
+  return info;
+}
+
+Result<std::vector<ObjectInfo>> S3Store::List(std::string_view prefix, std::string_view marker,
+                                              size_t limit) {
+  std::vector<ObjectInfo> out;
+  std::string token;
+  const std::string what = What("LIST", prefix);
+  for (;;) {
+    size_t want = opts_.list_page_size;
+    if (limit != 0) want = std::min(want, limit - out.size());
+    sigv4::Query q = {{"list-type", "2"}, {"max-keys", std::to_string(want)},
+                      {"encoding-type", "url"}};
+    if (!prefix.empty()) q.emplace_back("prefix", prefix);
+    if (!marker.empty()) q.emplace_back("start-after", marker);
+    if (!token.empty()) q.emplace_back("continuation-token", token);
+    ASSIGN_OR_RETURN(HttpResponse resp, Request("GET", "", std::move(q)));
+    if (resp.status != 200) return Err(S3StatusOf(resp, what));
+    auto page = ParseListObjectsV2(resp.body);
+    if (!page) return Err(EIO, what + ": " + page.error().message());
+    for (ObjectInfo& o : page->objects) {
+      bool in_order = out.empty() ? (marker.empty() || o.key > marker) : o.key > out.back().key;
+      if (!o.key.starts_with(prefix) || !in_order) {
+        return Err(EIO, what + ": the server listed '" + o.key + "' out of order or outside the prefix");
+      }
+      out.push_back(std::move(o));
+      if (limit != 0 && out.size() == limit) return out;
+    }
+    if (!page->truncated) return out;
+    if (page->next_token.empty()) return Err(EIO, what + ": truncated reply without a continuation token");
+    token = std::move(page->next_token);
+  }
+}
+
+Status S3Store::Create() {
+  auto probe = Request("GET", "", {{"list-type", "2"}, {"max-keys", "1"}});
+  if (!probe) return probe.error();  // unreachable: creating would fail the same way
+  if (probe->status == 200) {
+    // Something answered 200; it must also speak S3, or nothing else will work either.
+    auto page = ParseListObjectsV2(probe->body);
+    if (!page) {
+      return Status(EIO, "create bucket " + Describe() +
+                             ": not an S3 endpoint: " + page.error().message());
+    }
+    return Status::Ok();
+  }
+  std::string body;
+  // AWS refuses an explicit us-east-1 constraint; that region is the default without one.
+  if (loc_.region != "us-east-1") {
+    body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+           "<LocationConstraint>" + loc_.region + "</LocationConstraint></CreateBucketConfiguration>";
+  }
+  ASSIGN_OR_RETURN(HttpResponse resp, Request("PUT", "", {}, {}, body));
+  if (resp.status == 200) return Status::Ok();
+  std::optional<S3Error> e = ParseS3Error(resp.body);
+  if (e && e->code == "BucketAlreadyOwnedByYou") return Status::Ok();
+  return S3StatusOf(resp, "create bucket " + Describe());
+}
+
+Result<std::unique_ptr<ObjectStore>> NewS3Store(const StoreConfig& config) {
+  ASSIGN_OR_RETURN(S3Location loc, ParseS3Location(config, SystemEnv()));
+  return std::unique_ptr<ObjectStore>(std::make_unique<S3Store>(std::move(loc)));
+}
+
+Result<std::unique_ptr<ObjectStore>> NewMinioStore(const StoreConfig& config) {
+  ASSIGN_OR_RETURN(S3Location loc, ParseMinioLocation(config, SystemEnv()));
+  return std::unique_ptr<ObjectStore>(std::make_unique<S3Store>(std::move(loc)));
+}
+
+}  // namespace tierfs::object

@@ -1,0 +1,237 @@
+// MinioServer: a real MinIO for tests, started on free 127.0.0.1 ports (API and console) with
+// a fresh data directory, and stopped by pid (SIGTERM, then waitpid). Readiness is MinIO's
+// own /minio/health/ready answering 200 and an S3 request no longer refused with 503
+// XMinioServerNotInitialized (ready comes first), polled until a deadline (the server
+// announces nothing we could wait on). The child dies with the test process (PR_SET_PDEATHSIG).
+//
+// The binary is built by scripts/install-deps.sh (`go install github.com/minio/minio@latest`,
+// kept in /root/go/bin between runs). Without it the tests fail with that hint; they are
+// never skipped.
+//
+// TemporaryCredentials() gets a session token from MinIO's STS.
+//
+// Shared() is one server per test binary, started on first use and stopped at exit: each
+// test makes its own bucket in it, which keeps the suites fast (a start costs ~1 s).
+// Thread-safety: Start/Stop from one test thread; Shared() may be called from any.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "child_process.h"
+#include "net/http/http_client.h"
+#include "object/sigv4.h"
+#include "object/xml.h"
+#include "port_holder.h"
+#include "util/status.h"
+
+namespace tierfs::testing {
+
+class MinioServer {
+ public:
+  static constexpr const char* kBinary = "/root/go/bin/minio";
+  static constexpr const char* kUser = "tierfsadmin";
+  static constexpr const char* kPassword = "tierfs-secret-key";
+  static constexpr const char* kInstallHint =
+      "minio not installed at /root/go/bin/minio (bash scripts/install-deps.sh, or "
+      "/usr/local/go/bin/go install github.com/minio/minio@latest)";
+
+  MinioServer() = default;
+  MinioServer(const MinioServer&) = delete;
+  MinioServer& operator=(const MinioServer&) = delete;
+  ~MinioServer() {
+    Stop();
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  static bool Available() { return ::access(kBinary, X_OK) == 0; }
+
+  // The process-wide server, started on first call; nullptr (and `why`) when it cannot start.
+  static MinioServer* Shared(std::string* why = nullptr) {
+    static std::mutex mu;
+    static std::unique_ptr<MinioServer> server;
+    static Status failure;
+    std::lock_guard lock(mu);
+    if (!server && failure.ok()) {
+      auto s = std::make_unique<MinioServer>();
+      failure = s->Start();
+      if (failure.ok()) server = std::move(s);
+    }
+    if (why != nullptr) *why = failure.ToString();
+    return server.get();
+  }
+
+  // Starts MinIO on free ports and waits (60 s at most) until it is ready. With `tls`, it
+  // serves https only, with a self-signed certificate for 127.0.0.1 (made with the openssl
+  // command) whose path ca_file() gives.
+  Status Start(bool tls = false) {
+    if (!Available()) return Status(ENOENT, kInstallHint);
+    if (dir_.empty()) {
+      char tmpl[] = "/tmp/tierfs-minio-XXXXXX";
+      if (!::mkdtemp(tmpl)) return Status(errno, "mkdtemp");
+      dir_ = tmpl;
+    }
+    tls_ = tls;
+    if (tls_) RETURN_IF_ERROR(MakeCertificate());
+    int console = 0;
+    {
+      PortHolder api, ui;  // both held at once, so they differ; freed for MinIO to bind
+      port_ = api.port();
+      console = ui.port();
+    }
+    std::vector<std::string> args = {kBinary,
+                                     "server",
+                                     dir_ + "/data",
+                                     "--address",
+                                     "127.0.0.1:" + std::to_string(port_),
+                                     "--console-address",
+                                     "127.0.0.1:" + std::to_string(console),
+                                     "--quiet"};
+    if (tls_) args.insert(args.end(), {"--certs-dir", dir_ + "/certs"});
+    std::string log = dir_ + "/minio.log";
+    ASSIGN_OR_RETURN(pid_, SpawnChild(args, log,
+                                      {{"MINIO_ROOT_USER", kUser},
+                                       {"MINIO_ROOT_PASSWORD", kPassword},
+                                       {"MINIO_BROWSER", "off"},
+                                       {"MINIO_UPDATE", "off"}}));
+    return WaitReady();
+  }
+
+  // SIGTERM and reap. Idempotent.
+  void Stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int st;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+  }
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // "http://127.0.0.1:PORT" (https with TLS)
+  std::string endpoint() const {
+    return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
+  }
+  // Temporary credentials of the root user from MinIO's STS: AssumeRole, a form POST signed
+  // for service "sts". MinIO sets up its IAM after S3 already answers, so an "initialising"
+  // refusal is asked again until a deadline (30 s).
+  Result<object::sigv4::Credentials> TemporaryCredentials() const {
+    const std::string form = "Action=AssumeRole&Version=2011-06-15&DurationSeconds=900";
+    net::http::HttpOptions o;
+    o.ca_file = ca_file();
+    net::http::HttpClient client(o);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      object::sigv4::Request req;
+      req.method = "POST";
+      req.path = "/";
+      req.headers = {{"Host", "127.0.0.1:" + std::to_string(port_)},
+                     {"Content-Type", "application/x-www-form-urlencoded"}};
+      req.payload_hash = object::sigv4::Sha256Hex(form);
+      object::sigv4::SignOptions sts;
+      sts.service = "sts";
+      object::sigv4::Sign(req, {kUser, kPassword, ""}, sts, std::time(nullptr));
+      net::http::HttpRequest post;
+      post.method = "POST";
+      post.url = endpoint() + "/";
+      post.headers = req.headers;
+      post.body = form;
+      ASSIGN_OR_RETURN(net::http::HttpResponse reply, client.Do(post));
+      bool initialising = reply.body.find("not initialized") != std::string::npos;
+      if (reply.status != 200 && !(initialising && std::chrono::steady_clock::now() < deadline)) {
+        return Err(EIO, "AssumeRole: HTTP " + std::to_string(reply.status) + ": " + reply.body);
+      }
+      if (reply.status != 200) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // IAM not up yet: ask again
+        continue;
+      }
+      ASSIGN_OR_RETURN(object::XmlNode doc, object::ParseXml(reply.body));
+      const object::XmlNode* result = doc.Child("AssumeRoleResult");
+      const object::XmlNode* c = result ? result->Child("Credentials") : nullptr;
+      if (c == nullptr) return Err(EIO, "AssumeRole: no credentials in " + reply.body);
+      return object::sigv4::Credentials{std::string(c->ChildText("AccessKeyId")),
+                                        std::string(c->ChildText("SecretAccessKey")),
+                                        std::string(c->ChildText("SessionToken"))};
+    }
+  }
+
+  // The certificate to trust for a TLS server ("" without TLS).
+  std::string ca_file() const { return tls_ ? dir_ + "/certs/public.crt" : ""; }
+  std::string Log() const {
+    std::ifstream f(dir_ + "/minio.log");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  // MinIO reads public.crt and private.key from its certs directory.
+  Status MakeCertificate() {
+    std::string certs = dir_ + "/certs";
+    std::filesystem::create_directories(certs);
+    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                      "-addext subjectAltName=IP:127.0.0.1 -keyout " + certs + "/private.key -out " +
+                      certs + "/public.crt >" + dir_ + "/openssl.log 2>&1";
+    if (std::system(cmd.c_str()) != 0) {
+      return Status(EIO, "openssl cannot make a certificate (apt-get install openssl)");
+    }
+    return Status();
+  }
+
+  Status WaitReady() {
+    net::http::HttpOptions o;
+    o.connect_timeout_ms = 1000;
+    o.timeout_ms = 2000;
+    o.ca_file = ca_file();
+    net::http::HttpClient client(o);
+    net::http::HttpRequest ready, s3;
+    ready.url = endpoint() + "/minio/health/ready";
+    s3.url = endpoint() + "/";  // ListBuckets, unsigned: 403 once the server is initialised
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = client.Do(ready);
+      if (r && r->status == 200) {
+        auto answer = client.Do(s3);
+        if (answer && answer->status != 503) return Status();
+      }
+      int wst;
+      if (::waitpid(pid_, &wst, WNOHANG) == pid_) {
+        pid_ = -1;
+        return Status(EIO, "minio exited during startup: " + Log());
+      }
+      // Not up yet (connection refused returns at once): look again shortly.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    Stop();
+    return Status(ETIMEDOUT, "minio did not become ready in 60 s: " + Log());
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  bool tls_ = false;
+};
+
+}  // namespace tierfs::testing
+
+// The MinIO tests need the minio binary: without it they fail with the install hint; they are
+// never skipped.
+#define TIERFS_REQUIRE_MINIO()                                                  \
+  do {                                                                          \
+    if (!::tierfs::testing::MinioServer::Available())                           \
+      FAIL() << ::tierfs::testing::MinioServer::kInstallHint;                   \
+  } while (0)
