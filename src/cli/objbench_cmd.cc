@@ -22,6 +22,7 @@ struct ObjbenchFlags {
   std::string storage = "file";
   std::string access_key;
   std::string secret_key;
+  std::string session_token;
   std::string block_size = "4M";           // a bare number is KiB, as in JuiceFS
   std::string big_object_size = "1G";      // a bare number is MiB
   std::string small_object_size = "128K";  // a bare number is KiB
@@ -72,6 +73,7 @@ int Run(const ObjbenchFlags& f) {
   sc.bucket = f.bucket.empty() ? f.endpoint : f.bucket;
   sc.access_key = FlagOrEnv(f.access_key, "ACCESS_KEY");
   sc.secret_key = FlagOrEnv(f.secret_key, "SECRET_KEY");
+  sc.session_token = FlagOrEnv(f.session_token, "SESSION_TOKEN");
   if (sc.bucket.empty()) return Fail(cmd, "which bucket? give --bucket (or ENDPOINT)");
   auto raw = object::OpenObjectStore(sc);
   if (!raw) return Fail(cmd, raw.error().message());
@@ -121,6 +123,7 @@ void AddObjbench(CLI::App& app, int& rc) {
   c->add_option("--storage", f.storage, "object storage type")->capture_default_str();
   c->add_option("--access-key", f.access_key, "access key (default: $ACCESS_KEY)");
   c->add_option("--secret-key", f.secret_key, "secret key (default: $SECRET_KEY)");
+  c->add_option("--session-token", f.session_token, "session token (default: $SESSION_TOKEN)");
   c->add_option("--block-size", f.block_size, "size of each big-object block (bare number: KiB)")
       ->capture_default_str();
   c->add_option("--big-object-size", f.big_object_size,
