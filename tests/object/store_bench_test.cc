@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "minio_server.h"
 #include "object/faulty_store.h"
 #include "object/mem_store.h"
 
@@ -47,6 +48,26 @@ TEST(StoreBenchTest, MeasuresEveryPhaseAndCleansUp) {
   EXPECT_EQ(rows[5].listed, 3u * 14);
   EXPECT_GT(rows[2].MiBPerSecond(), 0);
   EXPECT_TRUE(store.List("")->empty());
+}
+
+TEST(StoreBenchTest, RunsOnMinioThroughTheRegistry) {
+  std::string why;
+  ::tierfs::testing::MinioServer* minio = ::tierfs::testing::MinioServer::Shared(&why);
+  ASSERT_NE(minio, nullptr) << why;
+  StoreConfig c;
+  c.storage = "minio";
+  c.bucket = minio->endpoint() + "/store-bench";
+  c.access_key = ::tierfs::testing::MinioServer::kUser;
+  c.secret_key = ::tierfs::testing::MinioServer::kPassword;
+  auto raw = OpenObjectStore(c);
+  ASSERT_TRUE(raw.has_value()) << raw.error().ToString();
+  ASSERT_TRUE((*raw)->Create().ok());
+  auto store = WithPrefix(std::move(*raw), "bench/");
+  auto rows = RunBenchmark(*store, Small());
+  ASSERT_EQ(rows.size(), 7u);
+  for (const auto& r : rows) EXPECT_EQ(r.errors, 0u) << r.item << ": " << r.first_error.ToString();
+  EXPECT_EQ(rows[3].bytes, 4 * 64 * kKiB);
+  EXPECT_TRUE(store->List("")->empty());
 }
 
 TEST(StoreBenchTest, CountsFailedRequestsOfOnePhaseOnly) {
