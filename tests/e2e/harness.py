@@ -29,6 +29,18 @@ VOLNAME = "e2evol"
 # small helpers
 
 
+def terminate(proc: subprocess.Popen, grace: float = 30):
+    """SIGTERM our child `proc`, SIGKILL it if it is still there after `grace` seconds; reaped."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_until(cond, timeout: float, what: str, interval: float = 0.05):
     """Poll `cond` until it returns a truthy value or `timeout` seconds pass (then fail)."""
     deadline = time.monotonic() + timeout
@@ -217,12 +229,7 @@ class Mount:
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+                terminate(self.proc, grace=10)
         if self in _LIVE_MOUNTS:
             _LIVE_MOUNTS.remove(self)
 
@@ -346,8 +353,9 @@ class Volume:
     redis-server of its own (TIERFS_E2E_META=redis, or meta="redis"), or in DB 1 of `redis`."""
 
     def __init__(self, root: Path, binary: Binary, name: str = VOLNAME, meta: str | None = None,
-                 redis: RedisServer | None = None):
+                 redis: RedisServer | None = None, minio=None, bucket_name: str = "tierfs-e2e"):
         self.root, self.binary, self.name = Path(root), binary, name
+        self.minio, self.bucket_name = minio, bucket_name  # minio: tests/e2e/minio.py MinioServer
         self.db = self.root / "meta.db"
         self.redis: RedisServer | None = redis
         if redis is not None:
@@ -369,9 +377,17 @@ class Volume:
             return []
         return [Path(d) / f for d, _, fs in os.walk(self.chunks_dir) for f in fs]
 
+    def storage_args(self) -> list[str]:
+        """`format`'s storage flags: the local directory, or the MinIO bucket."""
+        if self.minio is None:
+            return ["--storage", "file", "--bucket", f"{self.bucket}/"]
+        from minio_server import USER, PASSWORD
+        return ["--storage", "minio", "--bucket", self.minio.bucket_url(self.bucket_name),
+                "--access-key", USER, "--secret-key", PASSWORD]
+
     def format(self, *extra, binary: Binary | None = None, trash_days=0) -> "Volume":
         b = binary or self.binary
-        b.run("format", self.meta_url, self.name, "--storage", "file", "--bucket", f"{self.bucket}/",
+        b.run("format", self.meta_url, self.name, *self.storage_args(),
               "--trash-days", trash_days, *extra, check=True)
         self.trash_days = trash_days
         return self

@@ -1,0 +1,119 @@
+"""A real MinIO for end-to-end tests (no pytest dependency), and rclone as the third-party S3 client.
+
+The binary is built by scripts/install-deps.sh (`go install github.com/minio/minio@latest`, kept in
+/root/go/bin); without it the tests fail with that hint, never skip. The server runs on free
+127.0.0.1 ports with a data directory of the test's own; `stop()` ends it by its pid, `start()`
+again serves the same data on the same port (the outage tests).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+MINIO_BIN = os.environ.get("MINIO_BIN", "/root/go/bin/minio")
+USER, PASSWORD = "tierfsadmin", "tierfs-secret-key"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MinioServer:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.data = self.root / "minio-data"
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.console_port = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def bucket_url(self, bucket: str) -> str:
+        return f"{self.endpoint}/{bucket}"
+
+    def start(self, timeout: float = 60) -> "MinioServer":
+        if not os.access(MINIO_BIN, os.X_OK):
+            raise AssertionError(f"minio not installed at {MINIO_BIN} (bash scripts/install-deps.sh, or "
+                                 "go install github.com/minio/minio@latest)")
+        self.data.mkdir(parents=True, exist_ok=True)
+        if not self.port:
+            self.port, self.console_port = _free_port(), _free_port()
+        env = {**os.environ, "MINIO_ROOT_USER": USER, "MINIO_ROOT_PASSWORD": PASSWORD,
+               "MINIO_BROWSER": "off", "MINIO_UPDATE": "off"}
+        log = open(self.root / "minio.log", "ab")
+        self.proc = subprocess.Popen(
+            [MINIO_BIN, "server", str(self.data), "--address", f"127.0.0.1:{self.port}",
+             "--console-address", f"127.0.0.1:{self.console_port}", "--quiet"],
+            stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+        _LIVE_MINIO.append(self)
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float):
+        """MinIO announces nothing we could wait on: poll its health endpoint, then an S3 listing
+        (it answers 503 XMinioServerNotInitialized for a moment after reporting ready)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"minio exited: {(self.root / 'minio.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/minio/health/ready", timeout=2) as r:
+                    if r.status == 200 and self.rclone("lsd", "m:", check=False).returncode == 0:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.1)  # polling interval of the readiness check (no event to wait on)
+        raise AssertionError(f"minio on port {self.port} not ready within {timeout:.0f}s")
+
+    def stop(self):
+        if self.proc is not None:
+            from harness import terminate
+            terminate(self.proc)
+        if self in _LIVE_MINIO:
+            _LIVE_MINIO.remove(self)
+
+    # -- rclone, the third-party client
+    def rclone_env(self) -> dict:
+        if shutil.which("rclone") is None:
+            raise AssertionError("rclone not installed (bash scripts/install-deps.sh)")
+        env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}  # rclone 1.60 fails on it
+        return {**env, "RCLONE_CONFIG_M_TYPE": "s3", "RCLONE_CONFIG_M_PROVIDER": "Minio",
+                "RCLONE_CONFIG_M_ENDPOINT": self.endpoint, "RCLONE_CONFIG_M_ACCESS_KEY_ID": USER,
+                "RCLONE_CONFIG_M_SECRET_ACCESS_KEY": PASSWORD, "RCLONE_CONFIG_M_REGION": "us-east-1"}
+
+    def rclone(self, *args, check=True, text=True) -> subprocess.CompletedProcess:
+        p = subprocess.run(["rclone", "--low-level-retries", "1", "--retries", "1", *map(str, args)],
+                           capture_output=True, text=text, env=self.rclone_env(), timeout=120)
+        if check and p.returncode != 0:
+            raise AssertionError(f"rclone {args} -> {p.returncode}: {p.stderr}")
+        return p
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Every object key under `prefix` in `bucket`, as rclone lists them."""
+        out = self.rclone("lsf", "-R", "--files-only", f"m:{bucket}/{prefix}").stdout
+        return sorted(prefix + k for k in out.splitlines() if k)
+
+    def cat(self, bucket: str, key: str) -> bytes:
+        return self.rclone("cat", f"m:{bucket}/{key}", text=False).stdout
+
+    def make_bucket(self, bucket: str):
+        self.rclone("mkdir", f"m:{bucket}")
+
+
+_LIVE_MINIO: list[MinioServer] = []
+
+
+def stop_minio_under(d: Path):
+    for m in [m for m in _LIVE_MINIO if d == m.root or d in m.root.parents]:
+        m.stop()
