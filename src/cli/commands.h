@@ -69,5 +69,6 @@ void AddStatus(CLI::App& app, int& rc);
 void AddInfo(CLI::App& app, int& rc);
 void AddDump(CLI::App& app, int& rc);
 void AddLoad(CLI::App& app, int& rc);
+void AddObjbench(CLI::App& app, int& rc);
 
 }  // namespace tierfs::cli

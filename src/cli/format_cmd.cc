@@ -13,6 +13,7 @@
 #include "cli/volume_store.h"
 #include "meta/meta.h"
 #include "object/object_cipher.h"
+#include "object/store_check.h"
 #include "util/units.h"
 #include "util/url.h"
 
@@ -48,21 +49,14 @@ std::string BucketPath(const FormatFlags& f) {
   return b;
 }
 
-// Opens the volume's store (bucket + "{name}/" prefix, encryption) and proves it usable: a
-// probe object is written, read back identical (through the encryption: the key works both
-// ways) and deleted.
+// Opens the volume's store (bucket + "{name}/" prefix, encryption) and proves it usable before
+// anything is written: object::ProbeStore puts a probe object (creating the bucket when it is
+// missing), reads it back identical (through the encryption: the key works both ways), finds it
+// by head and list, and deletes it. The error keeps the backend's own message.
 Result<std::unique_ptr<object::ObjectStore>> CheckedStore(const meta::Format& fmt) {
   ASSIGN_OR_RETURN(auto store, OpenVolumeStore(fmt));
-  RETURN_IF_ERROR(store->Create());
-  const std::string probe = "testing/tierfs-format-probe";
-  if (Status s = store->Put(probe, "ok"); !s.ok())
-    return Err(s.code(), "bucket " + fmt.bucket + " is not writable: " + s.message());
-  auto back = store->Get(probe);
-  if (!back)
-    return Err(back.error().code(), "bucket " + fmt.bucket + ": " + back.error().message());
-  if (*back != "ok")
-    return Err(EIO, "bucket " + fmt.bucket + " returned other bytes than it stored");
-  RETURN_IF_ERROR(store->Delete(probe));
+  if (Status s = object::ProbeStore(*store); !s.ok())
+    return Err(s.code(), "storage " + store->Describe() + " is not usable: " + s.message());
   return store;
 }
 

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   tierfs::cli::AddInfo(app, rc);
   tierfs::cli::AddDump(app, rc);
   tierfs::cli::AddLoad(app, rc);
+  tierfs::cli::AddObjbench(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -96,25 +96,70 @@ def test_format_existing_volume_without_force(fs, volume, workdir):
     assert volume.status()["Setting"]["Name"] == volume.name
 
 
-@pytest.mark.parametrize("how", ["under-regular-file", "read-only-tmpfs"])
+NOBODY = 65534  # uid and gid of nobody/nogroup
+
+
+def _as_nobody():
+    """subprocess.run arguments that run the command as nobody, without supplementary groups."""
+    return {"user": NOBODY, "group": NOBODY, "extra_groups": []}
+
+
+@pytest.mark.parametrize("how", ["under-regular-file", "read-only-tmpfs", "read-only-dir-as-user"])
 def test_unwritable_bucket(fs, workdir, how):
+    """format tries the bucket (a probe object put, read, listed, deleted) before it writes any
+    metadata, and refuses it in one line that keeps the storage's own error."""
+    db = workdir / "meta.db"
+    run_as = {}
+    pattern = r"bucket|storage|not a directory|read-only|permission|writable"
     if how == "under-regular-file":
         (workdir / "plain").write_bytes(b"I am a file")
         bucket = workdir / "plain" / "bucket"
-    else:
+    elif how == "read-only-tmpfs":
         ro = workdir / "ro"
         ro.mkdir()
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(ro)], check=True)
         (ro / "bucket").mkdir()
         subprocess.run(["mount", "-o", "remount,ro", str(ro)], check=True)
         bucket = ro / "bucket"
-    db = workdir / "meta.db"
+    else:  # a directory its user may read but not write; the database's directory is writable
+        bucket = workdir / "bucket"
+        bucket.mkdir()
+        os.chown(bucket, NOBODY, NOBODY)
+        bucket.chmod(0o500)
+        (workdir / "meta").mkdir(mode=0o777)
+        (workdir / "meta").chmod(0o777)
+        db = workdir / "meta" / "meta.db"
+        run_as = _as_nobody()
+        pattern = r"storage .*(not usable|not configured correctly).*(permission denied|EACCES)"
     before = tree_fingerprint(workdir)
     line = assert_clear_error(
-        fs.run("format", f"sqlite3://{db}", "vol", "--storage", "file", "--bucket", f"{bucket}/"),
-        r"bucket|storage|not a directory|read-only|permission|writable")
+        fs.run("format", f"sqlite3://{db}", "vol", "--storage", "file", "--bucket", f"{bucket}/", **run_as),
+        pattern)
     assert not db.exists(), f"format failed ({line}) but left a metadata file behind"
     assert tree_fingerprint(workdir) == before
+
+
+def test_unwritable_bucket_leaves_an_existing_empty_database_without_metadata(fs, workdir):
+    """A database file that exists but is empty gets no table and no setting when the bucket is
+    refused. (SQLite itself may write its 4 KiB header there when the file is opened in WAL
+    mode: that is not metadata.)"""
+    bucket = workdir / "bucket"
+    bucket.mkdir()
+    os.chown(bucket, NOBODY, NOBODY)
+    bucket.chmod(0o500)
+    meta = workdir / "meta"
+    meta.mkdir()
+    meta.chmod(0o777)
+    db = meta / "meta.db"
+    db.touch()
+    os.chown(db, NOBODY, NOBODY)
+    before = tree_fingerprint(bucket)
+    assert_clear_error(fs.run("format", f"sqlite3://{db}", "vol", "--storage", "file", "--bucket",
+                              f"{bucket}/", **_as_nobody()),
+                       r"storage .*(not usable|not configured correctly).*(permission denied|EACCES)")
+    tables = subprocess.run(["sqlite3", str(db), ".tables"], capture_output=True, text=True, check=True)
+    assert tables.stdout.strip() == "", f"a refused format created tables: {tables.stdout}"
+    assert tree_fingerprint(bucket) == before
 
 
 @pytest.mark.parametrize("feature", ["sm4gcm", "acl", "shards", "dir-quota"])
