@@ -31,6 +31,8 @@ const std::map<std::string_view, int>& CodeTable() {
       {"XMinioServerNotInitialized", EBUSY},
       {"XMinioStorageFull", ENOSPC},
       {"QuotaExceeded", ENOSPC},
+      {"PermanentRedirect", EINVAL},  // the bucket is in another region or endpoint
+      {"AuthorizationQueryParametersError", EINVAL},
       {"InvalidBucketName", EINVAL},
       {"KeyTooLongError", EINVAL},
       {"InvalidArgument", EINVAL},
@@ -43,7 +45,9 @@ const std::map<std::string_view, int>& CodeTable() {
 
 int ErrnoOfStatus(int status) {
   switch (status) {
+    case 301:  // moved for good (S3 answers PermanentRedirect for a bucket of another region)
     case 400:
+    case 405:  // method not allowed: not an S3 endpoint
       return EINVAL;
     case 401:
     case 403:

@@ -2,7 +2,9 @@
 
 #include "object/crc32c.h"
 
+#include <algorithm>
 #include <charconv>
+#include <climits>
 
 #include "object/key.h"
 #include "object/s3_reply.h"
@@ -65,6 +67,7 @@ Result<HttpResponse> S3Store::Request(const std::string& method, std::string_vie
   }
   h.headers = std::move(req.headers);
   h.body = body;
+  h.timeout_ms = method == "GET" || method == "HEAD" ? opts_.get_timeout_ms : opts_.put_timeout_ms;
   auto resp = http_->Do(h);
   if (!resp) return Err(TransportError(resp.error(), What(method, key)));
   return resp;
@@ -199,14 +202,23 @@ Status S3Store::Create() {
   return S3StatusOf(resp, "create bucket " + Describe());
 }
 
+namespace {
+S3Options OptionsOf(const StoreConfig& config) {
+  S3Options o;
+  o.get_timeout_ms = int(std::clamp<int64_t>(config.get_timeout_ms, 0, INT32_MAX));
+  o.put_timeout_ms = int(std::clamp<int64_t>(config.put_timeout_ms, 0, INT32_MAX));
+  return o;
+}
+}  // namespace
+
 Result<std::unique_ptr<ObjectStore>> NewS3Store(const StoreConfig& config) {
   ASSIGN_OR_RETURN(S3Location loc, ParseS3Location(config, SystemEnv()));
-  return std::unique_ptr<ObjectStore>(std::make_unique<S3Store>(std::move(loc)));
+  return std::unique_ptr<ObjectStore>(std::make_unique<S3Store>(std::move(loc), OptionsOf(config)));
 }
 
 Result<std::unique_ptr<ObjectStore>> NewMinioStore(const StoreConfig& config) {
   ASSIGN_OR_RETURN(S3Location loc, ParseMinioLocation(config, SystemEnv()));
-  return std::unique_ptr<ObjectStore>(std::make_unique<S3Store>(std::move(loc)));
+  return std::unique_ptr<ObjectStore>(std::make_unique<S3Store>(std::move(loc), OptionsOf(config)));
 }
 
 }  // namespace tierfs::object

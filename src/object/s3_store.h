@@ -55,6 +55,11 @@ struct S3Options {
   size_t part_size = 16 << 20;
   size_t list_page_size = 1000;  // max-keys per ListObjectsV2 request (S3's own maximum)
   bool sign_payload = false;     // sign the body's SHA-256 instead of UNSIGNED-PAYLOAD
+  // Milliseconds one request may take: GET and HEAD (and the List GETs) get get_timeout_ms,
+  // the others put_timeout_ms (StoreConfig, mount --get-timeout / --put-timeout); 0 means
+  // http.timeout_ms.
+  int get_timeout_ms = 0;
+  int put_timeout_ms = 0;
   // The clock requests are signed with (unix seconds); tests skew it.
   std::function<std::time_t()> now = [] { return std::time(nullptr); };
 };

@@ -256,3 +256,36 @@ def test_a_5gib_file_keeps_the_client_within_its_buffer(fs, minio, workdir):
     print(f"peak RSS (MiB): {peak}")
     assert peak["write"] < buffer_mib + 200, peak
     assert peak["read"] < buffer_mib + 200, peak
+
+
+def test_a_flipped_bit_in_a_stored_object_is_eio_naming_the_key(fs, minio, workdir):
+    """A block object changed at rest (one bit, its x-amz-meta-crc32c kept, rewritten with rclone):
+    reading the file fails with EIO and the log names the object; never wrong bytes."""
+    import shutil
+    vol = Volume(workdir, fs, minio=minio).format()
+    data = _data(1 * MiB + 5, 3)
+    _through(vol, workdir / "mnt", _write_all({"f": data}))
+    [key] = [k for k in minio.keys(vol.bucket_name, f"{vol.name}/chunks/") if k.endswith(f"_0_{len(data)}")]
+    stored = minio.cat(vol.bucket_name, key)
+    assert stored == data
+    meta = minio.rclone("lsjson", "-M", f"m:{vol.bucket_name}/{key}").stdout
+    import json
+    crc = json.loads(meta)[0]["Metadata"]["crc32c"]
+    flipped = bytearray(stored)
+    flipped[len(flipped) // 2] ^= 0x01
+    src = workdir / "flipped"
+    src.write_bytes(bytes(flipped))
+    minio.rclone("copyto", "-M", "--metadata-set", f"crc32c={crc}", src, f"m:{vol.bucket_name}/{key}")
+    assert minio.cat(vol.bucket_name, key) == bytes(flipped)
+    for d in vol.root.glob("cache-*"):
+        shutil.rmtree(d)
+    m = vol.mount(workdir / "mnt")
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(OSError) as e:
+            _read(m / "f")
+        assert e.value.errno == 5, e.value  # EIO
+        assert time.monotonic() - t0 < 10, "a corrupt object is not worth retrying"
+        assert key.split("/", 1)[1] in m.log.read_text(), m.log_tail()
+    finally:
+        m.umount()

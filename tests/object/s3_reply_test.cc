@@ -58,7 +58,7 @@ TEST(S3ReplyTest, ErrorCodesToErrno) {
                                          {507, "XMinioStorageFull", ENOSPC},
                                          {500, "InternalError", EIO},
                                          {403, "SomethingNew", EACCES},
-                                         {301, "PermanentRedirect", EIO}}) {
+                                         {301, "PermanentRedirect", EINVAL}}) {  // permanent: not retried
     Status st = S3StatusOf(Reply(c.status, ErrorDoc(c.code, "the server's words.")), "PUT s3://b/k");
     EXPECT_EQ(st.code(), c.want) << c.code;
     EXPECT_EQ(st.message(), std::string("PUT s3://b/k: ") + c.code + ": the server's words.");
