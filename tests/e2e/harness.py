@@ -372,7 +372,10 @@ class Volume:
     def chunks_dir(self) -> Path:
         return self.bucket / self.name / "chunks"
 
-    def chunk_objects(self) -> list[Path]:
+    def chunk_objects(self) -> list:
+        """The volume's block objects: paths in the local bucket, or keys in the MinIO bucket."""
+        if self.minio is not None:
+            return self.minio.keys(self.bucket_name, f"{self.name}/chunks/")
         if not self.chunks_dir.exists():
             return []
         return [Path(d) / f for d, _, fs in os.walk(self.chunks_dir) for f in fs]

@@ -11,7 +11,8 @@ import subprocess
 import pytest
 
 import linux_tree as L
-from harness import wait_until
+from harness import RedisServer, Volume, wait_until
+from minio_server import MinioServer
 
 
 def _usage(path):
@@ -104,3 +105,25 @@ def test_linux_subtree(volume, mnt, jfs):
 @pytest.mark.full
 def test_linux_whole_tree(volume, mnt, jfs):
     _workload(volume, mnt, jfs, None, cleanup_deadline=900, git_scope=GIT_SCOPE_FULL)
+
+
+@pytest.fixture
+def minio_redis_mnt(workdir, fs):
+    """A volume with its metadata in Redis and its blocks on MinIO, mounted."""
+    minio = MinioServer(workdir / "minio").start()
+    redis = RedisServer(workdir / "redis").start()
+    vol = Volume(workdir, fs, redis=redis, minio=minio).format()
+    m = vol.mount(workdir / "mnt")
+    yield vol, m
+    m.umount()
+
+
+def test_linux_subtree_on_minio_and_redis(minio_redis_mnt, jfs):
+    vol, m = minio_redis_mnt
+    _workload(vol, m, jfs, L.FAST_SUBTREE, cleanup_deadline=120)
+
+
+@pytest.mark.full
+def test_linux_whole_tree_on_minio_and_redis(minio_redis_mnt, jfs):
+    vol, m = minio_redis_mnt
+    _workload(vol, m, jfs, None, cleanup_deadline=900, git_scope=GIT_SCOPE_FULL)
