@@ -222,6 +222,10 @@ Status BaseMeta::RemoveTree(Ino dir) {
 }
 
 Status BaseMeta::CloseSession() {
+  // The file system layer that gave us its kernel callbacks goes away after this: the engine
+  // must not call them again (a Redis client closing its connections flushes its cache, which
+  // would announce every inode to a freed VFS). SetHooks waits for a hook that is running.
+  engine_->SetHooks(EngineHooks{[this] { metrics_.TxnRestart(); }, {}, {}, nullptr});
   {
     std::lock_guard lk(mu_);
     stopping_ = true;

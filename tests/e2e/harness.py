@@ -183,6 +183,10 @@ def juicefs_binary() -> Binary | None:
 # volumes and mounts
 
 
+# Signals that mean the mount process crashed (SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV).
+CRASH_SIGNALS = (4, 6, 7, 8, 11)
+
+
 class Mount:
     """A foreground `<bin> mount` child process; `umount()` always cleans up."""
 
@@ -190,6 +194,7 @@ class Mount:
         self.volume, self.path, self.binary, self.extra = volume, Path(path), binary, list(extra)
         self.proc: subprocess.Popen | None = None
         self.log = volume.root / f"mount-{binary.flavor}-{int(time.time() * 1000)}.log"
+        self.crash_reported = False
 
     def start(self) -> "Mount":
         self.path.mkdir(parents=True, exist_ok=True)
@@ -232,6 +237,13 @@ class Mount:
                 terminate(self.proc, grace=10)
         if self in _LIVE_MOUNTS:
             _LIVE_MOUNTS.remove(self)
+        # A mount that died of SIGSEGV/SIGABRT/... (tests only ever SIGKILL a mount on purpose)
+        # fails the test that unmounts it, even when everything it served was right.
+        rc = self.proc.returncode if self.proc is not None else None
+        if rc is not None and -rc in CRASH_SIGNALS and not self.crash_reported:
+            self.crash_reported = True
+            raise AssertionError(f"{self.binary.flavor} mount of {self.path} died of signal {-rc}\n"
+                                 f"{self.log_tail()}")
 
     def remount(self) -> "Mount":
         self.umount()

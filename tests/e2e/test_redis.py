@@ -560,3 +560,19 @@ def test_server_without_resp3_runs_with_the_cache_off(fs, workdir):
             b.umount()
     finally:
         a.umount()
+
+
+def test_unmount_after_many_creates_exits_cleanly(fs, workdir):
+    """An unmount closes the Redis connections, which flushes the client cache and would announce
+    every cached inode to the kernel layer after it is gone (the mount died of SIGSEGV at exit
+    about one time in two): the mount must exit 0, five times in a row."""
+    vol = _redis_volume(workdir, fs).format()
+    for r in range(5):
+        m = vol.mount(workdir / "mnt")
+        try:
+            (m / f"d{r}").mkdir()
+            for i in range(1000):
+                _write(m / f"d{r}" / f"f{i}", b"x" * 100)
+        finally:
+            m.umount()
+        assert m.proc.returncode == 0, f"round {r}: the mount exited {m.proc.returncode}\n{m.log_tail()}"

@@ -47,14 +47,7 @@ void RedisEngine::NoteHanded(Ino ino) {
 }
 
 void RedisEngine::TrackWrites(const std::vector<Command>& cmds) {
-  std::function<void(Ino)> inode;
-  std::function<void(Ino, const std::string&)> entry;
-  {
-    std::lock_guard lk(hooks_mu_);
-    inode = hooks_.invalidate_inode;
-    entry = hooks_.invalidate_entry;
-  }
-  if (!client_->CacheEnabled() || !inode || !entry) return;
+  if (!client_->CacheEnabled() || !HasKernelHooks()) return;
   std::vector<Tracker::Expectation> want;
   for (const Command& c : cmds) {
     if (c.size() < 3 || c[1].size() <= keys_.prefix.size() + 1) continue;
@@ -64,15 +57,15 @@ void RedisEngine::TrackWrites(const std::vector<Command>& cmds) {
     Ino ino = Ino(*n);
     if (k[0] == 'i' && c[0] == "SET") {
       NoteHanded(ino);
-      want.push_back({{"GET", c[1]}, c[1], c[2], [inode, ino] { inode(ino); }});
+      want.push_back({{"GET", c[1]}, c[1], c[2], [this, ino] { NotifyInode(ino); }});
     } else if (k[0] == 'd' && (c[0] == "HSET" || c[0] == "HDEL")) {
       std::string name = c[2];
       NoteLookup(ino, name);
       std::optional<std::string> v;
       if (c[0] == "HSET" && c.size() > 3) v = c[3];
-      want.push_back({{"HGET", c[1], name}, c[1], v, [inode, entry, ino, name] {
-                        entry(ino, name);
-                        inode(ino);
+      want.push_back({{"HGET", c[1], name}, c[1], v, [this, ino, name] {
+                        NotifyEntry(ino, name);
+                        NotifyInode(ino);
                       }});
     }
   }
@@ -102,13 +95,11 @@ void RedisEngine::NoteLookup(Ino parent, std::string_view name) {
 }
 
 void RedisEngine::OnServerInvalidate(std::span<const std::string> keys, bool all) {
-  std::function<void(Ino)> inode;
-  std::function<void(Ino, const std::string&)> entry;
-  {
-    std::lock_guard lk(hooks_mu_);
-    inode = hooks_.invalidate_inode;
-    entry = hooks_.invalidate_entry;
-  }
+  // The hooks are held (shared) for the whole call: SetHooks (CloseSession clears them) waits
+  // for it, so nothing reaches the file system layer after it has let go of the engine.
+  std::shared_lock hk(hooks_mu_);
+  const auto& inode = hooks_.invalidate_inode;
+  const auto& entry = hooks_.invalidate_entry;
   if (!inode || !entry) return;
   if (all) {
     // The cache was flushed (tracking lost, FLUSHDB): the server no longer announces changes to
@@ -138,8 +129,8 @@ void RedisEngine::OnServerInvalidate(std::span<const std::string> keys, bool all
     auto n = ParseInt(k.substr(1));
     if (!n || *n <= 0) continue;
     Ino ino = Ino(*n);
-    if (inode) inode(ino);
-    if (kind != 'd' || !entry) continue;
+    inode(ino);
+    if (kind != 'd') continue;
     std::unordered_set<std::string> names;
     {
       std::lock_guard lk(names_mu_);
@@ -218,7 +209,7 @@ Status RedisEngine::Txn(const std::string& lock_key, const std::function<Status(
     }
     std::function<void()> restart;
     {
-      std::lock_guard lk(hooks_mu_);
+      std::shared_lock lk(hooks_mu_);
       restart = hooks_.txn_restart;
     }
     if (restart) restart();
@@ -281,6 +272,21 @@ void RedisEngine::SetHooks(EngineHooks hooks) {
     hooks_ = std::move(hooks);
   }
   if (reg) BindMetrics(reg);
+}
+
+bool RedisEngine::HasKernelHooks() {
+  std::shared_lock lk(hooks_mu_);
+  return hooks_.invalidate_inode && hooks_.invalidate_entry;
+}
+
+void RedisEngine::NotifyInode(Ino ino) {
+  std::shared_lock lk(hooks_mu_);
+  if (hooks_.invalidate_inode) hooks_.invalidate_inode(ino);
+}
+
+void RedisEngine::NotifyEntry(Ino parent, const std::string& name) {
+  std::shared_lock lk(hooks_mu_);
+  if (hooks_.invalidate_entry) hooks_.invalidate_entry(parent, name);
 }
 
 void RedisEngine::BindMetrics(metrics::Registry* reg) {

@@ -22,6 +22,7 @@
 #include <unordered_set>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 
 #include "meta/engine.h"
 #include "meta/redis/schema.h"
@@ -54,6 +55,11 @@ class RedisEngine : public Engine {
 
   std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) override;
   Result<Entry> DoLookup(const Context& ctx, Ino parent, std::string_view name) override;
+  // The kernel hooks, called under hooks_mu_ (shared): after SetHooks returns, a replaced hook is
+  // never called again (the tracker's delayed checks go through these too).
+  bool HasKernelHooks();
+  void NotifyInode(Ino ino);
+  void NotifyEntry(Ino parent, const std::string& name);
   // DoReaddir's body: one read of the listing (and, for plus, the attributes).
   Result<std::vector<Entry>> ReaddirOnce(const Context& ctx, Ino ino, bool plus);
   // Changes when an invalidation of directory `dir`'s entries (or of everything) arrives.
@@ -160,7 +166,7 @@ class RedisEngine : public Engine {
 
   Keys keys_;
   std::atomic<bool> dir_stats_{false};
-  std::mutex hooks_mu_;
+  std::shared_mutex hooks_mu_;  // shared while a hook runs; SetHooks waits for those
   EngineHooks hooks_;
   std::array<std::mutex, 256> stripes_;
   // Server invalidations (client cache) -> EngineHooks: i{n}/s{n} -> inode n; d{n} -> inode n
