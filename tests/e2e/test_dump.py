@@ -136,7 +136,19 @@ def test_secret_key_removed_unless_kept(fs, workdir):
     assert json.loads(p.stdout)["Setting"]["SecretKey"] == "removed"
     assert "removed" in p.stderr
     p = fs.run("dump", vol.meta_url, "--keep-secret-key", check=True)
-    assert json.loads(p.stdout)["Setting"]["SecretKey"] == "sk-value"
+    # As `juicefs dump --keep-secret-key`: the secret as the setting keeps it, encrypted with the
+    # volume's UUID (KeyEncrypted), never in clear; loading the dump keeps it usable.
+    setting = json.loads(p.stdout)["Setting"]
+    assert setting["KeyEncrypted"] is True
+    assert setting["SecretKey"] not in ("removed", "sk-value", "")
+    assert "sk-value" not in p.stdout
+    dump = workdir / "kept.json"
+    dump.write_text(p.stdout)
+    other = Volume(workdir / "other", fs)
+    other.root.mkdir()
+    fs.run("load", other.meta_url, str(dump), check=True)
+    again = fs.run("dump", other.meta_url, "--keep-secret-key", check=True)
+    assert json.loads(again.stdout)["Setting"]["SecretKey"] == setting["SecretKey"]
 
 
 def test_load_bad_input_is_refused_and_changes_nothing(fs, workdir):
