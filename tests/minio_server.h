@@ -34,6 +34,7 @@
 #include "object/sigv4.h"
 #include "object/xml.h"
 #include "port_holder.h"
+#include "shared_server.h"
 #include "util/status.h"
 
 namespace tierfs::testing {
@@ -62,17 +63,7 @@ class MinioServer {
 
   // The process-wide server, started on first call; nullptr (and `why`) when it cannot start.
   static MinioServer* Shared(std::string* why = nullptr) {
-    static std::mutex mu;
-    static std::unique_ptr<MinioServer> server;
-    static Status failure;
-    std::lock_guard lock(mu);
-    if (!server && failure.ok()) {
-      auto s = std::make_unique<MinioServer>();
-      failure = s->Start();
-      if (failure.ok()) server = std::move(s);
-    }
-    if (why != nullptr) *why = failure.ToString();
-    return server.get();
+    return SharedServer<MinioServer>(why);
   }
 
   // Starts MinIO on free ports and waits (60 s at most) until it is ready. With `tls`, it
