@@ -2,6 +2,7 @@
 // its .h/.cc pair and one line here.
 #include <array>
 
+#include "object/azure_store.h"
 #include "object/file_store.h"
 #include "object/mem_store.h"
 #include "object/object_store.h"
@@ -22,6 +23,8 @@ constexpr std::array kBackends = {
     Backend{"mem", &NewMemStore},
     Backend{"s3", &NewS3Store},
     Backend{"minio", &NewMinioStore},
+    Backend{"wasb", &NewAzureStore},
+    Backend{"azure", &NewAzureStore},  // tierfs's alias: the setting keeps JuiceFS's "wasb"
 };
 
 }  // namespace
