@@ -4,7 +4,7 @@
 // and SAS tokens of its well-known account devstoreaccount1 (kAzuriteAccount/kAzuriteKey in
 // object/azure_config.h). Readiness: an unauthenticated List Containers request gets any
 // HTTP answer, polled until a deadline (tests/poll_ready.h). The child dies with the test
-// process (PR_SET_PDEATHSIG).
+// process (PR_SET_PDEATHSIG); tests/server_process.h.
 //
 // scripts/install-deps.sh installs it (`npm install -g azurite`). Without it the tests fail
 // with that hint; they are never skipped.
@@ -14,44 +14,26 @@
 // Thread-safety: Start/Stop from one test thread; Shared() may be called from any.
 #pragma once
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <memory>
-#include <mutex>
-#include <sstream>
 #include <string>
 
-#include "child_process.h"
 #include "net/http/http_client.h"
 #include "object/azure_config.h"
 #include "poll_ready.h"
 #include "port_holder.h"
+#include "server_process.h"
 #include "shared_server.h"
 #include "util/status.h"
 
 namespace tierfs::testing {
 
-class AzuriteServer {
+class AzuriteServer : public ServerProcess {
  public:
   static constexpr const char* kInstallHint =
       "azurite-blob not found in /usr/bin or /usr/local/bin (bash scripts/install-deps.sh, or "
       "npm install -g azurite)";
-
-  AzuriteServer() = default;
-  AzuriteServer(const AzuriteServer&) = delete;
-  AzuriteServer& operator=(const AzuriteServer&) = delete;
-  ~AzuriteServer() {
-    Stop();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
 
   // The azurite-blob launcher npm installed, or "".
   static std::string Binary() {
@@ -69,18 +51,14 @@ class AzuriteServer {
   // Starts Azurite on a free port and waits (60 s at most) until it answers.
   Status Start() {
     if (!Available()) return Status(ENOENT, kInstallHint);
-    if (dir_.empty()) {
-      char tmpl[] = "/tmp/tierfs-azurite-XXXXXX";
-      if (!::mkdtemp(tmpl)) return Status(errno, "mkdtemp");
-      dir_ = tmpl;
-    }
+    RETURN_IF_ERROR(MakeDir("azurite"));
     port_ = PortHolder().port();  // free a moment ago; Azurite binds it next
     std::vector<std::string> args = {Binary(),       "--blobHost", "127.0.0.1",
                                      "--blobPort",   std::to_string(port_),
                                      "--location",   dir_ + "/data",
                                      "--silent",     "--skipApiVersionCheck",
                                      "--loose",      "--disableTelemetry"};
-    ASSIGN_OR_RETURN(pid_, SpawnChild(args, dir_ + "/azurite.log"));
+    RETURN_IF_ERROR(Spawn(args));
     net::http::HttpOptions o;
     o.connect_timeout_ms = 1000;
     o.timeout_ms = 2000;
@@ -91,16 +69,6 @@ class AzuriteServer {
                      [&] { return client.Do(list).has_value(); }, [&] { return Log(); });
   }
 
-  // SIGTERM and reap. Idempotent.
-  void Stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int st;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-  }
-
-  int port() const { return port_; }
   // "http://127.0.0.1:PORT/devstoreaccount1": the account's Blob service URL.
   std::string endpoint() const {
     return "http://127.0.0.1:" + std::to_string(port_) + "/" + object::kAzuriteAccount;
@@ -110,17 +78,6 @@ class AzuriteServer {
     return std::string("DefaultEndpointsProtocol=http;AccountName=") + object::kAzuriteAccount +
            ";AccountKey=" + object::kAzuriteKey + ";BlobEndpoint=" + endpoint() + ";";
   }
-  std::string Log() const {
-    std::ifstream f(dir_ + "/azurite.log");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-
- private:
-  std::string dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
 };
 
 }  // namespace tierfs::testing

@@ -84,18 +84,7 @@ TEST_F(AzureStoreTest, BlocksOf40MiBReadBackByRanges) {
   std::string data = RandomBytes(kSize, 40);
   ASSERT_TRUE(store_->Put("big/obj", data).ok());
   EXPECT_EQ(CommittedBlocks("big/obj"), 3u);  // 16 MiB blocks
-  EXPECT_EQ(store_->Head("big/obj")->size, kSize);
-  struct Range {
-    uint64_t off;
-    int64_t len;
-  };
-  for (Range r : {Range{0, 100}, Range{(16 << 20) - 10, 20}, Range{(32 << 20) - 1, 2},
-                  Range{kSize - 5, 100}, Range{12345, 5 << 20}}) {
-    auto got = store_->Get("big/obj", r.off, r.len);
-    ASSERT_TRUE(got.has_value()) << got.error().ToString();
-    EXPECT_EQ(*got, data.substr(r.off, size_t(r.len))) << r.off;
-  }
-  EXPECT_EQ(*store_->Get("big/obj"), data);
+  ExpectBigObjectByRanges(*store_, "big/obj", data);
 
   AzureOptions small;
   small.block_threshold = 6 << 20;
@@ -110,26 +99,10 @@ TEST_F(AzureStoreTest, BlocksOf40MiBReadBackByRanges) {
 }
 
 TEST_F(AzureStoreTest, ListPagesWithASmallPageSize) {
-  std::vector<std::string> keys;
-  for (int i = 0; i < 230; ++i) keys.push_back("many/" + std::to_string(i));
-  ASSERT_EQ(PutConcurrently(*store_, keys), 0);
-  ASSERT_TRUE(store_->Put("other", "y").ok());
-  std::sort(keys.begin(), keys.end());
   AzureOptions paged;
   paged.list_page_size = 17;  // 14 pages
   auto p = Make(paged);
-  for (AzureStore* s : {store_.get(), p.get()}) {
-    auto all = s->List("many/");
-    ASSERT_TRUE(all.has_value()) << all.error().ToString();
-    EXPECT_EQ(Names(*all), keys);
-    auto limited = s->List("many/", "", 50);
-    ASSERT_TRUE(limited.has_value());
-    EXPECT_EQ(Names(*limited), std::vector<std::string>(keys.begin(), keys.begin() + 50));
-    auto after = s->List("many/", keys[99], 0);
-    ASSERT_TRUE(after.has_value());
-    EXPECT_EQ(Names(*after), std::vector<std::string>(keys.begin() + 100, keys.end()));
-    EXPECT_EQ(s->List("")->size(), keys.size() + 1);
-  }
+  ExpectListingPages(*store_, {store_.get(), p.get()}, 230);
 }
 
 TEST_F(AzureStoreTest, WrongKeyGivesTheServersMessage) {

@@ -68,18 +68,7 @@ TEST_F(S3StoreTest, MultipartOf40MiBReadBackByRanges) {
   auto head = store_->Request("HEAD", "big/obj");
   ASSERT_TRUE(head.has_value());
   EXPECT_TRUE(std::string(head->Header("etag")).ends_with("-3\"")) << head->Header("etag");
-  EXPECT_EQ(store_->Head("big/obj")->size, kSize);
-  struct Range {
-    uint64_t off;
-    int64_t len;
-  };
-  for (Range r : {Range{0, 100}, Range{(16 << 20) - 10, 20}, Range{(32 << 20) - 1, 2},
-                  Range{kSize - 5, 100}, Range{12345, 5 << 20}}) {
-    auto got = store_->Get("big/obj", r.off, r.len);
-    ASSERT_TRUE(got.has_value()) << got.error().ToString();
-    EXPECT_EQ(*got, data.substr(r.off, size_t(r.len))) << r.off;
-  }
-  EXPECT_EQ(*store_->Get("big/obj"), data);
+  ExpectBigObjectByRanges(*store_, "big/obj", data);
   EXPECT_EQ(PendingUploads(), 0u);
 
   // Smaller parts: 40 MiB in 5 MiB parts is 8 of them.
@@ -109,25 +98,11 @@ TEST_F(S3StoreTest, FailedMultipartIsAborted) {
 }
 
 TEST_F(S3StoreTest, ListContinuesPast1000Keys) {
-  std::vector<std::string> keys;
-  for (int i = 0; i < 1100; ++i) keys.push_back("many/" + std::to_string(i));
-  ASSERT_EQ(PutConcurrently(*store_, keys), 0);
-  std::sort(keys.begin(), keys.end());
   // S3's own page size (1000: two requests) and small pages of 100 (eleven).
   S3Options paged;
   paged.list_page_size = 100;
   auto paged_store = Make(paged);
-  for (S3Store* s : {store_.get(), paged_store.get()}) {
-    auto all = s->List("many/");
-    ASSERT_TRUE(all.has_value()) << all.error().ToString();
-    EXPECT_EQ(Names(*all), keys);
-    auto limited = s->List("many/", "", 1050);
-    ASSERT_TRUE(limited.has_value());
-    EXPECT_EQ(Names(*limited), std::vector<std::string>(keys.begin(), keys.begin() + 1050));
-    auto after = s->List("many/", keys[499], 0);
-    ASSERT_TRUE(after.has_value());
-    EXPECT_EQ(Names(*after), std::vector<std::string>(keys.begin() + 500, keys.end()));
-  }
+  ExpectListingPages(*store_, {store_.get(), paged_store.get()}, 1100);
 }
 
 TEST_F(S3StoreTest, WrongCredentialsGiveTheServersMessage) {

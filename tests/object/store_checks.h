@@ -66,6 +66,30 @@ inline int PutConcurrently(ObjectStore& store, const std::vector<std::string>& k
   return failed.load();
 }
 
+// `n` keys "many/<i>" and one "other" put through `store`, then listed through each of
+// `readers` (the same bucket, other page sizes): all of them, the first n - 50, those after
+// the middle one, and everything.
+inline void ExpectListingPages(ObjectStore& store, const std::vector<ObjectStore*>& readers, int n) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < n; ++i) keys.push_back("many/" + std::to_string(i));
+  ASSERT_EQ(PutConcurrently(store, keys), 0);
+  ASSERT_TRUE(store.Put("other", "y").ok());
+  std::sort(keys.begin(), keys.end());
+  const size_t half = keys.size() / 2, most = keys.size() - 50;
+  for (ObjectStore* s : readers) {
+    auto all = s->List("many/");
+    ASSERT_TRUE(all.has_value()) << all.error().ToString();
+    EXPECT_EQ(Names(*all), keys);
+    auto limited = s->List("many/", "", most);
+    ASSERT_TRUE(limited.has_value()) << limited.error().ToString();
+    EXPECT_EQ(Names(*limited), std::vector<std::string>(keys.begin(), keys.begin() + most));
+    auto after = s->List("many/", keys[half - 1], 0);
+    ASSERT_TRUE(after.has_value()) << after.error().ToString();
+    EXPECT_EQ(Names(*after), std::vector<std::string>(keys.begin() + half, keys.end()));
+    EXPECT_EQ(s->List("")->size(), keys.size() + 1);
+  }
+}
+
 // JuiceFS objbench's special key (its "测试编码文件" prefix, JSON, a \x1f and '%'), then
 // characters that URLs, XML and JSON treat specially.
 inline std::vector<std::string> KeysThatNeedEncoding(bool with_control_char = true) {
@@ -101,6 +125,24 @@ inline void ExpectKeysRoundTrip(ObjectStore& store, const std::vector<std::strin
   EXPECT_EQ((*after)[0].key, keys[0]);
   for (const std::string& k : keys) EXPECT_TRUE(store.Delete(k).ok()) << k;
   EXPECT_TRUE(store.List("")->empty());
+}
+
+// `key` holds `data` (tens of MiB, put in parts): ranges across the 16 MiB part boundaries,
+// the tail, a long range, and the whole object read back.
+inline void ExpectBigObjectByRanges(ObjectStore& store, const std::string& key,
+                                    const std::string& data) {
+  EXPECT_EQ(store.Head(key)->size, data.size());
+  struct Range {
+    uint64_t off;
+    int64_t len;
+  };
+  for (Range r : {Range{0, 100}, Range{(16 << 20) - 10, 20}, Range{(32 << 20) - 1, 2},
+                  Range{data.size() - 5, 100}, Range{12345, 5 << 20}}) {
+    auto got = store.Get(key, r.off, r.len);
+    ASSERT_TRUE(got.has_value()) << got.error().ToString();
+    EXPECT_EQ(*got, data.substr(r.off, size_t(r.len))) << r.off;
+  }
+  EXPECT_EQ(*store.Get(key), data);
 }
 
 // Ranges at and past the end of a 10-byte and an empty object, and of a missing one.
