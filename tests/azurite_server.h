@@ -53,11 +53,17 @@ class AzuriteServer : public ServerProcess {
     if (!Available()) return Status(ENOENT, kInstallHint);
     RETURN_IF_ERROR(MakeDir("azurite"));
     port_ = PortHolder().port();  // free a moment ago; Azurite binds it next
-    std::vector<std::string> args = {Binary(),       "--blobHost", "127.0.0.1",
-                                     "--blobPort",   std::to_string(port_),
-                                     "--location",   dir_ + "/data",
-                                     "--silent",     "--skipApiVersionCheck",
-                                     "--loose",      "--disableTelemetry"};
+    std::vector<std::string> args = {Binary(),
+                                     "--blobHost",
+                                     "127.0.0.1",
+                                     "--blobPort",
+                                     std::to_string(port_),
+                                     "--location",
+                                     dir_ + "/data",
+                                     "--silent",
+                                     "--skipApiVersionCheck",
+                                     "--loose",
+                                     "--disableTelemetry"};
     RETURN_IF_ERROR(Spawn(args));
     net::http::HttpOptions o;
     o.connect_timeout_ms = 1000;
@@ -65,8 +71,9 @@ class AzuriteServer : public ServerProcess {
     net::http::HttpClient client(o);
     net::http::HttpRequest list;
     list.url = endpoint() + "/?comp=list";  // unsigned: any HTTP answer means it serves
-    return PollReady(pid_, "azurite", std::chrono::seconds(60),
-                     [&] { return client.Do(list).has_value(); }, [&] { return Log(); });
+    return PollReady(
+        pid_, "azurite", std::chrono::seconds(60), [&] { return client.Do(list).has_value(); },
+        [&] { return Log(); });
   }
 
   // "http://127.0.0.1:PORT/devstoreaccount1": the account's Blob service URL.
@@ -82,8 +89,8 @@ class AzuriteServer : public ServerProcess {
 
 }  // namespace tierfs::testing
 
-#define TIERFS_REQUIRE_AZURITE()                                              \
-  do {                                                                        \
-    if (!::tierfs::testing::AzuriteServer::Available())                       \
-      FAIL() << ::tierfs::testing::AzuriteServer::kInstallHint;               \
+#define TIERFS_REQUIRE_AZURITE()                                \
+  do {                                                          \
+    if (!::tierfs::testing::AzuriteServer::Available())         \
+      FAIL() << ::tierfs::testing::AzuriteServer::kInstallHint; \
   } while (0)

@@ -3,7 +3,8 @@
 // and stopped by pid (SIGTERM, then waitpid). It checks no credentials at all (the bearer
 // tokens of gcs_auth.h are checked by the test's own token endpoint, gcs_auth_test.cc).
 // Readiness: its /_internal/healthcheck answers 200, polled until a deadline
-// (tests/poll_ready.h). The child dies with the test process (PR_SET_PDEATHSIG); tests/server_process.h.
+// (tests/poll_ready.h). The child dies with the test process (PR_SET_PDEATHSIG);
+// tests/server_process.h.
 //
 // scripts/install-deps.sh builds it (`go install github.com/fsouza/fake-gcs-server@latest`,
 // kept in /root/go/bin). Without it the tests fail with that hint; they are never skipped.
@@ -44,11 +45,20 @@ class GcsServer : public ServerProcess {
     RETURN_IF_ERROR(MakeDir("fakegcs"));
     port_ = PortHolder().port();  // free a moment ago; the server binds it next
     std::string hostport = "127.0.0.1:" + std::to_string(port_);
-    std::vector<std::string> args = {kBinary,       "-scheme",      "http",
-                                     "-host",       "127.0.0.1",    "-port",
-                                     std::to_string(port_),         "-backend",
-                                     "memory",      "-public-host", hostport,
-                                     "-external-url", endpoint(),   "-log-level",
+    std::vector<std::string> args = {kBinary,
+                                     "-scheme",
+                                     "http",
+                                     "-host",
+                                     "127.0.0.1",
+                                     "-port",
+                                     std::to_string(port_),
+                                     "-backend",
+                                     "memory",
+                                     "-public-host",
+                                     hostport,
+                                     "-external-url",
+                                     endpoint(),
+                                     "-log-level",
                                      "warn"};
     RETURN_IF_ERROR(Spawn(args));
     net::http::HttpOptions o;
@@ -57,10 +67,13 @@ class GcsServer : public ServerProcess {
     net::http::HttpClient client(o);
     net::http::HttpRequest health;
     health.url = endpoint() + "/_internal/healthcheck";
-    return PollReady(pid_, "fake-gcs-server", std::chrono::seconds(30), [&] {
-      auto r = client.Do(health);
-      return r && r->status == 200;
-    }, [&] { return Log(); });
+    return PollReady(
+        pid_, "fake-gcs-server", std::chrono::seconds(30),
+        [&] {
+          auto r = client.Do(health);
+          return r && r->status == 200;
+        },
+        [&] { return Log(); });
   }
 
   // "http://127.0.0.1:PORT": the JSON API's endpoint.
@@ -69,8 +82,8 @@ class GcsServer : public ServerProcess {
 
 }  // namespace tierfs::testing
 
-#define TIERFS_REQUIRE_FAKE_GCS()                                             \
-  do {                                                                        \
-    if (!::tierfs::testing::GcsServer::Available())                           \
-      FAIL() << ::tierfs::testing::GcsServer::kInstallHint;                   \
+#define TIERFS_REQUIRE_FAKE_GCS()                           \
+  do {                                                      \
+    if (!::tierfs::testing::GcsServer::Available())         \
+      FAIL() << ::tierfs::testing::GcsServer::kInstallHint; \
   } while (0)

@@ -53,9 +53,7 @@ class MinioServer : public ServerProcess {
   static bool Available() { return ::access(kBinary, X_OK) == 0; }
 
   // The process-wide server, started on first call; nullptr (and `why`) when it cannot start.
-  static MinioServer* Shared(std::string* why = nullptr) {
-    return SharedServer<MinioServer>(why);
-  }
+  static MinioServer* Shared(std::string* why = nullptr) { return SharedServer<MinioServer>(why); }
 
   // Starts MinIO on free ports and waits (60 s at most) until it is ready. With `tls`, it
   // serves https only, with a self-signed certificate for 127.0.0.1 (made with the openssl
@@ -162,12 +160,15 @@ class MinioServer : public ServerProcess {
     net::http::HttpRequest ready, s3;
     ready.url = endpoint() + "/minio/health/ready";
     s3.url = endpoint() + "/";
-    return PollReady(pid_, "minio", std::chrono::seconds(60), [&] {
-      auto r = client.Do(ready);
-      if (!r || r->status != 200) return false;
-      auto answer = client.Do(s3);
-      return answer && answer->status != 503;
-    }, [&] { return Log(); });
+    return PollReady(
+        pid_, "minio", std::chrono::seconds(60),
+        [&] {
+          auto r = client.Do(ready);
+          if (!r || r->status != 200) return false;
+          auto answer = client.Do(s3);
+          return answer && answer->status != 503;
+        },
+        [&] { return Log(); });
   }
 
   bool tls_ = false;

@@ -19,7 +19,8 @@
 namespace tierfs::testing {
 
 inline Status PollReady(pid_t& pid, const std::string& name, std::chrono::seconds limit,
-                        const std::function<bool()>& ready, const std::function<std::string()>& log) {
+                        const std::function<bool()>& ready,
+                        const std::function<std::string()>& log) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (ready()) return Status();
@@ -28,14 +29,15 @@ inline Status PollReady(pid_t& pid, const std::string& name, std::chrono::second
       pid = -1;
       return Status(EIO, name + " exited during startup: " + log());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a poll interval, not a wait for an event
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(20));  // a poll interval, not a wait for an event
   }
   ::kill(pid, SIGKILL);
   int st;
   ::waitpid(pid, &st, 0);
   pid = -1;
-  return Status(ETIMEDOUT, name + " did not answer within " + std::to_string(limit.count()) +
-                               " s: " + log());
+  return Status(ETIMEDOUT,
+                name + " did not answer within " + std::to_string(limit.count()) + " s: " + log());
 }
 
 }  // namespace tierfs::testing

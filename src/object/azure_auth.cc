@@ -56,8 +56,8 @@ Result<SharedKey> ParseSharedKey(std::string account, std::string_view base64_ke
 }
 
 std::string StringToSign(std::string_view method, std::string_view account,
-                         std::string_view encoded_path, const Query& query,
-                         const Headers& headers, size_t content_length) {
+                         std::string_view encoded_path, const Query& query, const Headers& headers,
+                         size_t content_length) {
   std::string s(method);
   s += '\n';
   for (std::string_view name : {"content-encoding", "content-language"}) {
@@ -90,8 +90,8 @@ std::string StringToSign(std::string_view method, std::string_view account,
 std::string HmacSha256Base64(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), mac, &len);
+  HMAC(EVP_sha256(), key.data(), int(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
   return Base64Encode(std::string_view(reinterpret_cast<const char*>(mac), len));
 }
 

@@ -52,8 +52,8 @@ Result<SharedKey> ParseSharedKey(std::string account, std::string_view base64_ke
 // in the URL; `content_length` is the body's size (0 signs as ""). `headers` are all the
 // headers that will be sent (names in any case), Content-Length aside.
 std::string StringToSign(std::string_view method, std::string_view account,
-                         std::string_view encoded_path, const Query& query,
-                         const Headers& headers, size_t content_length);
+                         std::string_view encoded_path, const Query& query, const Headers& headers,
+                         size_t content_length);
 
 // The Authorization header value for `string_to_sign`: "SharedKey account:signature".
 std::string SharedKeyAuthorization(const SharedKey& key, std::string_view string_to_sign);

@@ -45,9 +45,9 @@ Status AzureStore::PutBlocks(std::string_view key, std::string_view data) {
     char index[8];
     std::snprintf(index, sizeof index, "%06zu", ids.size());
     std::string id = Base64Encode(tag + "-" + index);
-    ASSIGN_OR_RETURN(net::http::HttpResponse r,
-                     Request("PUT", key, {{"comp", "block"}, {"blockid", id}}, {},
-                             data.substr(off, block)));
+    ASSIGN_OR_RETURN(
+        net::http::HttpResponse r,
+        Request("PUT", key, {{"comp", "block"}, {"blockid", id}}, {}, data.substr(off, block)));
     if (r.status != 201) return AzureStatusOf(r, what + " block " + std::to_string(ids.size()));
     ids.push_back(std::move(id));
   }

@@ -16,6 +16,11 @@ Status Invalid(const StoreConfig& config, const std::string& why) {
                             config.storage + ": " + why);
 }
 
+// A problem with the credentials rather than the bucket text.
+Status BadCredentials(const AzureLocation& loc, const std::string& why) {
+  return Status(EINVAL, "credentials for " + loc.Describe() + ": " + why);
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -72,7 +77,8 @@ Result<Fields> ParseConnectionString(std::string_view text) {
     size_t end = std::min(text.find(';', start), text.size());
     std::string_view part = text.substr(start, end - start);
     start = end + 1;
-    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.front()))) part.remove_prefix(1);
+    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.front())))
+      part.remove_prefix(1);
     if (part.empty()) continue;
     size_t eq = part.find('=');
     if (eq == std::string_view::npos || eq == 0) {
@@ -105,7 +111,9 @@ Status ApplyConnectionString(const Fields& f, AzureLocation& loc, std::string& k
   std::string endpoint = Field(f, "blobendpoint");
   if (!endpoint.empty()) {
     auto url = HttpUrl(endpoint);
-    if (!url) return Status(EINVAL, "AZURE_STORAGE_CONNECTION_STRING: BlobEndpoint: " + url.error().message());
+    if (!url)
+      return Status(EINVAL,
+                    "AZURE_STORAGE_CONNECTION_STRING: BlobEndpoint: " + url.error().message());
     loc.scheme = url->scheme;
     loc.host = HostPort(*url);
     loc.base_path = url->path;
@@ -113,12 +121,14 @@ Status ApplyConnectionString(const Fields& f, AzureLocation& loc, std::string& k
     return Status::Ok();
   }
   if (loc.account.empty()) {
-    return Status(EINVAL, "AZURE_STORAGE_CONNECTION_STRING has neither AccountName nor BlobEndpoint");
+    return Status(EINVAL,
+                  "AZURE_STORAGE_CONNECTION_STRING has neither AccountName nor BlobEndpoint");
   }
   std::string protocol = Lower(Field(f, "defaultendpointsprotocol"));
   loc.scheme = protocol.empty() ? "https" : protocol;
   if (loc.scheme != "http" && loc.scheme != "https") {
-    return Status(EINVAL, "AZURE_STORAGE_CONNECTION_STRING: DefaultEndpointsProtocol must be http or https");
+    return Status(
+        EINVAL, "AZURE_STORAGE_CONNECTION_STRING: DefaultEndpointsProtocol must be http or https");
   }
   std::string suffix = Field(f, "endpointsuffix");
   loc.host = loc.account + ".blob." + (suffix.empty() ? "core.windows.net" : suffix);
@@ -153,8 +163,9 @@ Result<AzureLocation> ParseAzureLocation(const StoreConfig& config, const EnvLoo
   } else if (segs.size() == 1) {
     size_t dot = url->host.find('.');
     if (dot == std::string::npos) {
-      return Err(Invalid(config, "a container URL's host must be ACCOUNT.blob.DOMAIN (or give "
-                                 "an emulator's http://HOST:PORT/ACCOUNT/CONTAINER)"));
+      return Err(Invalid(config,
+                         "a container URL's host must be ACCOUNT.blob.DOMAIN (or give "
+                         "an emulator's http://HOST:PORT/ACCOUNT/CONTAINER)"));
     }
     url_account = url->host.substr(0, dot);
     loc.host = HostPort(*url);
@@ -165,50 +176,56 @@ Result<AzureLocation> ParseAzureLocation(const StoreConfig& config, const EnvLoo
     loc.host = HostPort(*url);
     loc.container = segs[1];
   } else {
-    return Err(Invalid(config, "too many path segments (the forms are https://CONTAINER.DOMAIN, "
-                               "https://ACCOUNT.blob.DOMAIN/CONTAINER, http://HOST:PORT/ACCOUNT/CONTAINER)"));
+    return Err(
+        Invalid(config,
+                "too many path segments (the forms are https://CONTAINER.DOMAIN, "
+                "https://ACCOUNT.blob.DOMAIN/CONTAINER, http://HOST:PORT/ACCOUNT/CONTAINER)"));
   }
   if (!ValidContainer(loc.container)) {
     return Err(Invalid(config, "bad container name '" + loc.container +
-                               "' (3-63 lower-case letters, digits and single hyphens)"));
+                                   "' (3-63 lower-case letters, digits and single hyphens)"));
   }
 
   std::string key64;
   std::string conn = EnvOr(env, "AZURE_STORAGE_CONNECTION_STRING");
   if (!conn.empty()) {
     auto fields = ParseConnectionString(conn);
-    if (!fields) return Err(Invalid(config, fields.error().message()));
+    if (!fields) return Err(BadCredentials(loc, fields.error().message()));
     Status st = ApplyConnectionString(*fields, loc, key64);
-    if (!st.ok()) return Err(Invalid(config, st.message()));
+    if (!st.ok()) return Err(BadCredentials(loc, st.message()));
   } else {
     if (!config.access_key.empty() && !url_account.empty() && config.access_key != url_account) {
       return Err(Invalid(config, "the access key names account '" + config.access_key +
-                                 "' but the URL names '" + url_account + "'"));
+                                     "' but the URL names '" + url_account + "'"));
     }
-    loc.account = !url_account.empty()     ? url_account
+    loc.account = !url_account.empty()         ? url_account
                   : !config.access_key.empty() ? config.access_key
                                                : EnvOr(env, "AZURE_STORAGE_ACCOUNT");
     key64 = !config.secret_key.empty() ? config.secret_key : EnvOr(env, "AZURE_STORAGE_KEY");
     loc.sas = !config.session_token.empty() ? config.session_token
                                             : EnvOr(env, "AZURE_STORAGE_SAS_TOKEN");
     if (loc.account.empty()) {
-      return Err(Invalid(config, "no storage account: give it as --access-key or "
-                                 "AZURE_STORAGE_ACCOUNT, or in the URL"));
+      return Err(BadCredentials(loc,
+                                "no storage account: give it as --access-key or "
+                                "AZURE_STORAGE_ACCOUNT, or in the URL"));
     }
     if (!domain.empty()) loc.host = loc.account + "." + domain;
   }
-  while (!loc.sas.empty() && (loc.sas.front() == '?' || loc.sas.front() == ' ')) loc.sas.erase(0, 1);
+  while (!loc.sas.empty() && (loc.sas.front() == '?' || loc.sas.front() == ' '))
+    loc.sas.erase(0, 1);
   while (!loc.sas.empty() && loc.sas.back() == ' ') loc.sas.pop_back();
   if (!key64.empty()) {
-    if (loc.account.empty()) return Err(Invalid(config, "an account key needs the account's name"));
+    if (loc.account.empty())
+      return Err(BadCredentials(loc, "an account key needs the account's name"));
     auto key = azure::ParseSharedKey(loc.account, key64);
-    if (!key) return Err(Invalid(config, key.error().message()));
+    if (!key) return Err(BadCredentials(loc, key.error().message()));
     loc.key = std::move(key->key);
   } else if (loc.sas.empty()) {
-    return Err(Invalid(config, "no credentials for storage account '" + loc.account +
-                               "': give the account key (--secret-key or AZURE_STORAGE_KEY), a "
-                               "SAS token (--session-token or AZURE_STORAGE_SAS_TOKEN) or "
-                               "AZURE_STORAGE_CONNECTION_STRING"));
+    return Err(
+        BadCredentials(loc, "none for storage account '" + loc.account +
+                                "': give the account key (--secret-key or AZURE_STORAGE_KEY), a "
+                                "SAS token (--session-token or AZURE_STORAGE_SAS_TOKEN) or "
+                                "AZURE_STORAGE_CONNECTION_STRING"));
   }
   return loc;
 }

@@ -122,7 +122,8 @@ Result<std::vector<ObjectInfo>> AzureStore::List(std::string_view prefix, std::s
     if (!page) return Err(EIO, what + ": " + page.error().message());
     for (ObjectInfo& o : page->objects) {
       if (!o.key.starts_with(prefix) || (!last.empty() && o.key <= last)) {
-        return Err(EIO, what + ": the server listed '" + o.key + "' out of order or outside the prefix");
+        return Err(EIO,
+                   what + ": the server listed '" + o.key + "' out of order or outside the prefix");
       }
       last = o.key;
       if (!marker.empty() && o.key <= marker) continue;  // no start-after in the API
@@ -137,7 +138,8 @@ Result<std::vector<ObjectInfo>> AzureStore::List(std::string_view prefix, std::s
 Status AzureStore::Create() {
   // A container that lists is usable: credentials that may not create containers (a SAS
   // for this one container) then still pass.
-  auto probe = Request("GET", "", {{"restype", "container"}, {"comp", "list"}, {"maxresults", "1"}});
+  auto probe =
+      Request("GET", "", {{"restype", "container"}, {"comp", "list"}, {"maxresults", "1"}});
   if (!probe) return probe.error();  // unreachable: creating would fail the same way
   if (probe->status == 200) {
     auto page = ParseListBlobs(probe->body);

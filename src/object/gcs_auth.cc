@@ -34,9 +34,7 @@ Status TokenError(const net::http::HttpResponse& resp, const std::string& what) 
   } else if (!resp.body.empty()) {
     msg += ": " + resp.body.substr(0, std::min<size_t>(resp.body.find('\n'), 160));
   }
-  int code = resp.status == 429 || resp.status == 503 ? EBUSY
-             : resp.status >= 500                      ? EIO
-                                                       : EACCES;
+  int code = resp.status == 429 || resp.status == 503 ? EBUSY : resp.status >= 500 ? EIO : EACCES;
   return Status(code, msg);
 }
 

@@ -21,7 +21,10 @@ Status Invalid(const StoreConfig& config, const std::string& why) {
 // or digit.
 bool ValidBucket(std::string_view b) {
   if (b.size() < 3 || b.size() > 63) return false;
-  auto alnum = [](char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)); };
+  auto alnum = [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c));
+  };
   if (!alnum(b.front()) || !alnum(b.back())) return false;
   for (char c : b) {
     if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
@@ -32,7 +35,8 @@ bool ValidBucket(std::string_view b) {
 // The text of `path`, or why it cannot be read.
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Err(EINVAL, "cannot read Google credentials file " + path + ": " + std::strerror(errno));
+  if (!in)
+    return Err(EINVAL, "cannot read Google credentials file " + path + ": " + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -64,9 +68,10 @@ Result<std::optional<gcs::GoogleCredentials>> FindCredentials(const StoreConfig&
     source = dir + "/application_default_credentials.json";
     auto adc = ReadFile(source);
     if (dir.empty() || !adc) {
-      return Err(EINVAL, "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a "
-                         "service-account key file, give its path as --secret-key, or run "
-                         "`gcloud auth application-default login`");
+      return Err(EINVAL,
+                 "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a "
+                 "service-account key file, give its path as --secret-key, or run "
+                 "`gcloud auth application-default login`");
     }
     text = std::move(*adc);
   }
@@ -107,16 +112,18 @@ Result<GcsLocation> ParseGcsLocation(const StoreConfig& config, const EnvLookup&
     std::string host = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
     loc.endpoint = url->scheme + "://" + host + (url->port ? ":" + std::to_string(url->port) : "");
     google_endpoint = loc.endpoint == kGoogleStorageEndpoint;
-    if (loc.bucket.empty()) return Err(Invalid(config, "no bucket: give " + loc.endpoint + "/BUCKET"));
+    if (loc.bucket.empty())
+      return Err(Invalid(config, "no bucket: give " + loc.endpoint + "/BUCKET"));
   } else {
-    return Err(Invalid(config, "scheme must be gs (or http/https for an emulator), not '" +
-                                   url->scheme + "'"));
+    return Err(Invalid(
+        config, "scheme must be gs (or http/https for an emulator), not '" + url->scheme + "'"));
   }
   if (!ValidBucket(loc.bucket)) return Err(Invalid(config, "bad bucket name '" + loc.bucket + "'"));
   loc.project = EnvOr(env, "GOOGLE_CLOUD_PROJECT");
   if (emulator) return loc;
   auto creds = FindCredentials(config, env, google_endpoint, loc.credentials_source);
-  if (!creds) return Err(Invalid(config, creds.error().message()));
+  if (!creds)
+    return Err(EINVAL, "credentials for " + loc.Describe() + ": " + creds.error().message());
   loc.credentials = std::move(*creds);
   if (loc.project.empty() && loc.credentials) loc.project = loc.credentials->project_id;
   return loc;

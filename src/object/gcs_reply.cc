@@ -12,15 +12,22 @@ using nlohmann::json;
 
 int ErrnoOfHttp(int status) {
   switch (status) {
-    case 400: return EINVAL;
+    case 400:
+      return EINVAL;
     case 401:
-    case 403: return EACCES;
-    case 404: return ENOENT;
-    case 409: return EEXIST;
+    case 403:
+      return EACCES;
+    case 404:
+      return ENOENT;
+    case 409:
+      return EEXIST;
     case 429:
-    case 503: return EBUSY;
-    case 507: return ENOSPC;
-    default: return EIO;
+    case 503:
+      return EBUSY;
+    case 507:
+      return ENOSPC;
+    default:
+      return EIO;
   }
 }
 
@@ -109,7 +116,8 @@ int64_t ParseRfc3339(std::string_view text) {
   }
   int sign = *end == '+' ? -1 : *end == '-' ? 1 : 0;  // "+02:00" is 2 h ahead of UTC
   int hh = 0, mm = 0;
-  if (sign != 0 && std::sscanf(end + 1, "%2d:%2d", &hh, &mm) == 2) t += sign * (hh * 3600 + mm * 60);
+  if (sign != 0 && std::sscanf(end + 1, "%2d:%2d", &hh, &mm) == 2)
+    t += sign * (hh * 3600 + mm * 60);
   return t;
 }
 

@@ -47,8 +47,8 @@ Status GcsStore::PutResumable(std::string_view key, std::string_view data) {
   if (session.empty()) return Status(EIO, what + ": no session URI (Location) in the reply");
 
   auto upload = [&]() -> Status {
-    const size_t chunk = std::max(kChunkQuantum, (opts_.chunk_size + kChunkQuantum - 1) /
-                                                     kChunkQuantum * kChunkQuantum);
+    const size_t chunk = std::max(
+        kChunkQuantum, (opts_.chunk_size + kChunkQuantum - 1) / kChunkQuantum * kChunkQuantum);
     uint64_t off = 0;
     while (off < data.size()) {
       std::string_view part = data.substr(off, chunk);

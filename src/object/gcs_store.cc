@@ -64,7 +64,8 @@ Result<std::string> GcsStore::Get(std::string_view key, uint64_t off, int64_t li
     headers.emplace_back("Range", std::move(range));
   }
   const std::string what = What("GET", key);
-  ASSIGN_OR_RETURN(HttpResponse resp, Request("GET", ObjectPath(key) + "?alt=media", what, headers));
+  ASSIGN_OR_RETURN(HttpResponse resp,
+                   Request("GET", ObjectPath(key) + "?alt=media", what, headers));
   if (std::optional<std::string> body = RangedBody(resp, off, limit)) return std::move(*body);
   return Err(GcsStatusOf(resp, what));
 }
@@ -73,10 +74,11 @@ Status GcsStore::Put(std::string_view key, std::string_view data) {
   RETURN_IF_ERROR(ValidateKey(key));
   if (data.size() > opts_.resumable_threshold) return PutResumable(key, data);
   const std::string what = What("PUT", key);
-  ASSIGN_OR_RETURN(HttpResponse resp,
-                   Request("POST", "/upload/storage/v1/b/" + Enc(loc_.bucket) +
-                                       "/o?uploadType=media&name=" + Enc(key),
-                           what, {{"Content-Type", "application/octet-stream"}}, data));
+  ASSIGN_OR_RETURN(
+      HttpResponse resp,
+      Request("POST",
+              "/upload/storage/v1/b/" + Enc(loc_.bucket) + "/o?uploadType=media&name=" + Enc(key),
+              what, {{"Content-Type", "application/octet-stream"}}, data));
   if (resp.status != 200) return GcsStatusOf(resp, what);
   return Status::Ok();
 }
@@ -105,8 +107,9 @@ Result<ObjectInfo> GcsStore::Head(std::string_view key) {
 }
 
 Result<HttpResponse> GcsStore::ListRequest(const std::string& query, const std::string& what) {
-  return Request("GET", "/storage/v1/b/" + Enc(loc_.bucket) +
-                            "/o?fields=items(name,size,updated),nextPageToken,kind&" + query,
+  return Request("GET",
+                 "/storage/v1/b/" + Enc(loc_.bucket) +
+                     "/o?fields=items(name,size,updated),nextPageToken,kind&" + query,
                  what);
 }
 
@@ -127,7 +130,8 @@ Result<std::vector<ObjectInfo>> GcsStore::List(std::string_view prefix, std::str
     if (!page) return Err(EIO, what + ": " + page.error().message());
     for (ObjectInfo& o : page->objects) {
       if (!o.key.starts_with(prefix) || (!last.empty() && o.key <= last)) {
-        return Err(EIO, what + ": the server listed '" + o.key + "' out of order or outside the prefix");
+        return Err(EIO,
+                   what + ": the server listed '" + o.key + "' out of order or outside the prefix");
       }
       last = o.key;
       if (!marker.empty() && o.key <= marker) continue;  // startOffset is inclusive
@@ -144,7 +148,8 @@ Status GcsStore::Create() {
   ASSIGN_OR_RETURN(HttpResponse probe, ListRequest("maxResults=1", what));
   if (probe.status == 200) {
     auto page = ParseGcsList(probe.body);
-    if (!page) return Status(EIO, what + ": not a Cloud Storage endpoint: " + page.error().message());
+    if (!page)
+      return Status(EIO, what + ": not a Cloud Storage endpoint: " + page.error().message());
     return Status::Ok();
   }
   if (loc_.project.empty() && loc_.endpoint == kGoogleStorageEndpoint) {

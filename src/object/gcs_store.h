@@ -70,8 +70,7 @@ class GcsStore final : public ObjectStore {
   // resumable session); the bearer token is added when the store has credentials. The reply
   // whatever its HTTP status; a transport or token failure as a Status (`what` starts it).
   Result<net::http::HttpResponse> Request(const std::string& method, const std::string& target,
-                                          const std::string& what,
-                                          net::http::Headers headers = {},
+                                          const std::string& what, net::http::Headers headers = {},
                                           std::string_view body = {});
 
   const GcsLocation& location() const { return loc_; }

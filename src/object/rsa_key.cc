@@ -133,7 +133,8 @@ Result<std::string> RsaKey::SignSha256(std::string_view data) const {
     return Err(EIO, "sign: " + ossl::OpenSslError("RSA-SHA256 set-up failed"));
   }
   std::string sig(n, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &n, src, data.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &n, src,
+                     data.size()) != 1) {
     return Err(EIO, "sign: " + ossl::OpenSslError("RSA-SHA256 failed"));
   }
   sig.resize(n);

@@ -13,8 +13,8 @@
 // Errors: EINVAL for every problem with the key (not PEM, wrong passphrase, not RSA, missing
 // passphrase: kNeedPassphrase); Unwrap gives EIO when the wrapped key does not decrypt (a
 // corrupt object or another volume's key).
-// Thread-safety: immutable after FromPem; Wrap, Unwrap and SignSha256 may run concurrently (each call uses
-// its own OpenSSL context over the shared read-only key).
+// Thread-safety: immutable after FromPem; Wrap, Unwrap and SignSha256 may run concurrently (each
+// call uses its own OpenSSL context over the shared read-only key).
 #pragma once
 
 #include <cstddef>

@@ -14,28 +14,26 @@ namespace tierfs::object::azure {
 namespace {
 
 TEST(AzureAuthTest, StringToSignLayout) {
-  Headers headers = {{"x-ms-version", "2021-08-06"},
-                     {"X-MS-Date", "Fri, 26 Jun 2015 23:39:12 GMT"},
-                     {"x-ms-blob-type", "BlockBlob"},
-                     {"Content-Type", "application/xml"},
-                     {"x-ms-meta-Spaced", "  a   b  "},
-                     {"If-Match", "\"etag\""}};
+  Headers headers = {
+      {"x-ms-version", "2021-08-06"},    {"X-MS-Date", "Fri, 26 Jun 2015 23:39:12 GMT"},
+      {"x-ms-blob-type", "BlockBlob"},   {"Content-Type", "application/xml"},
+      {"x-ms-meta-Spaced", "  a   b  "}, {"If-Match", "\"etag\""}};
   Query query = {{"comp", "blocklist"}, {"Timeout", "30"}, {"a", "2"}, {"a", "1"}};
-  std::string sts = StringToSign("PUT", "myaccount", "/mycontainer/dir/my%20blob", query,
-                                 headers, 42);
+  std::string sts =
+      StringToSign("PUT", "myaccount", "/mycontainer/dir/my%20blob", query, headers, 42);
   EXPECT_EQ(sts,
             "PUT\n"
-            "\n"                   // Content-Encoding
-            "\n"                   // Content-Language
-            "42\n"                 // Content-Length
-            "\n"                   // Content-MD5
-            "application/xml\n"    // Content-Type
-            "\n"                   // Date
-            "\n"                   // If-Modified-Since
-            "\"etag\"\n"           // If-Match
-            "\n"                   // If-None-Match
-            "\n"                   // If-Unmodified-Since
-            "\n"                   // Range
+            "\n"                 // Content-Encoding
+            "\n"                 // Content-Language
+            "42\n"               // Content-Length
+            "\n"                 // Content-MD5
+            "application/xml\n"  // Content-Type
+            "\n"                 // Date
+            "\n"                 // If-Modified-Since
+            "\"etag\"\n"         // If-Match
+            "\n"                 // If-None-Match
+            "\n"                 // If-Unmodified-Since
+            "\n"                 // Range
             "x-ms-blob-type:BlockBlob\n"
             "x-ms-date:Fri, 26 Jun 2015 23:39:12 GMT\n"
             "x-ms-meta-spaced:a b\n"
@@ -51,7 +49,9 @@ TEST(AzureAuthTest, EmptyBodyAndNoQuery) {
   // resource repeats the account.
   std::string sts = StringToSign("GET", "devstoreaccount1", "/devstoreaccount1/c", {},
                                  {{"x-ms-date", "D"}, {"x-ms-version", "V"}}, 0);
-  EXPECT_EQ(sts, "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:D\nx-ms-version:V\n/devstoreaccount1/devstoreaccount1/c");
+  EXPECT_EQ(sts,
+            "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:D\nx-ms-version:V\n/devstoreaccount1/"
+            "devstoreaccount1/c");
 }
 
 TEST(AzureAuthTest, SignatureIsHmacSha256OfTheDecodedKey) {
@@ -60,8 +60,9 @@ TEST(AzureAuthTest, SignatureIsHmacSha256OfTheDecodedKey) {
   EXPECT_EQ(key->key, "secret-key-bytes");
   const std::string sts = "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:D\n/acct/c";
   // The same HMAC from the openssl command, as an independent implementation.
-  std::string cmd = "printf 'GET\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\nx-ms-date:D\\n/acct/c' | "
-                    "openssl dgst -sha256 -mac HMAC -macopt key:secret-key-bytes -binary | base64";
+  std::string cmd =
+      "printf 'GET\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\nx-ms-date:D\\n/acct/c' | "
+      "openssl dgst -sha256 -mac HMAC -macopt key:secret-key-bytes -binary | base64";
   FILE* p = ::popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   char buf[128] = {};

@@ -41,14 +41,14 @@ TEST(AzureConfigTest, BucketForms) {
       {"https://jfs.core.chinacloudapi.cn/", "https", "myaccount.blob.core.chinacloudapi.cn", "",
        "myaccount", "jfs"},
       {"mycontainer", "https", "myaccount.blob.core.windows.net", "", "myaccount", "mycontainer"},
-      {"http://c-1.blob.local.test:8080", "http", "myaccount.blob.local.test:8080", "",
-       "myaccount", "c-1"},
+      {"http://c-1.blob.local.test:8080", "http", "myaccount.blob.local.test:8080", "", "myaccount",
+       "c-1"},
       // The portal's container URL.
       {"https://myaccount.blob.core.windows.net/data", "https", "myaccount.blob.core.windows.net",
        "", "myaccount", "data"},
       // An emulator, path style.
-      {"http://127.0.0.1:10000/myaccount/vol", "http", "127.0.0.1:10000", "/myaccount",
-       "myaccount", "vol"},
+      {"http://127.0.0.1:10000/myaccount/vol", "http", "127.0.0.1:10000", "/myaccount", "myaccount",
+       "vol"},
   };
   for (const Expect& e : cases) {
     auto loc = ParseAzureLocation(Config(e.bucket_text), FakeEnv());
@@ -64,7 +64,8 @@ TEST(AzureConfigTest, BucketForms) {
 }
 
 TEST(AzureConfigTest, AccountFromTheUrlOrTheEnvironment) {
-  auto loc = ParseAzureLocation(Config("http://127.0.0.1:10000/devstoreaccount1/c0n", ""), FakeEnv());
+  auto loc =
+      ParseAzureLocation(Config("http://127.0.0.1:10000/devstoreaccount1/c0n", ""), FakeEnv());
   ASSERT_TRUE(loc.has_value()) << loc.error().ToString();
   EXPECT_EQ(loc->account, "devstoreaccount1");
   auto env = FakeEnv({{"AZURE_STORAGE_ACCOUNT", "envacct"}, {"AZURE_STORAGE_KEY", kKey64}});
@@ -79,7 +80,8 @@ TEST(AzureConfigTest, AccountFromTheUrlOrTheEnvironment) {
 
 TEST(AzureConfigTest, SasToken) {
   for (const char* token : {"?sv=2021-08-06&sig=abc%2B", "sv=2021-08-06&sig=abc%2B"}) {
-    auto loc = ParseAzureLocation(Config("https://c0n.core.windows.net", "acct", "", token), FakeEnv());
+    auto loc =
+        ParseAzureLocation(Config("https://c0n.core.windows.net", "acct", "", token), FakeEnv());
     ASSERT_TRUE(loc.has_value()) << loc.error().ToString();
     EXPECT_EQ(loc->sas, "sv=2021-08-06&sig=abc%2B");
     EXPECT_EQ(loc->key, "");
@@ -91,10 +93,10 @@ TEST(AzureConfigTest, SasToken) {
 }
 
 TEST(AzureConfigTest, ConnectionStringOverridesTheEndpointAndCredentials) {
-  auto env = FakeEnv({{"AZURE_STORAGE_CONNECTION_STRING",
-                       "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" +
-                           std::string(kAzuriteKey) +
-                           ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"}});
+  auto env = FakeEnv(
+      {{"AZURE_STORAGE_CONNECTION_STRING",
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" +
+            std::string(kAzuriteKey) + ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"}});
   // JuiceFS's usage: --bucket http://CONTAINER; the flags' credentials are ignored.
   for (const char* bucket : {"http://vol", "http://127.0.0.1:9/other/vol", "vol"}) {
     auto loc = ParseAzureLocation(Config(bucket, "ignored", "", ""), env);
@@ -106,8 +108,9 @@ TEST(AzureConfigTest, ConnectionStringOverridesTheEndpointAndCredentials) {
     EXPECT_EQ(loc->container, "vol");
     EXPECT_EQ(loc->key, *Base64Decode(kAzuriteKey));
   }
-  auto suffix = FakeEnv({{"AZURE_STORAGE_CONNECTION_STRING",
-                          "AccountName=acct;AccountKey=" + kKey64 + ";EndpointSuffix=core.chinacloudapi.cn"}});
+  auto suffix =
+      FakeEnv({{"AZURE_STORAGE_CONNECTION_STRING", "AccountName=acct;AccountKey=" + kKey64 +
+                                                       ";EndpointSuffix=core.chinacloudapi.cn"}});
   auto loc = ParseAzureLocation(Config("vol"), suffix);
   ASSERT_TRUE(loc.has_value()) << loc.error().ToString();
   EXPECT_EQ(loc->scheme, "https");
@@ -117,8 +120,9 @@ TEST(AzureConfigTest, ConnectionStringOverridesTheEndpointAndCredentials) {
   ASSERT_TRUE(loc.has_value()) << loc.error().ToString();
   EXPECT_EQ(loc->host, "127.0.0.1:10000");
   EXPECT_EQ(loc->account, "devstoreaccount1");
-  auto sas = FakeEnv({{"AZURE_STORAGE_CONNECTION_STRING",
-                       "BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=1&sig=2"}});
+  auto sas = FakeEnv(
+      {{"AZURE_STORAGE_CONNECTION_STRING",
+        "BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=1&sig=2"}});
   loc = ParseAzureLocation(Config("vol"), sas);
   ASSERT_TRUE(loc.has_value()) << loc.error().ToString();
   EXPECT_EQ(loc->sas, "sv=1&sig=2");
@@ -139,10 +143,8 @@ TEST(AzureConfigTest, Refusals) {
       {Config("https://ab.core.windows.net"), "bad container name"},
       {Config("https://host/c0n"), "ACCOUNT.blob.DOMAIN"},
       {Config("http://127.0.0.1:1/a/b/c"), "too many path segments"},
-      {Config("https://c0n.core.windows.net", ""), "no storage account"},
-      {Config("https://c0n.core.windows.net", "acct", ""), "no credentials for storage account 'acct'"},
-      {Config("https://c0n.core.windows.net", "acct", "%%%"), "is not base64"},
-      {Config("https://other.blob.core.windows.net/c0n"), "names account 'myaccount' but the URL names 'other'"},
+      {Config("https://other.blob.core.windows.net/c0n"),
+       "names account 'myaccount' but the URL names 'other'"},
   };
   for (const Bad& b : cases) {
     auto loc = ParseAzureLocation(b.config, FakeEnv());
@@ -151,11 +153,34 @@ TEST(AzureConfigTest, Refusals) {
     EXPECT_NE(loc.error().message().find(b.why), std::string::npos) << loc.error().message();
     EXPECT_TRUE(loc.error().message().starts_with("invalid --bucket '")) << loc.error().message();
   }
-  auto broken = FakeEnv({{"AZURE_STORAGE_CONNECTION_STRING", "AccountName=a;garbage"}});
-  auto loc = ParseAzureLocation(Config("vol"), broken);
-  ASSERT_FALSE(loc.has_value());
-  EXPECT_NE(loc.error().message().find("'garbage' is not Key=Value"), std::string::npos)
-      << loc.error().message();
+}
+
+TEST(AzureConfigTest, CredentialRefusals) {
+  struct Bad {
+    StoreConfig config;
+    std::map<std::string, std::string> env;
+    std::string why;
+  };
+  const std::vector<Bad> cases = {
+      {Config("https://c0n.core.windows.net", ""), {}, "no storage account"},
+      {Config("https://c0n.core.windows.net", "acct", ""), {}, "none for storage account 'acct'"},
+      {Config("https://c0n.core.windows.net", "acct", "%%%"),
+       {},
+       "the account key of Azure storage account 'acct' is not base64"},
+      {Config("c0n"),
+       {{"AZURE_STORAGE_CONNECTION_STRING", "AccountName=a;garbage"}},
+       "AZURE_STORAGE_CONNECTION_STRING: 'garbage' is not Key=Value"},
+      {Config("c0n"),
+       {{"AZURE_STORAGE_CONNECTION_STRING", "AccountKey=" + kKey64}},
+       "AZURE_STORAGE_CONNECTION_STRING has neither AccountName nor BlobEndpoint"},
+  };
+  for (const Bad& b : cases) {
+    auto loc = ParseAzureLocation(b.config, FakeEnv(b.env));
+    ASSERT_FALSE(loc.has_value()) << b.why;
+    EXPECT_EQ(loc.error().code(), EINVAL);
+    EXPECT_TRUE(loc.error().message().starts_with("credentials for wasb://c0n/: " + b.why))
+        << loc.error().message();
+  }
 }
 
 }  // namespace

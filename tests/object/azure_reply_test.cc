@@ -31,21 +31,28 @@ TEST(AzureReplyTest, ErrorCodesAndTheServersFirstLine) {
     int want;
   };
   const std::vector<Case> cases = {
-      {403, "AuthenticationFailed", EACCES},  {403, "AuthorizationPermissionMismatch", EACCES},
-      {404, "BlobNotFound", ENOENT},          {404, "ContainerNotFound", ENOENT},
-      {503, "ServerBusy", EBUSY},             {500, "OperationTimedOut", ETIMEDOUT},
-      {500, "InternalError", EIO},            {400, "InvalidBlockList", EINVAL},
-      {409, "LeaseIdMissing", EIO},           {400, "SomethingNew", EINVAL},
+      {403, "AuthenticationFailed", EACCES},
+      {403, "AuthorizationPermissionMismatch", EACCES},
+      {404, "BlobNotFound", ENOENT},
+      {404, "ContainerNotFound", ENOENT},
+      {503, "ServerBusy", EBUSY},
+      {500, "OperationTimedOut", ETIMEDOUT},
+      {500, "InternalError", EIO},
+      {400, "InvalidBlockList", EINVAL},
+      {409, "LeaseIdMissing", EIO},
+      {400, "SomethingNew", EINVAL},
   };
   for (const Case& c : cases) {
-    Status st = AzureStatusOf(Reply(c.status, ErrorBody(c.code, "Said the server.")), "PUT wasb://c/k");
+    Status st =
+        AzureStatusOf(Reply(c.status, ErrorBody(c.code, "Said the server.")), "PUT wasb://c/k");
     EXPECT_EQ(st.code(), c.want) << c.code;
     EXPECT_EQ(st.message(), "PUT wasb://c/k: " + c.code + ": Said the server.");
   }
 }
 
 TEST(AzureReplyTest, HeadRepliesCarryOnlyTheHeader) {
-  Status st = AzureStatusOf(Reply(404, "", {{"x-ms-error-code", "ContainerNotFound"}}), "HEAD wasb://c/k");
+  Status st =
+      AzureStatusOf(Reply(404, "", {{"x-ms-error-code", "ContainerNotFound"}}), "HEAD wasb://c/k");
   EXPECT_EQ(st.code(), ENOENT);
   EXPECT_EQ(st.message(), "HEAD wasb://c/k: ContainerNotFound");
   st = AzureStatusOf(Reply(503, "", {{"x-ms-error-code", "ServerBusy"}}), "HEAD wasb://c/k");
@@ -53,7 +60,8 @@ TEST(AzureReplyTest, HeadRepliesCarryOnlyTheHeader) {
 }
 
 TEST(AzureReplyTest, RepliesThatAreNotAzures) {
-  Status st = AzureStatusOf(Reply(502, "<html>\n<body>Bad Gateway</body></html>"), "GET wasb://c/k");
+  Status st =
+      AzureStatusOf(Reply(502, "<html>\n<body>Bad Gateway</body></html>"), "GET wasb://c/k");
   EXPECT_EQ(st.code(), EIO);
   EXPECT_EQ(st.message(), "GET wasb://c/k: HTTP 502: <html>");
   EXPECT_EQ(AzureStatusOf(Reply(429, ""), "x").code(), EBUSY);
@@ -63,7 +71,8 @@ TEST(AzureReplyTest, RepliesThatAreNotAzures) {
 TEST(AzureReplyTest, ListBlobsPage) {
   const std::string body =
       "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
-      "<EnumerationResults ServiceEndpoint=\"https://a.blob.core.windows.net/\" ContainerName=\"c\">"
+      "<EnumerationResults ServiceEndpoint=\"https://a.blob.core.windows.net/\" "
+      "ContainerName=\"c\">"
       "<Prefix>p/</Prefix><MaxResults>2</MaxResults><Blobs>"
       "<Blob><Name>p/a &amp; b</Name><Properties><Last-Modified>Sun, 06 Nov 1994 08:49:37 GMT"
       "</Last-Modified><Content-Length>12</Content-Length><BlobType>BlockBlob</BlobType>"
@@ -77,7 +86,9 @@ TEST(AzureReplyTest, ListBlobsPage) {
   EXPECT_EQ(page->objects[0].key, "p/a & b");
   EXPECT_EQ(page->objects[0].size, 12u);
   EXPECT_EQ(page->objects[0].mtime, 784111777);
-  EXPECT_EQ(page->objects[1].key, "p/\x1f" "ctl");
+  EXPECT_EQ(page->objects[1].key,
+            "p/\x1f"
+            "ctl");
   EXPECT_EQ(page->objects[1].size, 0u);
   EXPECT_EQ(page->next_marker, "2!72!MDAwMDI");
 
@@ -88,7 +99,10 @@ TEST(AzureReplyTest, ListBlobsPage) {
   EXPECT_EQ(ParseListBlobs("<html>It works!</html>").error().code(), EIO);
   EXPECT_EQ(ParseListBlobs("It works!").error().code(), EIO);
   EXPECT_EQ(ParseListBlobs("<EnumerationResults><Blobs><Blob><Name>x</Name></Blob></Blobs>"
-                           "</EnumerationResults>").error().code(), EIO);
+                           "</EnumerationResults>")
+                .error()
+                .code(),
+            EIO);
 }
 
 TEST(AzureReplyTest, BlockListBody) {

@@ -110,7 +110,8 @@ TEST_F(AzureStoreTest, WrongKeyGivesTheServersMessage) {
   Status put = bad.Put("k", "v");
   EXPECT_EQ(put.code(), EACCES) << put.ToString();
   // Azure says AuthenticationFailed, Azurite AuthorizationFailure; the text is the same.
-  EXPECT_TRUE(put.message().starts_with("PUT wasb://" + container_ + "/k: AuthorizationFailure: "
+  EXPECT_TRUE(put.message().starts_with("PUT wasb://" + container_ +
+                                        "/k: AuthorizationFailure: "
                                         "Server failed to authenticate the request. Make sure "
                                         "the value of the Authorization header is formed "
                                         "correctly including the signature."))
@@ -139,7 +140,8 @@ TEST_F(AzureStoreTest, SasTokens) {
   EXPECT_EQ(*read_only.Get("ro"), "x");
   Status put = read_only.Put("ro", "y");
   EXPECT_EQ(put.code(), EACCES) << put.ToString();
-  EXPECT_NE(put.message().find("AuthorizationPermissionMismatch"), std::string::npos) << put.message();
+  EXPECT_NE(put.message().find("AuthorizationPermissionMismatch"), std::string::npos)
+      << put.message();
 
   std::string forged = AccountSas("rwdlac");
   forged.replace(forged.find("sp=rwdlac"), 9, "sp=rwdlacu");  // the signature no longer matches
@@ -225,7 +227,8 @@ TEST(AzureStoreNotAzureTest, EndpointThatIsNotAnObjectStore) {
   AzureStore s(*ParseAzureLocation(c, FakeEnv()));
   Status create = s.Create();
   EXPECT_EQ(create.code(), EIO);
-  EXPECT_NE(create.message().find("not an Azure Blob endpoint"), std::string::npos) << create.message();
+  EXPECT_NE(create.message().find("not an Azure Blob endpoint"), std::string::npos)
+      << create.message();
   EXPECT_EQ(s.List("").error().code(), EIO);
   Status put = s.Put("k", "v");
   EXPECT_EQ(put.code(), EIO);

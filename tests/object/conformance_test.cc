@@ -260,7 +260,8 @@ std::unique_ptr<ObjectStore> OnAzurite(const std::string& dir) {
   }
   StoreConfig c;
   c.storage = "wasb";
-  c.bucket = azurite->endpoint() + "/conf-" + std::to_string(std::hash<std::string>()(dir) % 1000000007);
+  c.bucket =
+      azurite->endpoint() + "/conf-" + std::to_string(std::hash<std::string>()(dir) % 1000000007);
   c.secret_key = kAzuriteKey;
   auto loc = ParseAzureLocation(c, [](const char*) { return std::optional<std::string>(); });
   if (!loc) {
@@ -283,7 +284,8 @@ std::unique_ptr<ObjectStore> OnFakeGcs(const std::string& dir) {
   }
   StoreConfig c;
   c.storage = "gs";
-  c.bucket = gcs->endpoint() + "/conf-" + std::to_string(std::hash<std::string>()(dir) % 1000000007);
+  c.bucket =
+      gcs->endpoint() + "/conf-" + std::to_string(std::hash<std::string>()(dir) % 1000000007);
   auto loc = ParseGcsLocation(c, [](const char*) { return std::optional<std::string>(); });
   if (!loc) {
     ADD_FAILURE() << loc.error().ToString();

@@ -47,10 +47,11 @@ class FakeGoogle {
     BIO* bio = BIO_new_mem_buf(public_pem.data(), int(public_pem.size()));
     pub_ = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
-    http_.server().Post("/token", [this](const httplib::Request& req, httplib::Response& res) {
-      Token(req, res);
-    });
-    auto forward = [this](const httplib::Request& req, httplib::Response& res) { Forward(req, res); };
+    http_.server().Post(
+        "/token", [this](const httplib::Request& req, httplib::Response& res) { Token(req, res); });
+    auto forward = [this](const httplib::Request& req, httplib::Response& res) {
+      Forward(req, res);
+    };
     http_.server().Get(".*", forward);
     http_.server().Post(".*", forward);
     http_.server().Put(".*", forward);
@@ -64,9 +65,8 @@ class FakeGoogle {
   std::string token_uri() const { return url() + "/token"; }
   // A service-account key file's JSON for `private_pem`, pointing at this token endpoint.
   std::string KeyJson(const std::string& private_pem) const {
-    return json{{"type", "service_account"}, {"project_id", "proj-1"},
-                {"private_key_id", kKeyId},  {"private_key", private_pem},
-                {"client_email", kEmail},    {"token_uri", token_uri()}}
+    return json{{"type", "service_account"},  {"project_id", "proj-1"}, {"private_key_id", kKeyId},
+                {"private_key", private_pem}, {"client_email", kEmail}, {"token_uri", token_uri()}}
         .dump();
   }
 
@@ -79,7 +79,8 @@ class FakeGoogle {
   json last_header;  // guarded by mu
 
  private:
-  static void Fail(httplib::Response& res, int status, const std::string& error, const std::string& why) {
+  static void Fail(httplib::Response& res, int status, const std::string& error,
+                   const std::string& why) {
     res.status = status;
     res.set_content(json{{"error", error}, {"error_description", why}}.dump(), "application/json");
   }
@@ -87,7 +88,8 @@ class FakeGoogle {
   bool Verify(const std::string& signing_input, const std::string& sig) {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
     return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pub_) == 1 &&
-           EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+           EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()),
+                            sig.size(),
                             reinterpret_cast<const unsigned char*>(signing_input.data()),
                             signing_input.size()) == 1;
   }
@@ -97,13 +99,15 @@ class FakeGoogle {
       return Fail(res, 400, "invalid_request", "not a form");
     }
     if (req.get_param_value("grant_type") == "refresh_token") {
-      if (req.get_param_value("refresh_token") != "rt-1" || req.get_param_value("client_id") != "cid") {
+      if (req.get_param_value("refresh_token") != "rt-1" ||
+          req.get_param_value("client_id") != "cid") {
         return Fail(res, 400, "invalid_grant", "Bad Request");
       }
       return Issue(res);
     }
     if (req.get_param_value("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer") {
-      return Fail(res, 400, "unsupported_grant_type", "Invalid grant_type: " + req.get_param_value("grant_type"));
+      return Fail(res, 400, "unsupported_grant_type",
+                  "Invalid grant_type: " + req.get_param_value("grant_type"));
     }
     std::string jwt = req.get_param_value("assertion");
     size_t d1 = jwt.find('.'), d2 = jwt.rfind('.');
@@ -112,14 +116,16 @@ class FakeGoogle {
     auto claims = Base64UrlDecode(jwt.substr(d1 + 1, d2 - d1 - 1));
     auto sig = Base64UrlDecode(jwt.substr(d2 + 1));
     if (!header || !claims || !sig) return Fail(res, 400, "invalid_grant", "Invalid JWT.");
-    if (!Verify(jwt.substr(0, d2), *sig)) return Fail(res, 400, "invalid_grant", "Invalid JWT Signature.");
+    if (!Verify(jwt.substr(0, d2), *sig))
+      return Fail(res, 400, "invalid_grant", "Invalid JWT Signature.");
     json h = json::parse(*header, nullptr, false), c = json::parse(*claims, nullptr, false);
     {
       std::lock_guard lock(mu);
       last_header = h;
       last_claims = c;
     }
-    if (h.value("alg", "") != "RS256" || h.value("typ", "") != "JWT" || h.value("kid", "") != kKeyId) {
+    if (h.value("alg", "") != "RS256" || h.value("typ", "") != "JWT" ||
+        h.value("kid", "") != kKeyId) {
       return Fail(res, 400, "invalid_grant", "Invalid JWT header.");
     }
     if (c.value("iss", "") != kEmail || c.value("aud", "") != token_uri() ||
@@ -143,13 +149,16 @@ class FakeGoogle {
 
   // The storage request, passed to fake-gcs-server when it bears the newest token.
   void Forward(const httplib::Request& req, httplib::Response& res) {
-    if (req.get_header_value("Authorization") != "Bearer ya29.token-" + std::to_string(tokens_issued.load())) {
+    if (req.get_header_value("Authorization") !=
+        "Bearer ya29.token-" + std::to_string(tokens_issued.load())) {
       res.status = 401;
-      res.set_content(R"({"error":{"code":401,"message":"Invalid Credentials","errors":[{"reason":"authError"}]}})",
-                      "application/json");
+      res.set_content(
+          R"({"error":{"code":401,"message":"Invalid Credentials","errors":[{"reason":"authError"}]}})",
+          "application/json");
       return;
     }
-    if (req.method == "PUT" && req.target.find("upload_id=") != std::string::npos) ++resumable_chunks;
+    if (req.method == "PUT" && req.target.find("upload_id=") != std::string::npos)
+      ++resumable_chunks;
     ++forwarded;
     net::http::HttpRequest out;
     out.method = req.method;
@@ -238,7 +247,8 @@ TEST_F(GcsAuthTest, ServiceAccountJwtIsTradedForABearerToken) {
   EXPECT_EQ(google_->last_claims.value("iss", ""), FakeGoogle::kEmail);
   EXPECT_EQ(google_->last_claims.value("scope", ""),
             "https://www.googleapis.com/auth/devstorage.full_control");
-  EXPECT_NEAR(double(google_->last_claims.value("iat", int64_t(0))), double(std::time(nullptr)), 60);
+  EXPECT_NEAR(double(google_->last_claims.value("iat", int64_t(0))), double(std::time(nullptr)),
+              60);
 }
 
 TEST_F(GcsAuthTest, TokenIsRefreshedBeforeItExpires) {

@@ -94,8 +94,9 @@ TEST_F(GcsConfigTest, CustomEndpoint) {
   ASSERT_TRUE(loc.has_value()) << loc.error().ToString();
   ASSERT_TRUE(loc->credentials.has_value());
   EXPECT_EQ(loc->credentials_source, "--secret-key");
-  loc = ParseGcsLocation(Config("https://storage.googleapis.com/bkt", Write("k.json", kServiceAccount)),
-                         FakeEnv({{"GOOGLE_CLOUD_PROJECT", "other"}}));
+  loc = ParseGcsLocation(
+      Config("https://storage.googleapis.com/bkt", Write("k.json", kServiceAccount)),
+      FakeEnv({{"GOOGLE_CLOUD_PROJECT", "other"}}));
   ASSERT_TRUE(loc.has_value()) << loc.error().ToString();
   EXPECT_EQ(loc->endpoint, "https://storage.googleapis.com");
   EXPECT_EQ(loc->project, "other") << "GOOGLE_CLOUD_PROJECT wins over the key's project";
@@ -128,10 +129,6 @@ TEST_F(GcsConfigTest, Refusals) {
       {Config("gs://ab"), "bad bucket name"},
       {Config("gs://-bad"), "bad bucket name"},
       {Config("http://127.0.0.1:1/"), "no bucket: give http://127.0.0.1:1/BUCKET"},
-      {Config("gs://bkt", dir_ + "/missing.json"), "cannot read Google credentials file"},
-      {Config("gs://bkt", "{not json"), "not a JSON object"},
-      {Config("gs://bkt", R"({"type":"external_account"})"), "type 'external_account' is not supported"},
-      {Config("gs://bkt", R"({"type":"service_account","private_key":"x"})"), "without \"client_email\""},
   };
   for (const Bad& b : cases) {
     auto loc = ParseGcsLocation(b.config, env);
@@ -140,11 +137,31 @@ TEST_F(GcsConfigTest, Refusals) {
     EXPECT_NE(loc.error().message().find(b.why), std::string::npos) << loc.error().message();
     EXPECT_TRUE(loc.error().message().starts_with("invalid --bucket '")) << loc.error().message();
   }
-  auto none = ParseGcsLocation(Config("gs://bkt"), FakeEnv({{"HOME", dir_ + "/nohome"}}));
-  ASSERT_FALSE(none.has_value());
-  EXPECT_NE(none.error().message().find("no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS"),
-            std::string::npos)
-      << none.error().message();
+}
+
+TEST_F(GcsConfigTest, CredentialRefusals) {
+  struct Bad {
+    StoreConfig config;
+    std::string why;
+  };
+  const std::vector<Bad> cases = {
+      {Config("gs://bkt", dir_ + "/missing.json"),
+       "cannot read Google credentials file " + dir_ + "/missing.json"},
+      {Config("gs://bkt", "{not json"), "Google credentials --secret-key: not a JSON object"},
+      {Config("gs://bkt", R"({"type":"external_account"})"),
+       "type 'external_account' is not supported"},
+      {Config("gs://bkt", R"({"type":"service_account","private_key":"x"})"),
+       "without \"client_email\""},
+      {Config("gs://bkt"), "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS"},
+  };
+  for (const Bad& b : cases) {
+    auto loc = ParseGcsLocation(b.config, FakeEnv({{"HOME", dir_ + "/nohome"}}));
+    ASSERT_FALSE(loc.has_value()) << b.why;
+    EXPECT_EQ(loc.error().code(), EINVAL);
+    EXPECT_TRUE(loc.error().message().starts_with("credentials for gs://bkt/: "))
+        << loc.error().message();
+    EXPECT_NE(loc.error().message().find(b.why), std::string::npos) << loc.error().message();
+  }
 }
 
 }  // namespace

@@ -20,8 +20,10 @@ TEST(GcsReplyTest, ErrorsCarryTheReasonAndTheServersMessage) {
     int want;
   };
   for (const Case& c : {Case{404, "notFound", "No such object: b/k", ENOENT},
-                        Case{403, "forbidden", "sa@p.iam.gserviceaccount.com does not have "
-                                               "storage.objects.create access", EACCES},
+                        Case{403, "forbidden",
+                             "sa@p.iam.gserviceaccount.com does not have "
+                             "storage.objects.create access",
+                             EACCES},
                         Case{401, "required", "Anonymous caller does not have access", EACCES},
                         Case{429, "rateLimitExceeded", "slow down", EBUSY},
                         Case{503, "backendError", "Backend Error", EBUSY},

@@ -137,7 +137,8 @@ TEST(GcsStoreNotGcsTest, EndpointThatIsNotAnObjectStore) {
   GcsStore s(*ParseGcsLocation(c, FakeEnv()));
   Status create = s.Create();
   EXPECT_EQ(create.code(), EIO);
-  EXPECT_NE(create.message().find("not a Cloud Storage endpoint"), std::string::npos) << create.message();
+  EXPECT_NE(create.message().find("not a Cloud Storage endpoint"), std::string::npos)
+      << create.message();
   EXPECT_EQ(s.List("").error().code(), EIO);
   auto head = s.Head("k");
   EXPECT_EQ(head.error().code(), EIO) << head.error().ToString();

@@ -69,7 +69,8 @@ inline int PutConcurrently(ObjectStore& store, const std::vector<std::string>& k
 // `n` keys "many/<i>" and one "other" put through `store`, then listed through each of
 // `readers` (the same bucket, other page sizes): all of them, the first n - 50, those after
 // the middle one, and everything.
-inline void ExpectListingPages(ObjectStore& store, const std::vector<ObjectStore*>& readers, int n) {
+inline void ExpectListingPages(ObjectStore& store, const std::vector<ObjectStore*>& readers,
+                               int n) {
   std::vector<std::string> keys;
   for (int i = 0; i < n; ++i) keys.push_back("many/" + std::to_string(i));
   ASSERT_EQ(PutConcurrently(store, keys), 0);
@@ -119,7 +120,8 @@ inline void ExpectKeysRoundTrip(ObjectStore& store, const std::vector<std::strin
   std::vector<std::string> want = keys;
   std::sort(want.begin(), want.end());
   EXPECT_EQ(Names(*all), want);
-  auto after = store.List("", "\xe6\xb5\x8b\xe8\xaf\x95\xe7\xbc\x96\xe7\xa0\x81\xe6\x96\x87\xe4\xbb\xb6");
+  auto after =
+      store.List("", "\xe6\xb5\x8b\xe8\xaf\x95\xe7\xbc\x96\xe7\xa0\x81\xe6\x96\x87\xe4\xbb\xb6");
   ASSERT_TRUE(after.has_value()) << after.error().ToString();
   ASSERT_EQ(after->size(), 1u);
   EXPECT_EQ((*after)[0].key, keys[0]);
