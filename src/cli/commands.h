@@ -21,6 +21,7 @@ struct FormatFlags {
   std::string bucket;
   std::string access_key;
   std::string secret_key;
+  std::string session_token;      // s3: an STS token; wasb: a SAS token
   std::string block_size = "4M";  // "4M", "4096" (KiB)
   std::string compress = "none";
   int trash_days = 1;

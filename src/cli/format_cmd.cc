@@ -116,10 +116,12 @@ int Run(const FormatFlags& f) {
   meta::Format fmt;
   fmt.name = f.name;
   fmt.uuid = NewUuid();
-  fmt.storage = f.storage;
+  // `azure` is tierfs's alias of JuiceFS's `wasb`: the setting keeps the name JuiceFS opens.
+  fmt.storage = f.storage == "azure" ? "wasb" : f.storage;
   fmt.bucket = BucketPath(f);
   fmt.access_key = f.access_key;
   fmt.secret_key = f.secret_key;
+  fmt.session_token = f.session_token;
   fmt.block_size_kib = *bs;
   fmt.compression = f.compress;
   fmt.hash_prefix = f.hash_prefix;
@@ -169,6 +171,8 @@ void AddFormat(CLI::App& app, FormatFlags& f, int& rc) {
   c->add_option("--bucket", f.bucket, "bucket: for file storage a directory (default /var/jfs/)");
   c->add_option("--access-key", f.access_key, "object storage access key");
   c->add_option("--secret-key", f.secret_key, "object storage secret key");
+  c->add_option("--session-token", f.session_token,
+                "object storage session token (s3: STS token; wasb: SAS token)");
   c->add_option("--block-size", f.block_size, "block size: 4M, 512K or a number of KiB")
       ->capture_default_str();
   c->add_option("--compress", f.compress, "compression: none, lz4, zstd")->capture_default_str();

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "meta/format.h"
+#include "util/base64.h"
 
 namespace tierfs::meta {
 namespace {
@@ -61,25 +62,6 @@ bool Gcm(bool seal, const std::string& key, const char* nonce, std::string_view 
   return true;
 }
 
-std::string Base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');  // + the NUL EVP_EncodeBlock writes
-  int n = EVP_EncodeBlock(U8(out.data()), U8(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-// Strict standard base64 with padding (Go base64.StdEncoding); false when malformed.
-bool Unbase64(std::string_view in, std::string& out) {
-  if (in.size() % 4 != 0) return false;
-  out.assign(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(U8(out.data()), U8(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return false;
-  size_t pad = 0;  // EVP_DecodeBlock counts the bytes '=' stands for
-  while (pad < 2 && pad < in.size() && in[in.size() - 1 - pad] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return true;
-}
-
 Status CheckAlgo(const std::string& algo) {
   if (algo == "sm4gcm")
     return Status(EINVAL, "volume secrets encrypted with SM4-GCM (EncryptAlgo sm4gcm) are not "
@@ -104,7 +86,7 @@ Status Format::EncryptSecrets() {
       return Status(EIO, "encrypt secrets: AES-GCM failed");
     }
     OPENSSL_cleanse(secret->data(), secret->size());
-    *secret = Base64(std::string(nonce, kNonceBytes) + sealed);
+    *secret = Base64Encode(std::string(nonce, kNonceBytes) + sealed);
   }
   key_encrypted = true;
   return Status::Ok();
@@ -124,9 +106,9 @@ Status Format::DecryptSecrets() {
     if (v.empty()) continue;
     if (v == "removed")
       return Status(EINVAL, "secret was removed; please correct it with `config` command");
-    std::string raw;
-    if (!Unbase64(v, raw))
-      return Status(EINVAL, std::string("decode ") + kNames[i] + ": not base64");
+    std::optional<std::string> decoded = Base64Decode(v);
+    if (!decoded) return Status(EINVAL, std::string("decode ") + kNames[i] + ": not base64");
+    const std::string& raw = *decoded;
     if (raw.size() < kNonceBytes ||
         !Gcm(false, key, raw.data(), std::string_view(raw).substr(kNonceBytes), plain[i])) {
       ERR_clear_error();

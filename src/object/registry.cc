@@ -2,7 +2,9 @@
 // its .h/.cc pair and one line here.
 #include <array>
 
+#include "object/azure_store.h"
 #include "object/file_store.h"
+#include "object/gcs_store.h"
 #include "object/mem_store.h"
 #include "object/object_store.h"
 #include "object/s3_store.h"
@@ -22,6 +24,9 @@ constexpr std::array kBackends = {
     Backend{"mem", &NewMemStore},
     Backend{"s3", &NewS3Store},
     Backend{"minio", &NewMinioStore},
+    Backend{"gs", &NewGcsStore},
+    Backend{"wasb", &NewAzureStore},
+    Backend{"azure", &NewAzureStore},  // tierfs's alias: the setting keeps JuiceFS's "wasb"
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "object/openssl_util.h"
 
@@ -120,6 +121,24 @@ Result<std::string> RsaKey::Wrap(std::string_view data_key) const {
 
 Result<std::string> RsaKey::Unwrap(std::string_view wrapped) const {
   return Oaep(pkey_, &EVP_PKEY_decrypt_init, &EVP_PKEY_decrypt, wrapped, "decrypt data key");
+}
+
+Result<std::string> RsaKey::SignSha256(std::string_view data) const {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  size_t n = 0;
+  const auto* src = reinterpret_cast<const unsigned char*>(data.data());
+  // An RSA key's default padding for signatures is PKCS#1 v1.5.
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey_) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &n, src, data.size()) != 1) {
+    return Err(EIO, "sign: " + ossl::OpenSslError("RSA-SHA256 set-up failed"));
+  }
+  std::string sig(n, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &n, src,
+                     data.size()) != 1) {
+    return Err(EIO, "sign: " + ossl::OpenSslError("RSA-SHA256 failed"));
+  }
+  sig.resize(n);
+  return sig;
 }
 
 }  // namespace tierfs::object

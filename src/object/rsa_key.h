@@ -13,8 +13,8 @@
 // Errors: EINVAL for every problem with the key (not PEM, wrong passphrase, not RSA, missing
 // passphrase: kNeedPassphrase); Unwrap gives EIO when the wrapped key does not decrypt (a
 // corrupt object or another volume's key).
-// Thread-safety: immutable after FromPem; Wrap and Unwrap may run concurrently (each call uses
-// its own OpenSSL context over the shared read-only key).
+// Thread-safety: immutable after FromPem; Wrap, Unwrap and SignSha256 may run concurrently (each
+// call uses its own OpenSSL context over the shared read-only key).
 #pragma once
 
 #include <cstddef>
@@ -51,6 +51,9 @@ class RsaKey {
   Result<std::string> Wrap(std::string_view data_key) const;
   // The reverse, with the private half.
   Result<std::string> Unwrap(std::string_view wrapped) const;
+  // RSASSA-PKCS1-v1_5 with SHA-256 over `data` (RFC 8017 section 8.2; JWS "RS256", RFC 7518
+  // section 3.3): ModulusBytes() bytes. For the service-account tokens of gcs_auth.h.
+  Result<std::string> SignSha256(std::string_view data) const;
 
  private:
   RsaKey(EVP_PKEY* pkey, size_t modulus_bytes) : pkey_(pkey), modulus_bytes_(modulus_bytes) {}

@@ -121,14 +121,6 @@ std::string S3Location::Describe() const {
   return "s3://" + bucket + "/";
 }
 
-EnvLookup SystemEnv() {
-  return [](const char* name) -> std::optional<std::string> {
-    const char* v = std::getenv(name);
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
-}
-
 Result<S3Location> ParseS3Location(const StoreConfig& config, const EnvLookup& env) {
   std::string text = config.bucket;
   if (text.find("://") == std::string::npos) {

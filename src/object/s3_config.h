@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 
+#include "object/env.h"
 #include "object/object_store.h"
 #include "object/sigv4.h"
 
@@ -51,10 +52,6 @@ struct S3Location {
 
   std::string Describe() const;
 };
-
-// The process environment as the parsers see it; tests pass a map instead.
-using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
-EnvLookup SystemEnv();
 
 Result<S3Location> ParseS3Location(const StoreConfig& config, const EnvLookup& env);
 Result<S3Location> ParseMinioLocation(const StoreConfig& config, const EnvLookup& env);

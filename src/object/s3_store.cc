@@ -1,28 +1,18 @@
 #include "object/s3_store.h"
 
-#include "object/crc32c.h"
-
 #include <algorithm>
 #include <charconv>
 #include <climits>
 
+#include "object/crc32c.h"
+#include "object/http_range.h"
 #include "object/key.h"
 #include "object/s3_reply.h"
+#include "object/transport_error.h"
 
 namespace tierfs::object {
 
-namespace {
-
 using net::http::HttpResponse;
-
-// A transport failure of `what` as the store reports it: timeouts stay ETIMEDOUT (a retry may
-// help), a malformed URL is EINVAL, anything else (refused, unresolvable, TLS) EIO.
-Status TransportError(const Status& s, const std::string& what) {
-  int code = s.code() == ETIMEDOUT ? ETIMEDOUT : s.code() == EINVAL ? EINVAL : EIO;
-  return Status(code, what + ": " + s.message());
-}
-
-}  // namespace
 
 S3Store::S3Store(S3Location location, S3Options options)
     : loc_(std::move(location)),
@@ -79,22 +69,16 @@ Result<std::string> S3Store::Get(std::string_view key, uint64_t off, int64_t lim
     RETURN_IF_ERROR(Head(key));
     return std::string();
   }
-  bool ranged = off > 0 || limit > 0;
   sigv4::Headers headers;
-  if (ranged) {
-    std::string range = "bytes=" + std::to_string(off) + "-";
-    if (limit > 0) range += std::to_string(off + uint64_t(limit) - 1);
-    headers.emplace_back("Range", range);
+  if (std::string range = RangeHeaderValue(off, limit); !range.empty()) {
+    headers.emplace_back("Range", std::move(range));
   }
   ASSIGN_OR_RETURN(HttpResponse resp, Request("GET", key, {}, headers));
-  if (resp.status == 416) return std::string();  // InvalidRange: off is at or past the end
-  if (resp.status != 200 && resp.status != 206) return Err(S3StatusOf(resp, What("GET", key)));
-  if (ranged && resp.status == 200) {  // a server that ignored the Range sent everything
-    if (off >= resp.body.size()) return std::string();
-    return resp.body.substr(off, limit < 0 ? std::string::npos : size_t(limit));
+  if (off == 0 && limit < 0 && resp.status == 200) {  // the whole object: check its CRC
+    RETURN_IF_ERROR(VerifyChecksum(resp, What("GET", key)));
   }
-  if (!ranged) RETURN_IF_ERROR(VerifyChecksum(resp, What("GET", key)));
-  return std::move(resp.body);
+  if (std::optional<std::string> body = RangedBody(resp, off, limit)) return std::move(*body);
+  return Err(S3StatusOf(resp, What("GET", key)));
 }
 
 // JuiceFS pkg/object/checksum.go: a whole object whose x-amz-meta-crc32c (written by JuiceFS or

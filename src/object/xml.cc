@@ -15,7 +15,7 @@ struct Builder {
   bool have_root = false;
 };
 
-void OnStart(void* arg, const XML_Char* name, const XML_Char**) {
+void OnStart(void* arg, const XML_Char* name, const XML_Char** attrs) {
   auto* b = static_cast<Builder*>(arg);
   XmlNode* node;
   if (b->path.empty()) {
@@ -26,6 +26,9 @@ void OnStart(void* arg, const XML_Char* name, const XML_Char**) {
     node = &b->path.back()->children.back();
   }
   node->name = name;
+  for (size_t i = 0; attrs[i] != nullptr && attrs[i + 1] != nullptr; i += 2) {
+    node->attributes.emplace_back(attrs[i], attrs[i + 1]);
+  }
   b->path.push_back(node);
 }
 
@@ -48,6 +51,13 @@ const XmlNode* XmlNode::Child(std::string_view child) const {
 std::string_view XmlNode::ChildText(std::string_view child) const {
   const XmlNode* c = Child(child);
   return c ? std::string_view(c->text) : std::string_view();
+}
+
+std::string_view XmlNode::Attribute(std::string_view attr) const {
+  for (const auto& [name, value] : attributes) {
+    if (name == attr) return value;
+  }
+  return {};
 }
 
 Result<XmlNode> ParseXml(std::string_view doc) {

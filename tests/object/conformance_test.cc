@@ -1,16 +1,21 @@
 // One suite every ObjectStore backend must pass (STYLE.md practice 10): mem, file, file behind
-// WithEncryption, and s3 and minio on a real MinIO (tests/minio_server.h; one bucket per test),
-// each also behind WithPrefix. The s3 instance lists in pages of 5 keys so that every List test
-// also pages.
+// WithEncryption, s3 and minio on a real MinIO (tests/minio_server.h; one bucket per test),
+// wasb on a real Azurite (tests/azurite_server.h; one container per test), gs on a real
+// fake-gcs-server (tests/gcs_server.h; one bucket per test), each also behind WithPrefix. The
+// s3, wasb and gs instances list in pages of 5 keys so that every List test also pages.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <thread>
 
+#include "azurite_server.h"
+#include "gcs_server.h"
 #include "minio_server.h"
+#include "object/azure_store.h"
 #include "object/encrypted_store.h"
 #include "object/file_store.h"
+#include "object/gcs_store.h"
 #include "object/mem_store.h"
 #include "object/object_store.h"
 #include "object/s3_store.h"
@@ -244,6 +249,53 @@ std::unique_ptr<ObjectStore> OnMinio(const std::string& storage, const std::stri
   return std::make_unique<S3Store>(std::move(*loc), opts);
 }
 
+// A container of the shared Azurite named after the test directory (tests/azurite_server.h),
+// listed in pages of 5 blobs so that every List test also pages.
+std::unique_ptr<ObjectStore> OnAzurite(const std::string& dir) {
+  std::string why;
+  ::tierfs::testing::AzuriteServer* azurite = ::tierfs::testing::AzuriteServer::Shared(&why);
+  if (azurite == nullptr) {
+    ADD_FAILURE() << "Azurite: " << why;
+    return nullptr;
+  }
+  StoreConfig c;
+  c.storage = "wasb";
+  c.bucket =
+      azurite->endpoint() + "/conf-" + std::to_string(std::hash<std::string>()(dir) % 1000000007);
+  c.secret_key = kAzuriteKey;
+  auto loc = ParseAzureLocation(c, [](const char*) { return std::optional<std::string>(); });
+  if (!loc) {
+    ADD_FAILURE() << loc.error().ToString();
+    return nullptr;
+  }
+  AzureOptions opts;
+  opts.list_page_size = 5;
+  return std::make_unique<AzureStore>(std::move(*loc), opts);
+}
+
+// A bucket of the shared fake-gcs-server named after the test directory (tests/gcs_server.h),
+// listed in pages of 5 objects.
+std::unique_ptr<ObjectStore> OnFakeGcs(const std::string& dir) {
+  std::string why;
+  ::tierfs::testing::GcsServer* gcs = ::tierfs::testing::GcsServer::Shared(&why);
+  if (gcs == nullptr) {
+    ADD_FAILURE() << "fake-gcs-server: " << why;
+    return nullptr;
+  }
+  StoreConfig c;
+  c.storage = "gs";
+  c.bucket =
+      gcs->endpoint() + "/conf-" + std::to_string(std::hash<std::string>()(dir) % 1000000007);
+  auto loc = ParseGcsLocation(c, [](const char*) { return std::optional<std::string>(); });
+  if (!loc) {
+    ADD_FAILURE() << loc.error().ToString();
+    return nullptr;
+  }
+  GcsOptions opts;
+  opts.list_page_size = 5;
+  return std::make_unique<GcsStore>(std::move(*loc), opts);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Backends, ConformanceTest,
     ::testing::Values(
@@ -276,7 +328,9 @@ INSTANTIATE_TEST_SUITE_P(
                 },
                 /*size_overhead=*/3 + 256 + 12 + 16},
         Backend{"s3", [](const std::string& dir) { return OnMinio("s3", dir, 5); }},
-        Backend{"minio", [](const std::string& dir) { return OnMinio("minio", dir, 1000); }}),
+        Backend{"minio", [](const std::string& dir) { return OnMinio("minio", dir, 1000); }},
+        Backend{"wasb", [](const std::string& dir) { return OnAzurite(dir); }},
+        Backend{"gs", [](const std::string& dir) { return OnFakeGcs(dir); }}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -104,5 +104,24 @@ TEST_F(RsaKeyTest, OaepParametersMatchTheOpensslCommand) {
   EXPECT_EQ(*back, kDataKey);
 }
 
+// RS256 (RSASSA-PKCS1-v1_5, SHA-256), as the service-account tokens of gcs_auth.h need it:
+// the openssl command verifies it with the public key, and refuses it for other data.
+TEST_F(RsaKeyTest, SignSha256VerifiesWithTheOpensslCommand) {
+  auto key = Key("pkcs1.pem");
+  ASSERT_TRUE(key);
+  auto sig = key->SignSha256("header.claims");
+  ASSERT_TRUE(sig.has_value()) << sig.error().ToString();
+  EXPECT_EQ(sig->size(), 256u);
+  TestKeys::Write(keys_->Path("sig.bin"), *sig);
+  TestKeys::Write(keys_->Path("signed.txt"), "header.claims");
+  TestKeys::Write(keys_->Path("other.txt"), "header.claimz");
+  ASSERT_TRUE(keys_->Run("openssl pkey -in " + keys_->Path("pkcs8.pem") + " -pubout -out " +
+                         keys_->Path("pub.pem")));
+  const std::string verify = "openssl dgst -sha256 -verify " + keys_->Path("pub.pem") +
+                             " -signature " + keys_->Path("sig.bin") + " ";
+  EXPECT_TRUE(keys_->Run(verify + keys_->Path("signed.txt")));
+  EXPECT_NE(std::system((verify + keys_->Path("other.txt") + " >/dev/null 2>&1").c_str()), 0);
+}
+
 }  // namespace
 }  // namespace tierfs::object

@@ -6,18 +6,13 @@
 
 #include <map>
 
+#include "fake_env.h"
 #include "object/object_store.h"
 
 namespace tierfs::object {
 namespace {
 
-EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using testing::FakeEnv;
 
 StoreConfig Config(std::string storage, std::string bucket, std::string ak = "ak",
                    std::string sk = "sk") {

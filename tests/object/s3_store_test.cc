@@ -6,34 +6,17 @@
 #include "object/s3_store.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <atomic>
-#include <chrono>
-#include <cstring>
-#include <random>
-#include <thread>
 
 #include "minio_server.h"
-#include "port_holder.h"
+#include "store_checks.h"
 
 namespace tierfs::object {
 namespace {
 
-using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 using ::tierfs::testing::MinioServer;
-using ::tierfs::testing::PortHolder;
-
-std::string RandomBytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (size_t i = 0; i + 8 <= n; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&s[i], &v, 8);
-  }
-  return s;
-}
+using namespace testing;  // NOLINT: the store_checks.h helpers
 
 // The tests parse buckets without the process environment (an AWS_REGION of the machine must
 // not change them), except the one that tests the environment.
@@ -46,11 +29,7 @@ class S3StoreTest : public ::testing::Test {
     std::string why;
     minio_ = MinioServer::Shared(&why);
     ASSERT_NE(minio_, nullptr) << why;
-    // Bucket names: 3..63 of [a-z0-9-].
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    bucket_ = "s3t-";
-    for (char c : name) bucket_ += char(std::tolower(static_cast<unsigned char>(c)));
-    bucket_ = bucket_.substr(0, 63);
+    bucket_ = NameForThisTest("s3t-");  // bucket names: 3..63 of [a-z0-9-]
     store_ = Make();
     Status st = store_->Create();
     ASSERT_TRUE(st.ok()) << st.ToString();
@@ -90,18 +69,7 @@ TEST_F(S3StoreTest, MultipartOf40MiBReadBackByRanges) {
   auto head = store_->Request("HEAD", "big/obj");
   ASSERT_TRUE(head.has_value());
   EXPECT_TRUE(std::string(head->Header("etag")).ends_with("-3\"")) << head->Header("etag");
-  EXPECT_EQ(store_->Head("big/obj")->size, kSize);
-  struct Range {
-    uint64_t off;
-    int64_t len;
-  };
-  for (Range r : {Range{0, 100}, Range{(16 << 20) - 10, 20}, Range{(32 << 20) - 1, 2},
-                  Range{kSize - 5, 100}, Range{12345, 5 << 20}}) {
-    auto got = store_->Get("big/obj", r.off, r.len);
-    ASSERT_TRUE(got.has_value()) << got.error().ToString();
-    EXPECT_EQ(*got, data.substr(r.off, size_t(r.len))) << r.off;
-  }
-  EXPECT_EQ(*store_->Get("big/obj"), data);
+  ExpectBigObjectByRanges(*store_, "big/obj", data);
   EXPECT_EQ(PendingUploads(), 0u);
 
   // Smaller parts: 40 MiB in 5 MiB parts is 8 of them.
@@ -131,41 +99,11 @@ TEST_F(S3StoreTest, FailedMultipartIsAborted) {
 }
 
 TEST_F(S3StoreTest, ListContinuesPast1000Keys) {
-  constexpr int kKeys = 1100, kThreads = 8;
-  std::vector<std::string> keys;
-  for (int i = 0; i < kKeys; ++i) keys.push_back("many/" + std::to_string(i));
-  std::atomic<int> failed{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = t; i < kKeys; i += kThreads) {
-        if (!store_->Put(keys[i], "x").ok()) ++failed;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  ASSERT_EQ(failed.load(), 0);
-  std::sort(keys.begin(), keys.end());
-  auto names = [](const std::vector<ObjectInfo>& objs) {
-    std::vector<std::string> out;
-    for (const auto& o : objs) out.push_back(o.key);
-    return out;
-  };
   // S3's own page size (1000: two requests) and small pages of 100 (eleven).
   S3Options paged;
   paged.list_page_size = 100;
   auto paged_store = Make(paged);
-  for (S3Store* s : {store_.get(), paged_store.get()}) {
-    auto all = s->List("many/");
-    ASSERT_TRUE(all.has_value()) << all.error().ToString();
-    EXPECT_EQ(names(*all), keys);
-    auto limited = s->List("many/", "", 1050);
-    ASSERT_TRUE(limited.has_value());
-    EXPECT_EQ(names(*limited), std::vector<std::string>(keys.begin(), keys.begin() + 1050));
-    auto after = s->List("many/", keys[499], 0);
-    ASSERT_TRUE(after.has_value());
-    EXPECT_EQ(names(*after), std::vector<std::string>(keys.begin() + 500, keys.end()));
-  }
+  ExpectListingPages(*store_, {store_.get(), paged_store.get()}, 1100);
 }
 
 TEST_F(S3StoreTest, WrongCredentialsGiveTheServersMessage) {
@@ -221,26 +159,14 @@ TEST_F(S3StoreTest, CreateMakesANewBucket) {
 }
 
 TEST_F(S3StoreTest, DeadEndpointFailsWithinTheTimeout) {
-  S3Options opts;
-  opts.http.connect_timeout_ms = 500;
-  opts.http.timeout_ms = 500;
-  S3Location loc = Location();
-  loc.endpoint = "127.0.0.1:" + std::to_string(PortHolder::ClosedPort());
-  S3Store refused(loc, opts);
-  auto start = steady_clock::now();
-  Status st = refused.Put("k", "v");
-  EXPECT_EQ(st.code(), EIO) << st.ToString();
-  EXPECT_NE(st.message().find(loc.endpoint), std::string::npos) << st.message();
-  EXPECT_LT(steady_clock::now() - start, milliseconds(500));
-
-  PortHolder hung;  // accepts the connection, never answers
-  loc.endpoint = "127.0.0.1:" + std::to_string(hung.port());
-  S3Store silent(loc, opts);
-  start = steady_clock::now();
-  auto got = silent.Get("k");
-  ASSERT_FALSE(got.has_value());
-  EXPECT_EQ(got.error().code(), ETIMEDOUT) << got.error().ToString();
-  EXPECT_LT(steady_clock::now() - start, milliseconds(2500));
+  ExpectDeadEndpointFails([this](const std::string& host) {
+    S3Options opts;
+    opts.http.connect_timeout_ms = 500;
+    opts.http.timeout_ms = 500;
+    S3Location loc = Location();
+    loc.endpoint = host;
+    return std::make_unique<S3Store>(loc, opts);
+  });
 }
 
 // Every Put stores x-amz-meta-crc32c (as JuiceFS does); a whole-object Get checks it, so an object
@@ -271,48 +197,9 @@ TEST_F(S3StoreTest, WholeObjectGetsCheckTheStoredCrc32c) {
   EXPECT_EQ(store_->Get("big")->size(), big.size());
 }
 
-TEST_F(S3StoreTest, RangedGetPastTheEnd) {
-  ASSERT_TRUE(store_->Put("r", "0123456789").ok());
-  EXPECT_EQ(*store_->Get("r", 10), "");        // S3 answers 416 here
-  EXPECT_EQ(*store_->Get("r", 10, 5), "");
-  EXPECT_EQ(*store_->Get("r", 1000, 1), "");
-  EXPECT_EQ(*store_->Get("r", 8, 1000), "89");  // clipped
-  EXPECT_EQ(*store_->Get("r", 9, 1), "9");
-  ASSERT_TRUE(store_->Put("empty", "").ok());
-  EXPECT_EQ(*store_->Get("empty", 0, 5), "");
-  EXPECT_EQ(*store_->Get("empty", 3), "");
-  EXPECT_EQ(store_->Get("nope", 10, 5).error().code(), ENOENT);
-  EXPECT_EQ(store_->Get("nope", 0, 0).error().code(), ENOENT);
-}
+TEST_F(S3StoreTest, RangedGetPastTheEnd) { ExpectRangesPastTheEnd(*store_); }
 
-TEST_F(S3StoreTest, KeysThatNeedEncoding) {
-  // JuiceFS objbench's special key, and characters that URLs and XML treat specially.
-  const std::vector<std::string> keys = {
-      "\xe6\xb5\x8b\xe8\xaf\x95\xe7\xbc\x96\xe7\xa0\x81\xe6\x96\x87\xe4\xbb\xb6{\"name\":"
-      "\"juicefs\"}\x1f%uFF081%uFF09.jpg",
-      "sp ace+plus", "q?hash#amp&eq=semi;", "tilde~star*paren()", "pct%2Fnot-a-slash",
-      "lt<gt>quot\"apos'", "dir/a\tb"};
-  for (const std::string& k : keys) {
-    ASSERT_TRUE(store_->Put(k, "v:" + k).ok()) << k;
-    auto got = store_->Get(k);
-    ASSERT_TRUE(got.has_value()) << k << ": " << got.error().ToString();
-    EXPECT_EQ(*got, "v:" + k);
-    EXPECT_EQ(store_->Head(k)->size, k.size() + 2);
-  }
-  auto all = store_->List("");
-  ASSERT_TRUE(all.has_value());
-  std::vector<std::string> listed, want = keys;
-  for (const auto& o : *all) listed.push_back(o.key);
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(listed, want);
-  // objbench: start-after the key's Chinese prefix returns exactly the key.
-  auto after = store_->List("", "\xe6\xb5\x8b\xe8\xaf\x95\xe7\xbc\x96\xe7\xa0\x81\xe6\x96\x87\xe4\xbb\xb6");
-  ASSERT_TRUE(after.has_value());
-  ASSERT_EQ(after->size(), 1u);
-  EXPECT_EQ((*after)[0].key, keys[0]);
-  for (const std::string& k : keys) EXPECT_TRUE(store_->Delete(k).ok()) << k;
-  EXPECT_TRUE(store_->List("")->empty());
-}
+TEST_F(S3StoreTest, KeysThatNeedEncoding) { ExpectKeysRoundTrip(*store_, KeysThatNeedEncoding()); }
 
 TEST_F(S3StoreTest, ClockSkewIsRefusedWithTheServersMessage) {
   S3Options opts;
@@ -397,15 +284,9 @@ TEST(S3StoreTlsTest, HttpsEndpoint) {
 
 // An HTTP server that is not an object store: every request gets an HTML page.
 TEST(S3StoreNotS3Test, EndpointThatIsNotAnObjectStore) {
-  httplib::Server server;
-  auto page = [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("<html><body>It works!</body></html>", "text/html");
-  };
-  server.Get(".*", page);
-  server.Put(".*", [](const httplib::Request&, httplib::Response& res) { res.status = 405; });
-  int port = server.bind_to_any_port("127.0.0.1");
-  ASSERT_GT(port, 0);
-  std::thread th([&] { server.listen_after_bind(); });
+  HtmlServer html;
+  ASSERT_GT(html.port(), 0);
+  int port = html.port();
   StoreConfig c;
   c.storage = "s3";
   c.bucket = "http://127.0.0.1:" + std::to_string(port) + "/bkt";
@@ -420,8 +301,6 @@ TEST(S3StoreNotS3Test, EndpointThatIsNotAnObjectStore) {
   Status put = s.Put("k", "v");
   EXPECT_EQ(put.code(), EINVAL);  // 405: not an S3 endpoint, never worth a retry
   EXPECT_NE(put.message().find("HTTP 405"), std::string::npos) << put.message();
-  server.stop();
-  th.join();
 }
 
 }  // namespace
