@@ -16,7 +16,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 
 #include "net/http/http_client.h"
@@ -32,13 +34,18 @@ namespace tierfs::testing {
 class AzuriteServer : public ServerProcess {
  public:
   static constexpr const char* kInstallHint =
-      "azurite-blob not found in /usr/bin or /usr/local/bin (bash scripts/install-deps.sh, or "
-      "npm install -g azurite)";
+      "azurite-blob not found on PATH (bash scripts/install-deps.sh, or npm install -g azurite)";
 
-  // The azurite-blob launcher npm installed, or "".
+  // The azurite-blob launcher npm installed (on PATH, or npm's usual global bin
+  // directories), or "".
   static std::string Binary() {
-    for (const char* p : {"/usr/bin/azurite-blob", "/usr/local/bin/azurite-blob"}) {
-      if (::access(p, X_OK) == 0) return p;
+    std::string dirs = std::getenv("PATH") ? std::getenv("PATH") : "";
+    dirs += ":/usr/bin:/usr/local/bin";
+    for (size_t start = 0; start < dirs.size();) {
+      size_t end = std::min(dirs.find(':', start), dirs.size());
+      std::string p = dirs.substr(start, end - start) + "/azurite-blob";
+      if (end > start && ::access(p.c_str(), X_OK) == 0) return p;
+      start = end + 1;
     }
     return "";
   }

@@ -1,8 +1,8 @@
 // MinioServer: a real MinIO for tests, started on free 127.0.0.1 ports (API and console) with
 // a fresh data directory, and stopped by pid (SIGTERM, then waitpid). Readiness is MinIO's
-// own /minio/health/ready answering 200 and an S3 request no longer refused with 503
-// XMinioServerNotInitialized (ready comes first), polled until a deadline (the server
-// announces nothing we could wait on). The child dies with the test process (PR_SET_PDEATHSIG).
+// own /minio/health/ready answering 200 and a request signed with an unknown key refused as
+// InvalidAccessKeyId rather than 503 (its IAM comes up after S3 answers), polled until a
+// deadline (the server announces nothing we could wait on). The child dies with the test process (PR_SET_PDEATHSIG).
 //
 // The binary is built by scripts/install-deps.sh (`go install github.com/minio/minio@latest`,
 // kept in /root/go/bin between runs). Without it the tests fail with that hint; they are
@@ -149,24 +149,37 @@ class MinioServer : public ServerProcess {
     return Status();
   }
 
-  // Ready when /minio/health/ready answers 200 and an unsigned ListBuckets is no longer
-  // refused with 503 (403 once the server is initialised).
+  // Ready when /minio/health/ready answers 200 and a ListBuckets signed with an unknown
+  // access key is refused as such (403 InvalidAccessKeyId): before its IAM is up MinIO answers
+  // 503 (XMinioServerNotInitialized, XMinioIAMNotInitialized), and the wrong-credentials tests
+  // would read that instead.
   Status WaitReady() {
     net::http::HttpOptions o;
     o.connect_timeout_ms = 1000;
     o.timeout_ms = 2000;
     o.ca_file = ca_file();
     net::http::HttpClient client(o);
-    net::http::HttpRequest ready, s3;
+    net::http::HttpRequest ready;
     ready.url = endpoint() + "/minio/health/ready";
-    s3.url = endpoint() + "/";
+    auto unknown_key_refused = [&] {
+      object::sigv4::Request req;
+      req.method = "GET";
+      req.path = "/";
+      req.headers = {{"Host", "127.0.0.1:" + std::to_string(port_)}};
+      req.payload_hash = std::string(object::sigv4::kUnsignedPayload);
+      object::sigv4::Sign(req, {"tierfs-readiness-probe", "x", ""}, {}, std::time(nullptr));
+      net::http::HttpRequest list;
+      list.url = endpoint() + "/";
+      list.headers = req.headers;
+      auto answer = client.Do(list);
+      return answer && answer->status == 403 &&
+             answer->body.find("InvalidAccessKeyId") != std::string::npos;
+    };
     return PollReady(
         pid_, "minio", std::chrono::seconds(60),
         [&] {
           auto r = client.Do(ready);
-          if (!r || r->status != 200) return false;
-          auto answer = client.Do(s3);
-          return answer && answer->status != 503;
+          return r && r->status == 200 && unknown_key_refused();
         },
         [&] { return Log(); });
   }

@@ -203,18 +203,18 @@ TEST_F(AzureStoreTest, KeysThatNeedEncoding) {
 
 // The factory registered as `wasb` and `azure`, with the connection string JuiceFS reads.
 TEST_F(AzureStoreTest, OpenedByNameWithAConnectionString) {
-  ::setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_->ConnectionString().c_str(), 1);
   for (const char* storage : {"wasb", "azure"}) {
     StoreConfig c;
     c.storage = storage;
     c.bucket = "http://" + container_;  // JuiceFS's form: the container is the host
-    auto s = OpenObjectStore(c);
+    ::setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_->ConnectionString().c_str(), 1);
+    auto s = OpenObjectStore(c);  // reads the variable here, and only here
+    ::unsetenv("AZURE_STORAGE_CONNECTION_STRING");
     ASSERT_TRUE(s.has_value()) << storage << ": " << s.error().ToString();
     Status put = (*s)->Put(std::string("by-name/") + storage, storage);
     EXPECT_TRUE(put.ok()) << storage << ": " << put.ToString();
     EXPECT_EQ(*store_->Get(std::string("by-name/") + storage), storage);
   }
-  ::unsetenv("AZURE_STORAGE_CONNECTION_STRING");
 }
 
 TEST(AzureStoreNotAzureTest, EndpointThatIsNotAnObjectStore) {
