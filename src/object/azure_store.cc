@@ -1,11 +1,9 @@
 #include "object/azure_store.h"
 
-#include <charconv>
-
 #include "object/azure_reply.h"
+#include "object/http_head.h"
 #include "object/http_range.h"
 #include "object/key.h"
-#include "object/s3_reply.h"  // ParseS3Time: Last-Modified is an RFC 1123 date
 #include "object/sigv4.h"     // UriEncode: RFC 3986 percent-encoding
 #include "object/transport_error.h"
 
@@ -94,14 +92,7 @@ Result<ObjectInfo> AzureStore::Head(std::string_view key) {
     return Err(ENOENT, "no object '" + std::string(key) + "' in " + Describe());
   }
   if (resp.status != 200) return Err(AzureStatusOf(resp, What("HEAD", key)));
-  ObjectInfo info;
-  info.key = std::string(key);
-  std::string_view len = resp.Header("content-length");
-  if (std::from_chars(len.data(), len.data() + len.size(), info.size).ec != std::errc()) {
-    return Err(EIO, What("HEAD", key) + ": bad Content-Length '" + std::string(len) + "'");
-  }
-  info.mtime = ParseS3Time(resp.Header("last-modified"));
-  return info;
+  return ObjectInfoOfHead(resp, key, What("HEAD", key));
 }
 
 Result<std::vector<ObjectInfo>> AzureStore::List(std::string_view prefix, std::string_view marker,

@@ -1,10 +1,10 @@
 #include "object/s3_store.h"
 
 #include <algorithm>
-#include <charconv>
 #include <climits>
 
 #include "object/crc32c.h"
+#include "object/http_head.h"
 #include "object/http_range.h"
 #include "object/key.h"
 #include "object/s3_reply.h"
@@ -120,14 +120,7 @@ Result<ObjectInfo> S3Store::Head(std::string_view key) {
     return Err(ENOENT, "no object '" + std::string(key) + "' in " + Describe());
   }
   if (resp.status != 200) return Err(S3StatusOf(resp, What("HEAD", key)));
-  ObjectInfo info;
-  info.key = std::string(key);
-  std::string_view len = resp.Header("content-length");
-  if (std::from_chars(len.data(), len.data() + len.size(), info.size).ec != std::errc()) {
-    return Err(EIO, What("HEAD", key) + ": bad Content-Length '" + std::string(len) + "'");
-  }
-  info.mtime = ParseS3Time(resp.Header("last-modified"));
-  return info;
+  return ObjectInfoOfHead(resp, key, What("HEAD", key));
 }
 
 Result<std::vector<ObjectInfo>> S3Store::List(std::string_view prefix, std::string_view marker,
