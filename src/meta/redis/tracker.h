@@ -11,6 +11,8 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,9 +40,21 @@ class Tracker {
   void Expect(std::vector<Expectation> items);
 
  private:
-  void Check(const std::vector<Expectation>& items);
+  struct Queued {
+    Expectation e;
+    uint64_t gen;  // this commit's number for what e reads
+  };
+  void Check(const std::vector<Queued>& items);
 
   net::redis::Client* client_;
+  std::mutex mu_;
+  // For each read with a check queued (command and arguments): the number of our latest commit
+  // that wrote it. Only the
+  // check of the latest one runs: an older one would compare the server's value with one we
+  // have since overwritten ourselves and tell the kernel to drop what it holds for nothing
+  // (its page cache, for an inode).
+  std::unordered_map<std::string, uint64_t> latest_;
+  uint64_t next_gen_ = 0;
   ThreadPool pool_;
 };
 
