@@ -96,12 +96,15 @@ class CheckFailed(Exception):
 
 class Target:
     """Where a repetition runs. setup() gives a fresh empty directory on the file system under test;
-    cold() forgets everything cached in memory (remount for FUSE, then drop the page cache)."""
+    cold() forgets everything cached in memory (remount for FUSE, then drop the page cache);
+    settle() returns once what was written and closed is on the storage (a no-op for every file
+    system that stores it before close or fsync returns), and runs inside the write clocks."""
 
     name = "?"
 
     def setup(self, root: Path) -> Path: ...
     def cold(self) -> Path: ...
+    def settle(self): pass
     def teardown(self): ...
     def describe(self) -> str: return ""
 
@@ -124,14 +127,17 @@ class LocalTarget(Target):
 
 class VolumeTarget(Target):
     """A fresh tierfs or juicefs volume (sqlite3 metadata + local-directory bucket) per repetition;
-    with `redis` (--meta redis): metadata in database `db` of that shared server, flushed first."""
+    with `redis` (--meta redis): metadata in database `db` of that shared server, flushed first;
+    with `minio` (bench/object_bench.py): the bucket is `root`'s name on that server, and cold()
+    also empties the block cache (a fresh --cache-dir), so cold reads come from the object store."""
 
-    def __init__(self, name: str, binary: Binary, redis: RedisServer | None = None, db: int = 0, query: str = ""):
+    def __init__(self, name: str, binary: Binary, redis: RedisServer | None = None, db: int = 0, query: str = "",
+                 minio=None):
         self.name, self.binary, self.mount = name, binary, None
-        self.redis, self.db, self.query = redis, db, query
+        self.redis, self.db, self.query, self.minio = redis, db, query, minio
 
     def setup(self, root):
-        vol = Volume(root, self.binary, name="bench", redis=self.redis)
+        vol = Volume(root, self.binary, name="bench", redis=self.redis, minio=self.minio, bucket_name=root.name)
         if self.redis is not None:
             self.redis.cli("FLUSHDB", db=self.db)
             vol.meta_url = self.redis.url(self.db) + self.query
@@ -139,7 +145,10 @@ class VolumeTarget(Target):
         return self.mount.path
 
     def cold(self):
-        self.mount = self.mount.remount()
+        self.mount.umount()
+        if self.minio is not None:  # the directory harness.Mount gives as --cache-dir
+            shutil.rmtree(self.mount.volume.root / f"cache-{self.binary.flavor}", ignore_errors=True)
+        self.mount = self.mount.volume.mount(self.mount.path, binary=self.binary, extra=self.mount.extra)
         drop_caches()
         return self.mount.path
 
@@ -154,28 +163,23 @@ class VolumeTarget(Target):
         return f"`{self.binary.path}` {v}; mount flags {' '.join(self.binary.extra_mount_flags)}{meta}"
 
 
-class BindfsTarget(Target):
-    """bindfs over a local directory: a FUSE passthrough with no storage logic of its own. Runs in the
-    foreground as our child (-f) so we hold its PID; unmounted with fusermount3 -u."""
+class ChildMountTarget(Target):
+    """A FUSE file system whose process runs in the foreground as our child, so we hold its PID;
+    unmounted with fusermount3 -u, then that PID is waited for (and stopped if it lingers).
+    Subclasses give command() and, if they need it, env()."""
 
-    name = "bindfs"
+    proc = None
 
-    def __init__(self, path: str, flags: list[str]):
-        self.bin, self.flags, self.proc = path, flags, None
-
-    def setup(self, root):
-        self.src, self.path, self.log = root / "bindfs-src", root / "mnt", root / "bindfs.log"
-        self.src.mkdir()
-        self.path.mkdir()
-        self._start()
-        return self.path
+    def command(self) -> list[str]: ...
+    def env(self) -> dict | None: return None
 
     def _start(self):
-        cmd = [self.bin, "-f", *self.flags, str(self.src), str(self.path)]
+        cmd = self.command()
         with open(self.log, "ab") as logf:
-            self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env=self.env())
         wait_until(lambda: os.path.ismount(self.path) or self.proc.poll() is not None, MOUNT_DEADLINE,
-                   f"bindfs mount of {self.path}")
+                   f"{self.name} mount of {self.path}")
         if not os.path.ismount(self.path):
             raise RuntimeError(f"{shlex.join(cmd)} exited {self.proc.returncode}: {self.log.read_text()[-500:]}")
 
@@ -201,6 +205,25 @@ class BindfsTarget(Target):
     def teardown(self):
         if self.proc is not None:
             self._stop()
+
+
+class BindfsTarget(ChildMountTarget):
+    """bindfs over a local directory: a FUSE passthrough with no storage logic of its own."""
+
+    name = "bindfs"
+
+    def __init__(self, path: str, flags: list[str]):
+        self.bin, self.flags = path, flags
+
+    def setup(self, root):
+        self.src, self.path, self.log = root / "bindfs-src", root / "mnt", root / "bindfs.log"
+        self.src.mkdir()
+        self.path.mkdir()
+        self._start()
+        return self.path
+
+    def command(self):
+        return [self.bin, "-f", *self.flags, str(self.src), str(self.path)]
 
     def describe(self):
         v = subprocess.run([self.bin, "--version"], capture_output=True, text=True).stdout.strip()
@@ -270,7 +293,7 @@ def w_tree(target, path, scratch, a):
     nfiles = sum(1 for v in L.select(L.manifest(), patterns).values() if v[0] != "d")
     drop_caches()
     subprocess.run(["cat", a.tarball], stdout=subprocess.DEVNULL, check=True)  # source hot, target cold
-    res = {"tree": nfiles / L.extract(path, patterns, tarball=a.tarball)}
+    res = {"tree": nfiles / (L.extract(path, patterns, tarball=a.tarball) + timed(target.settle))}
     if a.verify_tree:  # not timed: every file's sha256, mode and every symlink against the tarball
         problems = L.verify(path, L.select(L.manifest(), patterns))
         if problems:
@@ -317,6 +340,24 @@ def w_files(target, path, scratch, a):
     return res
 
 
+def stamped(buf: bytes, i: int) -> bytes:
+    """`buf` with `i` in its first 8 bytes: pieces written from one random buffer still differ, so a
+    read that returns the wrong piece (another block, another file) fails the comparison."""
+    return i.to_bytes(8, "little") + buf[8:]
+
+
+def stamped_range(buf: bytes, n: int, length: int) -> bytes:
+    """Bytes [n, n + length) of a file whose MiB i is stamped(buf, i) (len(buf) == MiB)."""
+    i, off = divmod(n, MiB)
+    if off == 0 and length == MiB:  # the usual read: one whole piece
+        return stamped(buf, i)
+    out = bytearray()
+    while len(out) < length:
+        i, off = divmod(n + len(out), MiB)
+        out += stamped(buf, i)[off:off + length - len(out)]
+    return bytes(out)
+
+
 def w_seq(target, path, scratch, a):
     size = a.big_mib * MiB
     buf = os.urandom(MiB)
@@ -324,23 +365,24 @@ def w_seq(target, path, scratch, a):
 
     def write():
         fd = os.open(big, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        for _ in range(a.big_mib):
-            if os.write(fd, buf) != MiB:
+        for i in range(a.big_mib):
+            if os.write(fd, stamped(buf, i)) != MiB:
                 raise CheckFailed(f"{big}: short write")
         os.fsync(fd)
         os.close(fd)
+        target.settle()
 
     drop_caches()
     res = {"seqwrite": size / 1e6 / timed(write)}
     target.cold()  # the mount point, and so `big`, stay the same
     bad = []
-    twice = buf + buf  # byte n of the file is buf[n % MiB], even after a short read
 
     def readall():
         fd = os.open(big, os.O_RDONLY)
         n = 0
         while chunk := os.read(fd, MiB):
-            if chunk != twice[n % MiB:n % MiB + len(chunk)] and len(bad) < 3:  # a memcmp: cheap next to a read
+            # A memcmp (and one copy for the stamp): cheap next to a read.
+            if chunk != stamped_range(buf, n, len(chunk)) and len(bad) < 3:
                 bad.append(n)
             n += len(chunk)
         os.close(fd)
@@ -483,13 +525,15 @@ RUNNERS = {"tree": w_tree, "files": w_files, "seq": w_seq, "randread": w_randrea
 # one repetition on one target
 
 
-def one_rep(target: Target, root: Path, a, label: str, failures: list[str]) -> dict:
+def one_rep(target: Target, root: Path, a, label: str, failures: list[str], metrics=METRICS,
+            runners=RUNNERS) -> dict:
+    """Runs a.workloads (the names in `runners`, rows in `metrics`) on one fresh volume of `target`."""
     res = {}
     path = target.setup(root)
     broken = None
     try:
         for w in a.workloads:
-            keys = [k for k, wl, *_ in METRICS if wl == w]
+            keys = [k for k, wl, *_ in metrics if wl == w]
             if w in a.unavailable:
                 continue
             if broken:
@@ -502,7 +546,7 @@ def one_rep(target: Target, root: Path, a, label: str, failures: list[str]) -> d
             wdir.mkdir()
             t0 = time.monotonic()
             try:
-                res.update(RUNNERS[w](target, wdir, scratch, a))
+                res.update(runners[w](target, wdir, scratch, a))
                 print(f"  {label} {w}: {time.monotonic() - t0:.1f} s  "
                       + ", ".join(f"{k}={res[k]:,.1f}" for k in keys), file=sys.stderr, flush=True)
             except Exception as e:  # noqa: BLE001 - one failing workload must not hide the others
@@ -521,6 +565,29 @@ def one_rep(target: Target, root: Path, a, label: str, failures: list[str]) -> d
     finally:
         target.teardown()
     return res
+
+
+def rep_or_fail(target: Target, root: Path, a, label: str, failures: list[str], metrics=METRICS,
+                runners=RUNNERS) -> dict:
+    """one_rep, or every row FAIL when the target could not even be set up (the others still run)."""
+    try:
+        return one_rep(target, root, a, label, failures, metrics, runners)
+    except Exception as e:  # noqa: BLE001
+        failures.append(f"{label}: setup failed: {e!r}"[:2000])
+        print(f"\n!!! {failures[-1]}\n", file=sys.stderr, flush=True)
+        return {k: FAIL for k, w, *_ in metrics if w in a.workloads}
+
+
+def clean_up(targets: list, servers: list, base: Path):
+    """At the end of a run, also an interrupted one: unmount every target, stop the servers
+    started for the run (None: not started), remove the run's directory."""
+    for t in targets:
+        if t is not None:
+            t.teardown()
+    for s in servers:
+        if s is not None:
+            s.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -668,20 +735,10 @@ def main():
                 root.mkdir()
                 label = f"{name} rep {rep + 1}"
                 print(f"rep {rep + 1}/{a.reps}: {name} ({','.join(a.workloads)}) ...", file=sys.stderr, flush=True)
-                try:
-                    results[name].append(one_rep(t, root, a, label, failures))
-                except Exception as e:  # noqa: BLE001 - setup failed: the other targets still run
-                    failures.append(f"{label}: setup failed: {e!r}"[:2000])
-                    print(f"\n!!! {failures[-1]}\n", file=sys.stderr, flush=True)
-                    results[name].append({k: FAIL for k, w, *_ in METRICS if w in a.workloads})
+                results[name].append(rep_or_fail(t, root, a, label, failures))
                 shutil.rmtree(root, ignore_errors=True)
     finally:
-        for t in targets:
-            if t is not None:
-                t.teardown()
-        if redis is not None:
-            redis.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        clean_up(targets, [redis], base)
     elapsed = time.monotonic() - t_start
 
     rows = [m for m in METRICS if m[1] in a.workloads]
