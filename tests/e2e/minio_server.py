@@ -11,7 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -61,20 +60,19 @@ class MinioServer:
         return self
 
     def _wait_ready(self, timeout: float):
-        """MinIO announces nothing we could wait on: poll its health endpoint, then an S3 listing
-        (it answers 503 XMinioServerNotInitialized for a moment after reporting ready)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """MinIO announces nothing we could wait on: poll (harness.wait_until) its health endpoint,
+        then an S3 listing (it answers 503 XMinioServerNotInitialized for a moment after ready)."""
+        from harness import wait_until
+
+        def ready():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"minio exited: {(self.root / 'minio.log').read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/minio/health/ready", timeout=2) as r:
-                    if r.status == 200 and self.rclone("lsd", "m:", check=False).returncode == 0:
-                        return
+                    return r.status == 200 and self.rclone("lsd", "m:", check=False).returncode == 0
             except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            time.sleep(0.1)  # polling interval of the readiness check (no event to wait on)
-        raise AssertionError(f"minio on port {self.port} not ready within {timeout:.0f}s")
+                return False
+        wait_until(ready, timeout, f"minio on port {self.port} to be ready", interval=0.1)
 
     def stop(self):
         if self.proc is not None:
