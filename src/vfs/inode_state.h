@@ -24,6 +24,15 @@ struct InodeState {
   std::map<uint32_t, std::vector<Piece>> chunks;  // resolved slice lists, dropped on change
   std::optional<uint64_t> length;                 // committed length, dropped with `chunks`
   uint64_t generation = 0;  // bumped by Invalidate: a fill that raced it must not be stored
+  // The file's length and mtime as this mount last saw them in meta (getattr, open): when they
+  // change, some client wrote the file, and `chunks` and `length` may be stale.
+  struct Seen {
+    uint64_t length = 0;
+    int64_t mtime = 0;
+    uint32_t mtimensec = 0;
+    bool operator==(const Seen&) const = default;
+  };
+  std::optional<Seen> seen;
   bool plocked = false;     // a POSIX lock was taken through this mount: unlock on close
   // A directory open here: its attributes at opendir, for fstat after an rmdir (Linux answers
   // with nlink 0 where meta, the inode gone, says ENOENT).
@@ -37,6 +46,13 @@ struct InodeState {
     chunks.clear();
     length.reset();
     ++generation;
+  }
+  // Meta shows `a` now: forgets what was read from meta if the file changed since it was
+  // last seen (another client's write; ours too, which costs one re-read). REQUIRES: mu held.
+  void Saw(const meta::Attr& a) {
+    Seen now{a.length, a.mtime, a.mtimensec};
+    if (seen && *seen != now) Invalidate();
+    seen = now;
   }
   // This mount committed `slice` to chunk `indx`, making the file at least `end` bytes long:
   // the cached list and length take it in as meta now has them (a later slice wins), saving the

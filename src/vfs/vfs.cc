@@ -128,6 +128,14 @@ void Vfs::InvalidateChunks(meta::Ino ino) {
   }
 }
 
+void Vfs::SawAttr(meta::Ino ino, const meta::Attr& a) {
+  if (a.type != meta::FileType::kFile) return;
+  if (auto st = Inode(ino, false)) {
+    std::lock_guard lk(st->mu);
+    st->Saw(a);
+  }
+}
+
 std::shared_ptr<InodeState> Vfs::AcquireInode(meta::Ino ino) {
   std::lock_guard lk(inodes_mu_);
   auto& st = inodes_[ino];
@@ -263,6 +271,7 @@ Result<AttrOut> Vfs::GetAttr(const meta::Context& ctx, meta::Ino ino) {
     if (!got && got.error().code() == ENOENT) got = RemovedDirAttr(ino, std::move(got.error()));
     if (!got) return Err(std::move(got.error()));
     a = *got;
+    SawAttr(ino, a);
   }
   AttrOut out;
   FillStat(ino, a, &out.attr);

@@ -204,6 +204,10 @@ class Vfs {
   Status FlushInode(meta::Ino ino);
   Result<uint64_t> FileLength(InodeState& st, const meta::Context& ctx, meta::Ino ino);
   void InvalidateChunks(meta::Ino ino);
+  // Meta returned `a` for a file: an open file's cached slice lists and length are dropped
+  // if its length or mtime moved (close-to-open, and readers of an open descriptor once the
+  // kernel re-reads the attributes). Thread-safety: any thread.
+  void SawAttr(meta::Ino ino, const meta::Attr& a);
   void InvalidateChunk(meta::Ino ino, uint32_t indx);
   void RelieveBufferPressure();
   // The inode's writer, created on first use. REQUIRES: st.mu not held.

@@ -57,6 +57,13 @@ Result<OpenOut> Vfs::Open(const meta::Context& ctx, meta::Ino ino, int flags) {
   // Unchanged since an earlier open here: the kernel's pages are still the file's bytes.
   out.keep_cache = page_cache_.Open(ino, attr) && !truncate;
   if (truncate) page_cache_.Forget(ino);
+  {
+    // Close-to-open for what this mount read from meta too: another handle may still hold the
+    // slice lists of an older version (kept while any handle is open).
+    std::lock_guard lk(h->inode->mu);
+    if (!out.keep_cache) h->inode->Invalidate();
+    h->inode->Saw(attr);
+  }
   out.fh = NewHandle(std::move(h));
   return out;
 }
