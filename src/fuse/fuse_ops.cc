@@ -89,7 +89,10 @@ void OpInit(void* userdata, fuse_conn_info* conn) noexcept {
   conn->max_readahead = std::max(conn->max_readahead, m->options->max_write);
   unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS |
                   FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO |
-                  FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_PARALLEL_DIROPS;
+                  FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_PARALLEL_DIROPS |
+                  // the kernel drops a file's pages when re-read attributes show another
+                  // mtime or size (KernelNotifier invalidates attributes only)
+                  FUSE_CAP_AUTO_INVAL_DATA;
   conn->want |= want & conn->capable;
 }
 

@@ -42,8 +42,12 @@ uint64_t KernelNotifier::repeats() const {
 
 bool KernelNotifier::Send(const Pending& p) {
   int rc = p.name.empty()
-               // off 0, len 0: attributes and the whole page cache (a directory: its listing)
-               ? fuse_lowlevel_notify_inval_inode(se_, p.ino, 0, 0)
+               // off -1: the attributes only. The page cache is not dropped here: the push
+               // for a change may be one of our own writes, arriving after the kernel cached
+               // the bytes just written or read. Another client's write changes mtime, which
+               // the kernel compares when it re-reads the attributes at the next read
+               // (FUSE_CAP_AUTO_INVAL_DATA) and PageCachePolicy compares at the next open.
+               ? fuse_lowlevel_notify_inval_inode(se_, p.ino, -1, 0)
                : fuse_lowlevel_notify_inval_entry(se_, p.ino, p.name.data(), p.name.size());
   return rc == -ENOENT;
 }

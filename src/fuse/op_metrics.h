@@ -26,16 +26,19 @@ struct OpMetrics {
   metrics::Histogram* sizes[2] = {};
 };
 
-// Counts one operation and observes its duration when it goes out of scope.
+// Counts one operation when it arrives and observes its duration when it goes out of scope.
+// Counting at arrival, before the reply, means a request the caller has seen answered is
+// always in the count (a `.stats` opened next shows it: the destructor runs after the reply).
 class OpTimer {
  public:
   OpTimer(fuse_req_t req, Op op)
       : m_(static_cast<MountContext*>(fuse_req_userdata(req))->metrics),
         op_(op),
-        start_(std::chrono::steady_clock::now()) {}
+        start_(std::chrono::steady_clock::now()) {
+    if (m_) m_->ops[op_]->Inc();
+  }
   ~OpTimer() {
     if (!m_) return;
-    m_->ops[op_]->Inc();
     m_->latency[op_]->Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
   }

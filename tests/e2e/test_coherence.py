@@ -686,6 +686,37 @@ def test_other_mounts_write_reaches_a_cached_inode(fs, workdir, how):
         a.umount()
 
 
+@pytest.mark.parametrize("reader", ["open-descriptor", "reopen"])
+def test_other_mounts_rewrite_reaches_cached_pages(fs, workdir, reader):
+    """A holds f's bytes in its page cache (caches 30 s); B rewrites them in place, same length:
+    A's next read, through the descriptor it kept open or a new open, shows B's bytes within D.
+    (The invalidation drops A's attributes; the kernel drops the pages when it sees the new mtime.)"""
+    vol, a, b = _two_mounts(workdir, fs)
+    try:
+        old, new = b"o" * 65536, b"n" * 65536
+        (a / "f").write_bytes(old)
+        fd = os.open(a / "f", os.O_RDONLY)
+        try:
+            assert os.pread(fd, len(old), 0) == old  # A's page cache holds f
+            with open(b / "f", "r+b") as w:
+                w.write(new)
+            t_done = time.monotonic()
+            while True:
+                if reader == "open-descriptor":
+                    got = os.pread(fd, len(new), 0)
+                else:
+                    got = (a / "f").read_bytes()
+                if got == new:
+                    break
+                assert got == old, "A read bytes that are neither the old nor the new file"
+                assert time.monotonic() - t_done < D, f"A still reads the old bytes {D}s after B's write"
+        finally:
+            os.close(fd)
+    finally:
+        b.umount()
+        a.umount()
+
+
 @pytest.mark.parametrize("read", ["stat", "open"])
 # own-create-then-sibling is in the soak tier: about one round in 1,600 an open through B still
 # finds the name absent (undiagnosed; notes/redis-engine.md).
