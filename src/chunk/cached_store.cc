@@ -94,8 +94,11 @@ Status CachedStore::ReadError(const std::string& key, const Status& st) const {
 }
 
 Status CachedStore::PutBlock(const std::string& key, const std::string& plain) {
-  ASSIGN_OR_RETURN(std::string encoded, codec_->Encode(plain));
-  Status st = store_->Put(key, encoded);
+  std::string encoded;
+  if (!codec_->identity()) {  // no compression: the object is the block itself, no copy
+    ASSIGN_OR_RETURN(encoded, codec_->Encode(plain));
+  }
+  Status st = store_->Put(key, codec_->identity() ? std::string_view(plain) : std::string_view(encoded));
   if (st.ok()) return st;
   return Status(EIO, "upload of " + key + " to " + store_->Describe() + " failed: " +
                          st.ToString());

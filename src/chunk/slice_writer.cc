@@ -42,6 +42,8 @@ class SliceWriterImpl final : public SliceWriter {
   };
 
   Status Usable() const;
+  // Makes room for `need` bytes in `b`, charging the budget first; `streaming`: the whole block.
+  void Reserve(Block& b, uint64_t need, bool streaming);
   // Makes block `indx` at least `need` bytes long (zero-filled), charging the budget first.
   void Grow(Block& b, uint64_t need);
   // Hands block `indx`, cut or zero-extended to `len` bytes, to the upload pool.
@@ -68,15 +70,22 @@ Status SliceWriterImpl::Usable() const {
   return Status::Ok();
 }
 
-void SliceWriterImpl::Grow(Block& b, uint64_t need) {
+void SliceWriterImpl::Reserve(Block& b, uint64_t need, bool streaming) {
   if (need > b.charged) {
-    uint64_t cap = std::max((need + kMinWriteBuffer - 1) / kMinWriteBuffer * kMinWriteBuffer,
-                            std::min<uint64_t>(2 * b.charged, bs_));
+    // A block after a full one is a sequential writer's: its buffer is the whole block at
+    // once (growing it by doubling copied it five times and faulted in fresh pages each time).
+    uint64_t cap = streaming ? bs_
+                             : std::max((need + kMinWriteBuffer - 1) / kMinWriteBuffer * kMinWriteBuffer,
+                                        std::min<uint64_t>(2 * b.charged, bs_));
     cap = std::max(std::min<uint64_t>(cap, bs_), need);
     store_->budget().Charge(cap - b.charged);  // never blocks: writers throttle before copying
     b.data.reserve(cap);
     b.charged = cap;
   }
+}
+
+void SliceWriterImpl::Grow(Block& b, uint64_t need) {
+  Reserve(b, need, /*streaming=*/false);
   if (b.data.size() < need) b.data.resize(need);
 }
 
@@ -98,8 +107,15 @@ Status SliceWriterImpl::WriteAt(std::span<const char> data, uint32_t off) {
     size_t n = std::min<size_t>(data.size() - done, bs_ - boff);
     if (blocks_.size() <= indx) blocks_.resize(indx + 1);
     Block& b = blocks_[indx];
-    Grow(b, boff + n);
-    std::memcpy(b.data.data() + boff, data.data() + done, n);
+    const bool streaming = indx > 0 && (indx == frozen_ || blocks_[indx - 1].data.size() == bs_);
+    Reserve(b, boff + n, streaming);
+    if (boff > b.data.size()) b.data.resize(boff);  // a hole inside the block reads as zeros
+    if (boff == b.data.size()) {
+      b.data.append(data.data() + done, n);  // appending: no zero-fill before the copy
+    } else {
+      if (b.data.size() < boff + n) b.data.resize(boff + n);
+      std::memcpy(b.data.data() + boff, data.data() + done, n);
+    }
     done += n;
   }
   return Status::Ok();

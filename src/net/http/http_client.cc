@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 
 namespace tierfs::net::http {
 
@@ -43,6 +44,19 @@ struct Transfer {
   bool over_limit = false;
 };
 
+// The body buffer is allocated once at the announced length (appending 16 KiB at a time
+// copied a 4 MiB block ~8 times over). Bounded by the request's limit and kMaxReserve, so a
+// hostile Content-Length cannot make us allocate what will never arrive.
+constexpr uint64_t kMaxReserve = 256ull << 20;
+
+void ReserveBody(Transfer* t, std::string_view value) {
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || p != value.data() + value.size()) return;
+  if (t->limit >= 0) n = std::min<uint64_t>(n, uint64_t(t->limit));
+  t->resp.body.reserve(std::min(n, kMaxReserve));
+}
+
 size_t OnBody(char* data, size_t size, size_t n, void* arg) {
   auto* t = static_cast<Transfer*>(arg);
   size_t len = size * n;
@@ -65,6 +79,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* arg) {
   if (colon != std::string_view::npos) {
     t->resp.headers.emplace_back(Lower(Trim(line.substr(0, colon))),
                                  std::string(Trim(line.substr(colon + 1))));
+    if (t->resp.headers.back().first == "content-length") ReserveBody(t, t->resp.headers.back().second);
   }
   return line.size();
 }
@@ -192,6 +207,8 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
   if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  // Larger reads from the socket: fewer callbacks per block (curl's default is 16 KiB).
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, long(512 << 10));
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
