@@ -7,11 +7,17 @@ again serves the same data on the same port (the outage tests).
 """
 from __future__ import annotations
 
+import datetime
+import hashlib
+import hmac
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -80,6 +86,56 @@ class MinioServer:
             terminate(self.proc)
         if self in _LIVE_MINIO:
             _LIVE_MINIO.remove(self)
+
+    def assume_role(self, policy: dict) -> tuple[str, str, str]:
+        """Temporary credentials (access key, secret key, session token) of the root user from
+        MinIO's STS, restricted by the inline `policy` (an IAM policy document): AssumeRole, a
+        form POST signed with AWS Signature Version 4 for service "sts" (AWS STS API reference,
+        AssumeRole; MinIO docs/sts/assume-role.md). MinIO sets up its IAM a moment after S3
+        answers: an "initialized" refusal is asked again (harness.wait_until) for up to 30 s."""
+        from harness import wait_until
+        form = urllib.parse.urlencode({"Action": "AssumeRole", "Version": "2011-06-15",
+                                       "DurationSeconds": "900", "Policy": json.dumps(policy)})
+        got: dict = {}
+
+        def ask():
+            status, body = self._sts_post(form)
+            if status == 200:
+                got.update({k: re.search(f"<{k}>([^<]*)</{k}>", body)[1]
+                            for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")})
+                return True
+            if "initialized" in body:
+                return False
+            raise AssertionError(f"AssumeRole: HTTP {status}: {body}")
+        wait_until(ask, 30, "MinIO's STS to answer", interval=0.1)
+        return got["AccessKeyId"], got["SecretAccessKey"], got["SessionToken"]
+
+    def _sts_post(self, form: str) -> tuple[int, str]:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+        payload = hashlib.sha256(form.encode()).hexdigest()
+        host = f"127.0.0.1:{self.port}"
+        headers = {"content-type": "application/x-www-form-urlencoded", "host": host,
+                   "x-amz-content-sha256": payload, "x-amz-date": amz_date}
+        signed = ";".join(sorted(headers))
+        canonical = "\n".join(["POST", "/", "", *(f"{k}:{headers[k]}" for k in sorted(headers)), "",
+                               signed, payload])
+        scope = f"{day}/us-east-1/sts/aws4_request"
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                             hashlib.sha256(canonical.encode()).hexdigest()])
+        key = f"AWS4{PASSWORD}".encode()
+        for part in (day, "us-east-1", "sts", "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        req = urllib.request.Request(self.endpoint + "/", data=form.encode(), method="POST", headers={
+            **{k: v for k, v in headers.items() if k != "host"},
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={USER}/{scope}, SignedHeaders={signed}, "
+                             f"Signature={sig}"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
 
     # -- rclone, the third-party client
     def rclone_env(self) -> dict:

@@ -116,6 +116,23 @@ def test_missing_bucket_is_created(fs, minio, workdir):
     assert f"{vol.name}/juicefs_uuid" in minio.keys("made-by-format", f"{vol.name}/")
 
 
+def test_missing_bucket_the_credentials_cannot_create_fails_with_the_servers_message(fs, minio, workdir):
+    """Credentials that may read objects but not create buckets (MinIO STS credentials with an
+    inline policy): format of a missing bucket fails with the server's own refusal in one line,
+    and neither the bucket nor the volume exists afterwards."""
+    ak, sk, token = minio.assume_role({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::*"]}]})
+    vol = Volume(workdir, fs, minio=minio, bucket_name="not-allowed")
+    p = fs.run("format", vol.meta_url, vol.name, "--storage", "minio", "--bucket",
+               minio.bucket_url("not-allowed"), "--access-key", ak, "--secret-key", sk,
+               "--session-token", token)
+    assert_clear_error(p, r"not-allowed.*(Access Denied|AccessDenied)")
+    assert "not-allowed" not in minio.rclone("lsd", "m:").stdout
+    st = fs.run("status", vol.meta_url)
+    assert st.returncode != 0, "a volume was written although format failed: " + st.stdout
+
+
 @pytest.mark.parametrize("bad", ["secret", "access"])
 def test_wrong_credentials_fail_format_with_the_servers_message(fs, minio, workdir, bad):
     vol = Volume(workdir, fs, minio=minio)
