@@ -42,8 +42,8 @@ Result<std::unique_ptr<Engine>> OpenSqlite(std::string_view, std::string_view re
 // Cluster every key gets the hash-tag prefix "{DB}" (JuiceFS).
 Result<std::unique_ptr<Engine>> OpenRedis(std::string_view url, std::string_view, bool) {
   ASSIGN_OR_RETURN(auto opt, net::redis::OptionsFromUrl(url));
-  std::string prefix = opt.cluster ? "{" + std::to_string(opt.db) + "}" : "";
   ASSIGN_OR_RETURN(auto client, net::redis::Client::Connect(opt));
+  std::string prefix = client->cluster() ? "{" + std::to_string(opt.db) + "}" : "";
   auto e = std::make_unique<redis::RedisEngine>(std::move(client), prefix);
   RETURN_IF_ERROR(e->CheckServer());
   return std::unique_ptr<Engine>(std::move(e));

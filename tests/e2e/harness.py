@@ -350,6 +350,84 @@ class RedisServer:
 _LIVE_REDIS: list[RedisServer] = []
 
 
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisCluster:
+    """A real Redis Cluster of `n` masters (redis-server --cluster-enabled, joined with
+    `redis-cli --cluster create`), each node a RedisServer under root/node{i}. url(db) names
+    every node as a seed, the way users write a cluster URL."""
+
+    def __init__(self, root: Path, n: int = 3):
+        self.root = Path(root)
+        # The bus port is given (free too): by default it is the port + 10000, which a free
+        # port above 55535 cannot have.
+        self.nodes = [RedisServer(self.root / f"node{i}", extra_args=[
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", "5000", "--cluster-port", str(_free_port())]) for i in range(n)]
+
+    def start(self) -> "RedisCluster":
+        for node in self.nodes:
+            node.start()
+        p = subprocess.run(["redis-cli", "--cluster", "create",
+                            *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                            "--cluster-replicas", "0", "--cluster-yes"],
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError(f"redis-cli --cluster create -> {p.returncode}: {p.stdout}{p.stderr}")
+        # The nodes agree on the slot map through their gossip: nothing to wait on but polling.
+        wait_until(lambda: all("cluster_state:ok" in self.cli(node, "CLUSTER", "INFO") for node in self.nodes),
+                   30, "every cluster node to report cluster_state:ok")
+        return self
+
+    def url(self, db: int = 1) -> str:
+        return "redis://" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes) + f"/{db}"
+
+    @staticmethod
+    def cli(node: RedisServer, *args) -> str:
+        return node.cli(*args, db=0)
+
+    def owner(self, key: str) -> RedisServer:
+        """The master serving `key`'s slot, from CLUSTER NODES (id, ip:port@bus, flags, ...,
+        then the slot ranges a master serves)."""
+        slot = int(self.cli(self.nodes[0], "CLUSTER", "KEYSLOT", key))
+        by_port = {node.port: node for node in self.nodes}
+        for line in self.cli(self.nodes[0], "CLUSTER", "NODES").splitlines():
+            f = line.split()
+            if len(f) < 9 or "master" not in f[2]:
+                continue
+            for r in f[8:]:
+                lo, _, hi = r.partition("-")
+                if lo.isdigit() and int(lo) <= slot <= int(hi or lo):
+                    return by_port[int(f[1].split("@")[0].rsplit(":", 1)[1])]
+        raise AssertionError(f"no master serves slot {slot}")
+
+    @staticmethod
+    def keys(node: RedisServer) -> list[str]:
+        return sorted(node.cli("KEYS", "*", db=0).split())
+
+    def migrate(self, key: str, to: RedisServer):
+        """Moves the slot of `key`, with its keys, to master `to` (the steps of the cluster
+        specification, "Live resharding": IMPORTING, MIGRATING, MIGRATE, SETSLOT NODE)."""
+        src = self.owner(key)
+        slot = self.cli(src, "CLUSTER", "KEYSLOT", key).strip()
+        src_id, dst_id = self.cli(src, "CLUSTER", "MYID").strip(), self.cli(to, "CLUSTER", "MYID").strip()
+        self.cli(to, "CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
+        self.cli(src, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
+        while keys := self.cli(src, "CLUSTER", "GETKEYSINSLOT", slot, "1000").split():
+            self.cli(src, "MIGRATE", "127.0.0.1", to.port, "", 0, 10000, "KEYS", *keys)
+        for node in self.nodes:
+            self.cli(node, "CLUSTER", "SETSLOT", slot, "NODE", dst_id)
+
+    def stop(self):
+        for node in self.nodes:
+            node.stop()
+
+
 def stop_redis_under(d: Path):
     for r in [r for r in _LIVE_REDIS if d == r.root or d in r.root.parents]:
         r.stop()

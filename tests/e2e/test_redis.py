@@ -576,3 +576,92 @@ def test_unmount_after_many_creates_exits_cleanly(fs, workdir):
         finally:
             m.umount()
         assert m.proc.returncode == 0, f"round {r}: the mount exited {m.proc.returncode}\n{m.log_tail()}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Redis Cluster: real cluster nodes; every key of a volume carries the hash tag "{DB}", so the
+# volume lives in one slot and the client talks to that slot's master.
+
+@pytest.fixture
+def cluster(workdir):
+    from harness import RedisCluster
+    c = RedisCluster(workdir / "cluster").start()
+    yield c
+    c.stop()
+
+
+@pytest.mark.parametrize("url", ["seeds", "one-other-node"])
+def test_volume_on_redis_cluster(fs, workdir, cluster, url):
+    """Format and mount on a real 3-master cluster, through a URL that lists every node, or that
+    names one node which does not serve the volume's slot (the cluster is detected and the
+    slot's master found): files written read back after a remount, every key of the volume is
+    on the slot's master with the "{1}" prefix (JuiceFS's layout), no other node holds a key."""
+    owner = cluster.owner("{1}")
+    other = next(n for n in cluster.nodes if n is not owner)
+    vol = Volume(workdir, fs, redis=cluster)
+    if url == "one-other-node":
+        vol.meta_url = f"redis://127.0.0.1:{other.port}/1"
+    vol.format()
+    files = {f"d/f{i}": os.urandom(1000 * i + 1) for i in range(20)}
+    m = vol.mount(workdir / "mnt")
+    try:
+        (m.path / "d").mkdir()
+        for name, data in files.items():
+            (m.path / name).write_bytes(data)
+        os.symlink("d/f1", m.path / "link")
+        os.rename(m.path / "d" / "f2", m.path / "d" / "moved")
+        files["d/moved"] = files.pop("d/f2")
+    finally:
+        m.umount()
+    m = vol.mount(workdir / "mnt")
+    try:
+        for name, data in files.items():
+            assert (m.path / name).read_bytes() == data, name
+        assert os.readlink(m.path / "link") == "d/f1"
+        assert sorted(os.listdir(m.path / "d")) == sorted(n[2:] for n in files)
+    finally:
+        m.umount()
+    keys = cluster.keys(owner)
+    assert "{1}setting" in keys and "{1}i1" in keys and "{1}d1" in keys, keys[:20]
+    assert all(k.startswith("{1}") for k in keys), [k for k in keys if not k.startswith("{1}")]
+    for n in cluster.nodes:
+        if n is not owner:
+            assert cluster.keys(n) == [], f"node {n.port} holds keys"
+
+
+def test_juicefs_and_tierfs_share_a_volume_on_redis_cluster(fs, jfs, workdir, cluster):
+    """Formatted by JuiceFS on the cluster URL: JuiceFS writes, tierfs reads identical and
+    modifies, JuiceFS reads the modifications; `juicefs fsck` clean."""
+    vol = Volume(workdir, fs, redis=cluster)
+    vol.format(binary=jfs)
+    write_read_modify(vol, workdir / "mnt", jfs, fs)
+    p = jfs.run("fsck", vol.meta_url, "--path", "/", "--recursive")
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_slot_moved_to_another_master_while_mounted(fs, workdir, cluster):
+    """The volume's slot migrates to another master (live resharding) while the mount holds
+    connections to the old one: the next operations get MOVED, the client asks the cluster
+    again and goes on at the new master; nothing written before is lost."""
+    vol = Volume(workdir, fs, redis=cluster).format()
+    m = vol.mount(workdir / "mnt")
+    try:
+        before = {f"a{i}": os.urandom(3000 + i) for i in range(10)}
+        for name, data in before.items():
+            (m.path / name).write_bytes(data)
+        old = cluster.owner("{1}")
+        new = next(n for n in cluster.nodes if n is not old)
+        cluster.migrate("{1}", new)
+        assert cluster.owner("{1}") is new and cluster.keys(old) == []
+        after = {f"b{i}": os.urandom(5000 + i) for i in range(10)}
+        for name, data in after.items():
+            (m.path / name).write_bytes(data)
+        os.unlink(m.path / "a0")
+        del before["a0"]
+        for name, data in (before | after).items():
+            assert (m.path / name).read_bytes() == data, name
+        assert sorted(n for n in os.listdir(m.path) if not n.startswith(".")) == sorted(before | after)
+        assert "the cluster moved the slot" in m.log.read_text(), "no MOVED reached the client"
+    finally:
+        m.umount()
+    assert "{1}setting" in cluster.keys(new)

@@ -227,6 +227,10 @@ Status RedisEngine::TxnOnce(const std::function<Status(Tx&)>& fn,
   Tx tx(*lease, keys_);
   Status st = fn(tx);
   std::vector<Command> writes = tx.TakeWrites();
+  if (lease->redirected()) {  // Redis Cluster moved the slot: nothing ran; again, elsewhere
+    conflict = true;
+    return Status();
+  }
   if (!st.ok() || writes.empty()) {
     (void)lease->Do({"UNWATCH"});
     if (st.ok() && after) after({});
@@ -244,6 +248,10 @@ Status RedisEngine::TxnOnce(const std::function<Status(Tx&)>& fn,
   client_->Invalidate(touched);
   auto replies = lease->Pipeline(cmds);
   client_->Invalidate(touched);
+  if (!replies && lease->redirected()) {  // MOVED: the EXEC was refused, nothing ran
+    conflict = true;
+    return Status();
+  }
   if (!replies) {
     // The EXEC may or may not have run: never replayed (the caller sees EIO).
     return Status(EIO, "redis: transaction outcome unknown: " + MetaError(replies.error()).message());

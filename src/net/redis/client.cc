@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "net/redis/cache.h"
+#include "net/redis/cluster.h"
 #include "net/redis/client.h"
 #include "net/redis/dedicated.h"
 #include "net/redis/pipe.h"
@@ -110,7 +111,9 @@ class ClientImpl : public Client, public PipeEvents {
     for (int attempt = 0;; attempt++) {
       Pipe& p = Pick(cmd);
       Result<Reply> r = SendOn(p, cmd).Take();
-      if (r || !retry || attempt >= opt_.max_retries || r.error().code() != EIO) return r;
+      if (r || attempt >= opt_.max_retries) return r;
+      // EAGAIN: the cluster redirected the command (MOVED), which therefore did not run.
+      if (r.error().code() != EAGAIN && (!retry || r.error().code() != EIO)) return r;
       p.WaitConnected(opt_.dial_timeout_ms + opt_.max_retry_backoff_ms);
     }
   }
@@ -129,7 +132,8 @@ class ClientImpl : public Client, public PipeEvents {
     std::vector<Result<Reply>> out;
     for (size_t i = 0; i < cmds.size(); i++) {
       out.push_back(futures[i].Take());
-      if (!out.back() && out.back().error().code() == EIO && IsRetryable(cmds[i]))
+      if (!out.back() && (out.back().error().code() == EAGAIN ||
+                          (out.back().error().code() == EIO && IsRetryable(cmds[i]))))
         out.back() = Do(cmds[i]);
     }
     return out;
@@ -187,7 +191,8 @@ class ClientImpl : public Client, public PipeEvents {
         continue;
       }
       Result<Reply> r = waits[j]->Get();
-      if (!r && r.error().code() == EIO) r = Do(reads[j].first);  // the read retry policy applies
+      // the read retry policy applies; EAGAIN: redirected by the cluster, not run
+      if (!r && (r.error().code() == EIO || r.error().code() == EAGAIN)) r = Do(reads[j].first);
       out.push_back(std::move(r));
     }
     return out;
@@ -207,6 +212,7 @@ class ClientImpl : public Client, public PipeEvents {
   }
 
   bool CacheEnabled() const override { return cache_on_; }
+  bool cluster() const override { return opt_.cluster; }
 
   Result<std::unique_ptr<Dedicated>> Lease() override { return pool_->Lease(); }
 
@@ -283,8 +289,17 @@ class ClientImpl : public Client, public PipeEvents {
 
 }  // namespace
 
-Result<std::unique_ptr<Client>> Client::Connect(const Options& opt) {
-  if (opt.cluster) return Err(EINVAL, "Redis Cluster is not supported yet");
+Result<std::unique_ptr<Client>> Client::Connect(const Options& given) {
+  Options opt = given;
+  if (!opt.cluster && opt.master_name.empty() && opt.unix_path.empty() && opt.port > 0) {
+    ASSIGN_OR_RETURN(opt.cluster, IsClusterNode(opt));
+    if (opt.cluster) opt.cluster_nodes = {opt.host + ":" + std::to_string(opt.port)};
+  }
+  if (opt.cluster) {
+    if (opt.cluster_nodes.empty()) return Err(EINVAL, "redis: Redis Cluster without nodes");
+    if (opt.cluster_key.empty()) opt.cluster_key = "{" + std::to_string(opt.db) + "}";
+    opt.db = 0;  // a cluster has database 0 only; the URL's number is the hash tag
+  }
   if (!opt.master_name.empty() && opt.sentinels.empty())
     return Err(EINVAL, "redis: Sentinel master " + opt.master_name + " without sentinels");
   if (opt.port <= 0 && opt.unix_path.empty() && opt.master_name.empty())

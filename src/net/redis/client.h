@@ -49,10 +49,14 @@ struct Options {
   std::string master_name;
   std::vector<std::string> sentinels;
   std::string sentinel_password;  // SENTINEL_PASSWORD
-  bool cluster = false;           // Redis Cluster: NOT SUPPORTED YET (Connect fails EINVAL)
+  // Redis Cluster (cluster.h): the seeds ("h:p"), and the key whose hash slot's master this
+  // client talks to (every key it sends must hash to that slot: tierfs gives all of a volume's
+  // keys the hash tag "{DB}"); "" = "{db}". A URL naming one node is detected at Connect.
+  bool cluster = false;
   std::vector<std::string> cluster_nodes;
+  std::string cluster_key;
   std::string user, password;     // AUTH [user] password; never logged
-  int db = 0;                     // SELECT db (not in cluster mode)
+  int db = 0;                     // SELECT db (not in cluster mode: there it names the hash tag)
   TlsOptions tls;
 
   int dial_timeout_ms = 5000;
@@ -110,8 +114,8 @@ class Dedicated;
 class Client {
  public:
   // Connects (all shared connections, the handshake: HELLO 3 or 2, AUTH, SELECT, CLIENT
-  // TRACKING). Errors: EIO/ETIMEDOUT (unreachable), EACCES (wrong password), EINVAL (bad
-  // options; Redis Cluster). With RESP3 a hash comes back as a kMap, with RESP2 (a server
+  // TRACKING). Errors: EIO/ETIMEDOUT (unreachable; in a cluster: no node names the slot's
+  // master), EACCES (wrong password), EINVAL (bad options). With RESP3 a hash comes back as a kMap, with RESP2 (a server
   // without HELLO) as a kArray: both hold field, value, field, value... in elems.
   static Result<std::unique_ptr<Client>> Connect(const Options& opt);
   virtual ~Client() = default;
@@ -158,6 +162,8 @@ class Client {
   virtual Result<std::unique_ptr<Dedicated>> Lease() = 0;
 
   virtual ClientStats Stats() const = 0;
+  // Whether the server is a Redis Cluster (named so by the URL, or detected at Connect).
+  virtual bool cluster() const = 0;
 };
 
 // An exclusive connection. Not thread-safe: one owner at a time.
@@ -165,8 +171,12 @@ class Dedicated {
  public:
   virtual ~Dedicated() = default;
   virtual Result<Reply> Do(const Command& cmd) = 0;
-  // Writes all, then reads all replies: one round trip.
+  // Writes all, then reads all replies: one round trip. EAGAIN when the cluster redirected a
+  // command (MOVED): nothing of the round trip ran, the connection is dropped, and a new lease
+  // connects to the slot's new master.
   virtual Result<std::vector<Reply>> Pipeline(std::span<const Command> cmds) = 0;
+  // A MOVED reply was seen on this lease (its transaction did not run and may be retried).
+  virtual bool redirected() const = 0;
 };
 
 }  // namespace tierfs::net::redis

@@ -1,5 +1,7 @@
 #include "net/redis/dedicated.h"
 
+#include "net/redis/pipe.h"
+
 #include <strings.h>
 
 namespace tierfs::net::redis {
@@ -35,8 +37,17 @@ class DedicatedImpl : public Dedicated {
       conn_.reset();
       if (r.error().code() != ETIMEDOUT) return Err(EIO, r.error().message());
     }
+    if (const Reply* m = r ? Moved(*r) : nullptr) {
+      // Redis Cluster moved the slot: drop the connection; the next lease dials the new master.
+      std::string what = m->str;
+      conn_.reset();
+      redirected_ = true;
+      return Err(EAGAIN, "redis: the cluster redirected the command (" + what + ")");
+    }
     return r;
   }
+
+  bool redirected() const override { return redirected_; }
 
  private:
   // Follows MULTI state so the connection goes back clean.
@@ -59,6 +70,7 @@ class DedicatedImpl : public Dedicated {
   int timeout_ms_;
   bool in_multi_ = false;
   bool watching_ = false;
+  bool redirected_ = false;
 };
 
 }  // namespace

@@ -174,8 +174,16 @@ Status Pipe::ReadUntilError(const Conns& c, uint64_t gen) {
   }
 }
 
+const Reply* Moved(const std::vector<Reply>& replies) {
+  for (const Reply& r : replies) {
+    if (r.IsError() && r.str.starts_with("MOVED ")) return &r;
+  }
+  return nullptr;
+}
+
 Status Pipe::Dispatch(std::vector<Reply>& got) {
   size_t i = 0;
+  std::string moved;
   while (i < got.size()) {
     if (got[i].is_push) {
       events_->OnPush(index_, got[i++]);
@@ -199,11 +207,22 @@ Status Pipe::Dispatch(std::vector<Reply>& got) {
       }
     }
     if (!done.empty()) space_cv_.notify_all();
-    for (auto& r : done) r->done(std::move(r->replies));
+    for (auto& r : done) {
+      if (const Reply* m = Moved(r->replies)) {
+        // Not run: the slot is served elsewhere now. The caller may send it again, and this
+        // connection goes, so the next dial asks the cluster for the slot's master.
+        moved = m->str;
+        r->done(Err(EAGAIN, "redis: the cluster redirected the command (" + m->str + ")"));
+      } else {
+        r->done(std::move(r->replies));
+      }
+    }
     if (desync) return Status(EIO, "protocol desync: redis sent a reply nobody asked for");
   }
+  if (!moved.empty()) return Status(EIO, "the cluster moved the slot: " + moved);
   return Status();
 }
+
 
 void Pipe::Fail(uint64_t gen, const Status& inflight_err) {
   std::deque<std::unique_ptr<Request>> inflight, queued;

@@ -55,6 +55,10 @@ class PipeEvents {
 // Where to connect now (fixed, or asked from Sentinel).
 using Resolver = std::function<Result<Endpoint>()>;
 
+// The first MOVED error among `replies` (Redis Cluster: the slot is served by another node, so
+// the command did not run), or null.
+const Reply* Moved(const std::vector<Reply>& replies);
+
 class Pipe {
  public:
   Pipe(size_t index, const Options& opt, Resolver resolve, bool tracking, PipeCounters* counters,

@@ -1,24 +1,9 @@
 #include "net/redis/sentinel.h"
 
+#include "net/redis/cluster.h"
 #include "util/log.h"
 
 namespace tierfs::net::redis {
-
-Result<Endpoint> ParseHostPort(const std::string& hp) {
-  size_t colon = hp.rfind(':');
-  if (colon == std::string::npos || colon + 1 == hp.size())
-    return Err(EINVAL, "redis: address without a port: " + hp);
-  Endpoint ep;
-  ep.host = hp.substr(0, colon);
-  if (ep.host.size() >= 2 && ep.host.front() == '[' && ep.host.back() == ']')
-    ep.host = ep.host.substr(1, ep.host.size() - 2);
-  try {
-    ep.port = std::stoi(hp.substr(colon + 1));
-  } catch (...) {
-    return Err(EINVAL, "redis: bad port in " + hp);
-  }
-  return ep;
-}
 
 namespace {
 
@@ -42,6 +27,7 @@ Result<Endpoint> AskSentinel(const std::string& sentinel, const Options& opt) {
 }  // namespace
 
 Resolver MakeResolver(const Options& opt) {
+  if (opt.cluster) return MakeClusterResolver(opt);
   if (opt.master_name.empty()) {
     Endpoint ep{opt.host, opt.port, opt.unix_path};
     return [ep]() -> Result<Endpoint> { return ep; };

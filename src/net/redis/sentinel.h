@@ -1,5 +1,5 @@
-// Where the shared connections and leases connect: a fixed endpoint, or the master that Redis
-// Sentinel names. The Sentinel resolver asks the sentinels in turn
+// Where the shared connections and leases connect: a fixed endpoint, the master that Redis
+// Sentinel names, or the master of the client's slot in a Redis Cluster (cluster.h). The Sentinel resolver asks the sentinels in turn
 // (SENTINEL get-master-addr-by-name <master_name>) on every dial, so a reconnect after a
 // failover finds the new master.
 // Errors of the resolver: EIO when no sentinel answers or none knows the master.
@@ -12,8 +12,5 @@ namespace tierfs::net::redis {
 
 // REQUIRES: opt.master_name is empty or opt.sentinels is not.
 Resolver MakeResolver(const Options& opt);
-
-// "h:p" / "[v6]:p" -> Endpoint; EINVAL when malformed.
-Result<Endpoint> ParseHostPort(const std::string& hp);
 
 }  // namespace tierfs::net::redis

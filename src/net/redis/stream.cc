@@ -298,4 +298,20 @@ Status Stream::Wait(short events, int timeout_ms) {
   return Status();  // POLLHUP: the next read sees EOF or the remaining bytes
 }
 
+Result<Endpoint> ParseHostPort(const std::string& hp) {
+  size_t colon = hp.rfind(':');
+  if (colon == std::string::npos || colon + 1 == hp.size())
+    return Err(EINVAL, "redis: address without a port: " + hp);
+  Endpoint ep;
+  ep.host = hp.substr(0, colon);
+  if (ep.host.size() >= 2 && ep.host.front() == '[' && ep.host.back() == ']')
+    ep.host = ep.host.substr(1, ep.host.size() - 2);
+  try {
+    ep.port = std::stoi(hp.substr(colon + 1));
+  } catch (...) {
+    return Err(EINVAL, "redis: bad port in " + hp);
+  }
+  return ep;
+}
+
 }  // namespace tierfs::net::redis

@@ -24,6 +24,9 @@ struct Endpoint {
   std::string ToString() const;
 };
 
+// "h:p" / "[v6]:p" -> Endpoint; EINVAL when malformed.
+Result<Endpoint> ParseHostPort(const std::string& hp);
+
 class Stream {
  public:
   // REQUIRES: timeout_ms > 0.
