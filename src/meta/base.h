@@ -48,6 +48,7 @@ class BaseMeta : public Meta {
   Status NewSession(const SessionInfo& info, const MetaOptions& options,
                     MetaCallbacks callbacks) override;
   Status CloseSession() override;
+  Status FlushStats() override { return engine_->FlushStats(); }
   Result<std::vector<SessionInfo>> ListSessions() override;
   Result<StatFs> StatFS(const Context& ctx, Ino ino) override;
 

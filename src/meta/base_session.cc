@@ -240,7 +240,9 @@ Status BaseMeta::CloseSession() {
     open_.clear();
     sustained_.clear();  // DoCleanSession below releases them all
   }
-  Status st;
+  Status st = engine_->FlushStats();
+  if (!st.ok()) TIERFS_LOG_WARN("closing the session: usage and dir stats not written: {}", st.ToString());
+  st = Status();
   if (sid != 0) {
     OpScope op(metrics_, "CloseSession");
     auto freed = engine_->DoCleanSession(sid);

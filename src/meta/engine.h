@@ -164,6 +164,8 @@ class Engine {
   virtual Result<bool> HasDirQuotas() = 0;
   // Whether to maintain jfs_dir_stats (Format::dir_stats); may change while mounted.
   virtual void SetDirStats(bool on) = 0;
+  // Meta::FlushStats: writes batched usage / dir-stat deltas now (default: none batched).
+  virtual Status FlushStats() { return Status(); }
 
   // ---- namespace ----
   virtual std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) = 0;

@@ -231,6 +231,11 @@ class Meta {
   // deletion error since the previous drain (the rows of failed deletions stay, for a later
   // pass). Engines that delete synchronously return OK at once.
   virtual Status DrainDeletions() { return Status(); }
+  // Writes the statistics this client batches (the Redis engine writes usage and directory
+  // stats once a second: meta/redis/stat_batch.h) to the store now. For tests and tools that
+  // read the store directly; CloseSession calls it. Errors: the store's (the deltas stay
+  // pending). Engines that write them in each transaction return OK at once.
+  virtual Status FlushStats() { return Status(); }
 };
 
 // Opens the metadata engine named by a META-URL ("sqlite3:///path/db", ...). EINVAL for a

@@ -37,6 +37,7 @@ class DumpFixture : public Base {
   }
 
   Result<std::string> Dump(const std::string& url, DumpOptions opt = {}) {
+    if (this->meta_) EXPECT_TRUE(this->meta_->FlushStats().ok());  // what the live client batches
     auto e = Eng(url);
     std::string out;
     Status st = DumpVolume(*e, [&](std::string_view s) { out += s; return Status(); }, opt);

@@ -29,6 +29,7 @@ class RedisDumpTest : public DumpFixture<EngineMetaTest> {
 
   // A raw command on DB `db` of the target server.
   net::redis::Reply Raw(int db, net::redis::Command cmd) {
+    EXPECT_TRUE(meta_->FlushStats().ok());  // what the client under test batches
     auto rs = raw_->DoAll({{"SELECT", std::to_string(db)}, std::move(cmd)});
     EXPECT_TRUE(rs.at(1).has_value());
     return rs[1].value_or(net::redis::Reply{});

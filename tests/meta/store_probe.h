@@ -4,6 +4,8 @@
 // Counters are given in the engine interface's meaning (nextInode/nextChunk: the next free id).
 #pragma once
 
+#include <functional>
+
 #include <memory>
 #include <string>
 
@@ -80,6 +82,7 @@ class RedisProbe : public StoreProbe {
     return r.value_or(net::redis::Reply{});
   }
   int64_t Counter(const std::string& name) override {
+    if (settle) settle();
     auto r = Do({"GET", redis::Keys{}.Counter(name)});
     int64_t v = r.IsNil() ? 0 : std::stoll(r.str);  // absent counters are 0 in Redis
     return name == "nextInode" || name == "nextChunk" ? v + 1 : v;
@@ -106,6 +109,8 @@ class RedisProbe : public StoreProbe {
   }
   void ExpireSession(uint64_t sid) override { Do({"ZADD", "allSessions", "1", std::to_string(sid)}); }
   void Reset() { c_.reset(); }
+  // Run before a counter is read: writes what the client under test batches (Meta::FlushStats).
+  std::function<void()> settle;
 
  private:
   std::unique_ptr<net::redis::Client> c_;
@@ -117,7 +122,9 @@ class ProbedMetaTest : public EngineMetaTest {
   void SetUp() override {
     EngineMetaTest::SetUp();
     if (GetParam() == "redis") {
-      probe_ = std::make_unique<RedisProbe>(url_);
+      auto probe = std::make_unique<RedisProbe>(url_);
+      probe->settle = [this] { ASSERT_TRUE(meta_->FlushStats().ok()); };
+      probe_ = std::move(probe);
     } else {
       probe_ = std::make_unique<SqliteProbe>(dir_ + "/meta.db");
     }

@@ -18,6 +18,10 @@ constexpr int kMaxTxnRetries = 50;  // JuiceFS redisMeta.txn
 // Directories whose dir-stat fields were missing in the running transaction of this thread:
 // computed from their entries once it commits (as JuiceFS doUpdateDirStat -> doSyncDirStat).
 thread_local std::vector<Ino> t_missing_dir_stats;
+// The usage and dir-stat deltas of the running transaction attempt: handed to the StatBatch
+// once it commits, dropped when it runs again.
+thread_local StatDeltas t_stat_deltas;
+constexpr auto kStatFlushPeriod = std::chrono::seconds(1);  // JuiceFS flushes dir stats each second
 
 Result<int64_t> IntOf(const Reply& r) {
   if (r.IsNil()) return int64_t(0);
@@ -75,8 +79,47 @@ void RedisEngine::TrackWrites(const std::vector<Command>& cmds) {
 // client_ is the last member: it goes first, so its threads (which call OnServerInvalidate)
 // are gone before the members that uses.
 RedisEngine::~RedisEngine() {
+  {
+    std::lock_guard lk(flusher_mu_);
+    flusher_stop_ = true;
+  }
+  flusher_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  if (Status st = FlushStats(); !st.ok())
+    TIERFS_LOG_WARN("usage and dir stats of the last second not written: {}", st.ToString());
   std::lock_guard lk(stats_->mu);
   stats_->client = nullptr;
+}
+
+void RedisEngine::StartFlusher() {
+  std::call_once(flusher_once_, [this] { flusher_ = std::thread([this] { FlusherLoop(); }); });
+}
+
+void RedisEngine::FlusherLoop() {
+  std::unique_lock lk(flusher_mu_);
+  while (!flusher_cv_.wait_for(lk, kStatFlushPeriod, [this] { return flusher_stop_; })) {
+    lk.unlock();
+    if (Status st = FlushStats(); !st.ok())
+      TIERFS_LOG_WARN("usage and dir stats not written (again in a second): {}", st.ToString());
+    lk.lock();
+  }
+}
+
+Status RedisEngine::FlushStats() {
+  StatDeltas d = stat_batch_.Take();
+  if (d.empty()) return Status();
+  static const net::redis::Script script(StatBatch::Script());
+  const std::vector<std::string> keys = {keys_.Named("usedSpace"), keys_.Named("totalInodes"),
+                                         keys_.Named("dirDataLength"), keys_.Named("dirUsedSpace"),
+                                         keys_.Named("dirUsedInodes")};
+  auto r = client_->Eval(script, keys, StatBatch::Args(d));
+  Status st = !r ? MetaError(r.error())
+                 : r->IsError() ? Status(EIO, "redis stats script: " + r->str) : Status();
+  // Given back on failure: a flush whose outcome is unknown (the connection died after sending)
+  // may then count twice; the counters are statistics, repaired by fsck.
+  if (!st.ok()) stat_batch_.Add(d);
+  client_->Invalidate(std::span<const std::string>(keys));
+  return st;
 }
 
 std::pair<uint64_t, uint64_t> RedisEngine::DirGen(Ino dir) {
@@ -187,10 +230,20 @@ Status RedisEngine::Txn(const std::string& lock_key, const std::function<Status(
                         const std::function<void(const std::vector<Reply>&)>& after) {
   thread_local std::minstd_rand rng(std::random_device{}());
   std::unique_lock stripe(stripes_[std::hash<std::string>{}(lock_key) % stripes_.size()]);
+  // A transaction run from inside another one's body keeps the outer one's deltas apart.
+  struct Outer {
+    StatDeltas saved = std::exchange(t_stat_deltas, {});
+    ~Outer() { t_stat_deltas = std::move(saved); }
+  } outer;
   for (int attempt = 0;; ++attempt) {
     bool conflict = false;
     t_missing_dir_stats.clear();
+    t_stat_deltas = {};
     Status st = TxnOnce(fn, after, conflict);
+    if (!conflict && st.ok() && !t_stat_deltas.empty()) {
+      stat_batch_.Add(t_stat_deltas);
+      StartFlusher();
+    }
     if (!conflict) {
       std::vector<Ino> dirs;
       dirs.swap(t_missing_dir_stats);
@@ -416,6 +469,9 @@ Result<int64_t> RedisEngine::IncrCounter(std::string_view name, int64_t delta) {
 Result<int64_t> RedisEngine::GetCounter(std::string_view name) {
   ASSIGN_OR_RETURN(Reply r, Do({"GET", keys_.Counter(name)}));
   ASSIGN_OR_RETURN(int64_t v, IntOf(r));
+  // What this client changed and has not written yet (stat_batch.h).
+  if (name == "usedSpace") return v + stat_batch_.PendingSpace();
+  if (name == "totalInodes") return v + stat_batch_.PendingInodes();
   // Absent = 0 ids used: the next is 1 (JuiceFS DumpMeta prints cs + 1 the same way).
   if (name == "nextInode" || name == "nextChunk") return v + 1;
   return v;
@@ -442,9 +498,9 @@ Result<bool> RedisEngine::HasDirQuotas() {
   return r.integer > 0;
 }
 
-void RedisEngine::AddUsage(Tx& tx, int64_t space, int64_t inodes) {
-  if (space) tx.Queue({"INCRBY", keys_.Named("usedSpace"), std::to_string(space)});
-  if (inodes) tx.Queue({"INCRBY", keys_.Named("totalInodes"), std::to_string(inodes)});
+void RedisEngine::AddUsage(Tx&, int64_t space, int64_t inodes) {
+  t_stat_deltas.space += space;  // written by FlushStats once the transaction committed
+  t_stat_deltas.inodes += inodes;
 }
 
 bool RedisEngine::HasDirStat(Tx& tx, Ino dir) {
@@ -493,10 +549,10 @@ void RedisEngine::AddDirStat(Tx& tx, Ino dir, int64_t length, int64_t space, int
     t_missing_dir_stats.push_back(dir);
     return;
   }
-  std::string f = std::to_string(dir);
-  if (length) tx.Queue({"HINCRBY", keys_.Named("dirDataLength"), f, std::to_string(length)});
-  if (space) tx.Queue({"HINCRBY", keys_.Named("dirUsedSpace"), f, std::to_string(space)});
-  if (inodes) tx.Queue({"HINCRBY", keys_.Named("dirUsedInodes"), f, std::to_string(inodes)});
+  StatDeltas::Dir& d = t_stat_deltas.dirs[dir];  // written by FlushStats after the commit
+  d.length += length;
+  d.space += space;
+  d.inodes += inodes;
 }
 
 Status RedisEngine::AddParentsStat(Tx& tx, Ino ino, const Attr& a, int64_t length, int64_t space) {

@@ -17,15 +17,18 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 #include "meta/engine.h"
 #include "meta/redis/schema.h"
+#include "meta/redis/stat_batch.h"
 #include "meta/redis/tracker.h"
 #include "meta/redis/txn.h"
 #include "net/redis/client.h"
@@ -152,6 +155,10 @@ class RedisEngine : public Engine {
   Status AddParentsStat(Tx& tx, Ino ino, const Attr& a, int64_t length, int64_t space);
   // usedSpace / totalInodes deltas.
   void AddUsage(Tx& tx, int64_t space, int64_t inodes);
+  // Writes the usage and dir-stat deltas of committed transactions now (stat_batch.h: they
+  // are written once a second, and at destruction). Errors: the server's (the deltas stay
+  // pending).
+  Status FlushStats() override;
   // delfiles members ("{ino}:{length}") this client wrote or listed, so that finishing a
   // deletion needs no ZSCAN of the whole set.
   void NoteDelFile(Ino ino, uint64_t length);
@@ -164,8 +171,17 @@ class RedisEngine : public Engine {
   Status TxnOnce(const std::function<Status(Tx&)>& fn,
                  const std::function<void(const std::vector<Reply>&)>& after, bool& conflict);
 
+  void FlusherLoop();
+  void StartFlusher();
+
   Keys keys_;
   std::atomic<bool> dir_stats_{false};
+  StatBatch stat_batch_;
+  std::mutex flusher_mu_;
+  std::condition_variable flusher_cv_;
+  bool flusher_stop_ = false;     // guarded by flusher_mu_
+  std::thread flusher_;           // started at the first committed delta
+  std::once_flag flusher_once_;
   std::shared_mutex hooks_mu_;  // shared while a hook runs; SetHooks waits for those
   EngineHooks hooks_;
   std::array<std::mutex, 256> stripes_;

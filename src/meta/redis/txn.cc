@@ -26,11 +26,16 @@ std::string KeyOf(const Command& cmd) { return cmd.size() > 1 ? cmd[1] : std::st
 Result<std::vector<Reply>> Tx::ReadAll(const std::vector<std::pair<std::string, Command>>& reads) {
   std::vector<Command> cmds;
   std::vector<bool> is_watch;
+  // One WATCH for all the keys not watched yet, before the reads (a command fewer per key).
+  Command watch = {"WATCH"};
   for (const auto& [key, cmd] : reads) {
-    if (!key.empty() && watched_.insert(key).second) {
-      cmds.push_back({"WATCH", key});
-      is_watch.push_back(true);
-    }
+    if (!key.empty() && watched_.insert(key).second) watch.push_back(key);
+  }
+  if (watch.size() > 1) {
+    cmds.push_back(std::move(watch));
+    is_watch.push_back(true);
+  }
+  for (const auto& [key, cmd] : reads) {
     cmds.push_back(cmd);
     is_watch.push_back(false);
   }

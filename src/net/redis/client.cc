@@ -173,11 +173,12 @@ class ClientImpl : public Client, public PipeEvents {
       }
       waits[j] = Future<Result<Reply>>(look.flight->result);
       if (look.kind != ClientCache::Lookup::kMiss) continue;
-      Command pair[] = {{"CLIENT", "CACHING", "YES"}, read};
-      per_pipe[i].push_back(MakeRequest(pair, [&cache, f = look.flight](Result<std::vector<Reply>> r) {
+      // The pipe tracks every read (CLIENT TRACKING ON): an invalidation of `key` sent before
+      // this reply arrives before it on the same connection, and poisons the flight.
+      per_pipe[i].push_back(MakeRequest(std::span<const Command>(&read, 1),
+                                        [&cache, f = look.flight](Result<std::vector<Reply>> r) {
         if (!r) return cache.Finish(f, Err(r.error()));
-        bool tracked = !(*r)[0].IsError();
-        cache.Finish(f, std::move((*r)[1]), tracked);
+        cache.Finish(f, std::move(r->front()), /*tracked=*/true);
       }));
     }
     for (size_t i = 0; i < pipes_.size(); ++i) {

@@ -70,7 +70,7 @@ struct Options {
   size_t max_queued = 4096;       // per connection; a full queue blocks the caller (back-pressure)
   size_t dedicated_pool = 64;     // bound on exclusive connections (WATCH txns, blocking cmds)
 
-  bool client_cache = true;       // CLIENT TRACKING ON OPTIN; off when the server cannot
+  bool client_cache = true;       // CLIENT TRACKING ON (default mode); off when the server cannot
   size_t cache_bytes = 100 << 20; // client-cache-size, bytes (LRU by estimated size)
   int cache_ttl_ms = 60000;       // client-cache-expire: no entry is served older than this
 };
@@ -125,7 +125,7 @@ class Client {
   // commands on one key run in the order they were sent; commands on different keys may run in
   // another order unless they are sent together (SendGroup, DoAll) or the caller waits.
   virtual Future<Result<Reply>> Send(Command cmd) = 0;
-  // A contiguous group (MULTI..EXEC, CLIENT CACHING YES + read): written together, one Reply per
+  // A contiguous group (MULTI..EXEC): written together, one Reply per
   // command. On a connection loss the whole group fails with EIO and is never replayed.
   virtual Future<Result<std::vector<Reply>>> SendGroup(std::vector<Command> group) = 0;
   // Convenience: Send(...).Get(). Idempotent reads (GET, HGET, HGETALL, MGET, LRANGE, ...) are
@@ -140,12 +140,12 @@ class Client {
 
   // Client-side cache. `read` must be a read of exactly one key (`key`), e.g. GET k, HGET k f,
   // HGETALL k, LRANGE k 0 -1, SMEMBERS k. Answered from the cache when an entry for (key, read)
-  // exists; else sent as [CLIENT CACHING YES, read] and the reply stored unless an invalidation
-  // of `key` arrived before it. Nil replies are cached too. Falls back to Do() when the cache is
+  // exists; else sent (the connection tracks every read) and the reply stored unless an
+  // invalidation of `key` arrived before it. Nil replies are cached too. Falls back to Do() when the cache is
   // off.
   virtual Result<Reply> DoCached(const Command& read, const std::string& key) = 0;
   // Several cacheable reads (read, key) at once: the hits answered from the cache, the misses
-  // sent together (each as its [CLIENT CACHING YES, read] pair) and waited for once. One result
+  // sent together and waited for once. One result
   // per read, in order.
   virtual std::vector<Result<Reply>> DoCachedAll(
       const std::vector<std::pair<Command, std::string>>& reads) = 0;

@@ -3,8 +3,8 @@
 //
 // Handshake: HELLO 3 [AUTH user password]; when the server refuses HELLO (Redis < 6, or
 // NOPROTO) it falls back to AUTH and RESP2. Then SELECT db (when db != 0) and, when tracking is
-// asked for and the connection is RESP3, CLIENT TRACKING ON OPTIN (invalidations then arrive as
-// push frames on this connection).
+// asked for and the connection is RESP3, CLIENT TRACKING ON (default mode: every read on the
+// connection is tracked; invalidations arrive as push frames on this connection).
 // Errors: as Stream, plus EACCES (AUTH/HELLO refused: the password is never in the message),
 // EINVAL (SELECT refused), EPROTO (malformed reply: the connection is unusable).
 // Thread-safety: Next()/RoundTrip() by one thread; stream().Write() may run concurrently with
@@ -32,7 +32,7 @@ class Conn {
                                             bool tracking);
 
   int resp() const { return resp_; }          // 2 or 3
-  bool tracking() const { return tracking_; }  // CLIENT TRACKING ON OPTIN succeeded
+  bool tracking() const { return tracking_; }  // CLIENT TRACKING ON succeeded
   const Endpoint& endpoint() const { return ep_; }
   Stream& stream() { return *stream_; }
   void Shutdown() { stream_->Shutdown(); }
