@@ -259,6 +259,12 @@ class Mount:
 _LIVE_MOUNTS: list[Mount] = []
 
 
+def assert_files(root: Path, files: dict):
+    """Every `name: bytes` of `files` reads back identical under `root`."""
+    for name, data in files.items():
+        assert (Path(root) / name).read_bytes() == data, name
+
+
 class RedisServer:
     """A redis-server of the test's own on a free 127.0.0.1 port, its files in `root`.
 
@@ -471,9 +477,12 @@ class Volume:
         return [Path(d) / f for d, _, fs in os.walk(self.chunks_dir) for f in fs]
 
     def storage_args(self) -> list[str]:
-        """`format`'s storage flags: the local directory, or the MinIO bucket."""
+        """`format`'s storage flags: the local directory, the MinIO bucket, or a bucket of another
+        object-store server that says its flags (cloud_servers.py)."""
         if self.minio is None:
             return ["--storage", "file", "--bucket", f"{self.bucket}/"]
+        if hasattr(self.minio, "storage_args"):
+            return self.minio.storage_args(self.bucket_name)
         from minio_server import USER, PASSWORD
         return ["--storage", "minio", "--bucket", self.minio.bucket_url(self.bucket_name),
                 "--access-key", USER, "--secret-key", PASSWORD]

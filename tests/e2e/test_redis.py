@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from harness import RedisServer, Volume, assert_clear_error, is_mounted, wait_until
+from harness import RedisServer, Volume, assert_clear_error, assert_files, is_mounted, wait_until
 from test_interop import _HOLDER, _kill_tree, write_read_modify
 from test_posix import _probe, read_file as _read, write_file as _write
 
@@ -615,8 +615,7 @@ def test_volume_on_redis_cluster(fs, workdir, cluster, url):
         m.umount()
     m = vol.mount(workdir / "mnt")
     try:
-        for name, data in files.items():
-            assert (m.path / name).read_bytes() == data, name
+        assert_files(m.path, files)
         assert os.readlink(m.path / "link") == "d/f1"
         assert sorted(os.listdir(m.path / "d")) == sorted(n[2:] for n in files)
     finally:

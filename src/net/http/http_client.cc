@@ -42,6 +42,7 @@ struct Transfer {
   HttpResponse resp;
   int64_t limit = -1;
   bool over_limit = false;
+  bool head = false;  // HEAD: Content-Length describes a body that does not come
 };
 
 // The body buffer is allocated once at the announced length (appending 16 KiB at a time
@@ -50,6 +51,7 @@ struct Transfer {
 constexpr uint64_t kMaxReserve = 256ull << 20;
 
 void ReserveBody(Transfer* t, std::string_view value) {
+  if (t->head) return;
   uint64_t n = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (ec != std::errc() || p != value.data() + value.size()) return;
@@ -183,6 +185,7 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& req) {
 
   Transfer t;
   t.limit = req.max_response_bytes;
+  t.head = req.method == "HEAD";
   char errbuf[CURL_ERROR_SIZE] = {};
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : req.headers) {
