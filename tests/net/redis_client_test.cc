@@ -21,6 +21,19 @@ TEST_F(RedisClientTest, PingSetGet) {
   EXPECT_TRUE(Must(c->Do({"GET", "missing"})).IsNil());
 }
 
+// One caller at a time finds the pipe idle: it writes its request itself (the synchronous fast
+// path), every time; the replies still come in order.
+TEST_F(RedisClientTest, ALoneCallerWritesItsOwnRequests) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  const uint64_t before = c->Stats().direct_batches;
+  for (int i = 0; i < 200; i++) {
+    EXPECT_EQ(Must(c->Do({"SET", "solo", std::to_string(i)})).str, "OK");
+    EXPECT_EQ(Must(c->Do({"GET", "solo"})).str, std::to_string(i));
+  }
+  EXPECT_EQ(c->Stats().direct_batches - before, 400u);
+}
+
 TEST_F(RedisClientTest, SixteenThreadsMixedCommandsArePipelined) {
   auto c = Connect();
   ASSERT_TRUE(c);

@@ -364,6 +364,7 @@ void RedisEngine::BindMetrics(metrics::Registry* reg) {
       {"tierfs_redis_commands", "commands sent to Redis by the pipelined connections", &net::redis::ClientStats::commands},
       {"tierfs_redis_writes", "write(2) calls of the pipelined connections (commands per write = pipelining)", &net::redis::ClientStats::writes},
       {"tierfs_redis_reconnects", "reconnections to Redis", &net::redis::ClientStats::reconnects},
+      {"tierfs_redis_direct_writes", "requests written by the caller's own thread (nothing else queued)", &net::redis::ClientStats::direct_batches},
       {"tierfs_redis_cache_hits", "reads answered by the client-side cache", &net::redis::ClientStats::cache_hits},
       {"tierfs_redis_cache_misses", "cacheable reads sent to the server", &net::redis::ClientStats::cache_misses},
       {"tierfs_redis_cache_invalidations", "keys invalidated in the client-side cache", &net::redis::ClientStats::cache_invalidations},

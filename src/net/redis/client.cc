@@ -221,6 +221,7 @@ class ClientImpl : public Client, public PipeEvents {
     ClientStats s;
     s.commands = counters_.commands;
     s.writes = counters_.writes;
+    s.direct_batches = counters_.direct_batches;
     s.reconnects = counters_.reconnects;
     s.cache_hits = cache_counters_.hits;
     s.cache_misses = cache_counters_.misses;

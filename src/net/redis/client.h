@@ -104,6 +104,7 @@ class Script {
 struct ClientStats {
   uint64_t commands = 0;        // commands written
   uint64_t writes = 0;          // write(2) calls of the pipelined connections
+  uint64_t direct_batches = 0;  // requests written by their caller's thread (the fast path)
   uint64_t reconnects = 0;
   uint64_t cache_hits = 0, cache_misses = 0, cache_invalidations = 0, cache_flushes = 0;
   uint64_t cache_bytes = 0, cache_entries = 0;

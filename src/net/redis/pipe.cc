@@ -88,10 +88,46 @@ void Pipe::Submit(std::vector<std::unique_ptr<Request>> reqs) {
     FailAll(reqs, Status(EIO, stop_ ? "redis client closed" : "not connected to redis (reconnecting)"));
     return;
   }
+  if (queued_.empty() && !writing_) {
+    // The fast path: nobody else is writing, so this thread writes its requests now.
+    std::deque<std::unique_ptr<Request>> batch(std::make_move_iterator(reqs.begin()),
+                                               std::make_move_iterator(reqs.end()));
+    counters_->direct_batches++;
+    WriteBatch(lock, batch);
+    return;
+  }
   bool wake = queued_.empty();
   for (auto& r : reqs) queued_.push_back(std::move(r));
   lock.unlock();
   if (wake) work_cv_.notify_one();
+}
+
+void Pipe::WriteBatch(std::unique_lock<std::mutex>& lock, std::deque<std::unique_ptr<Request>>& batch) {
+  writing_ = true;
+  Conns c = conn_;
+  uint64_t gen = gen_;
+  auto deadline = Clock::now() + std::chrono::milliseconds(opt_.read_timeout_ms);
+  std::string wire;
+  uint64_t commands = 0;
+  // Move to in-flight before writing: a reply may arrive before Write() returns.
+  for (auto& r : batch) {
+    wire += r->wire;
+    commands += r->n;
+    r->deadline = deadline;
+    inflight_.push_back(std::move(r));
+  }
+  batch.clear();
+  lock.unlock();
+  counters_->commands += commands;
+  uint64_t syscalls = 0;
+  Status s = c->stream().Write(wire, opt_.write_timeout_ms, &syscalls);
+  counters_->writes += syscalls;
+  lock.lock();
+  writing_ = false;
+  bool more = !queued_.empty();
+  lock.unlock();
+  if (!s.ok()) Fail(gen, Status(EIO, "writing to redis at " + c->endpoint().ToString() + ": " + s.message()));
+  if (more) work_cv_.notify_one();  // queued while this write was under way
 }
 
 bool Pipe::WaitConnected(int timeout_ms) {
@@ -101,31 +137,13 @@ bool Pipe::WaitConnected(int timeout_ms) {
 }
 
 void Pipe::WriterLoop() {
-  std::string wire;
   for (;;) {
     std::unique_lock lock(mu_);
-    work_cv_.wait(lock, [&] { return stop_ || (conn_ && !queued_.empty()); });
+    work_cv_.wait(lock, [&] { return stop_ || (conn_ && !queued_.empty() && !writing_); });
     if (stop_) return;
-    Conns c = conn_;
-    uint64_t gen = gen_;
-    auto deadline = Clock::now() + std::chrono::milliseconds(opt_.read_timeout_ms);
-    wire.clear();
-    uint64_t commands = 0;
-    // Move to in-flight before writing: a reply may arrive before Write() returns.
-    for (auto& r : queued_) {
-      wire += r->wire;
-      commands += r->n;
-      r->deadline = deadline;
-      inflight_.push_back(std::move(r));
-    }
-    queued_.clear();
-    lock.unlock();
-    counters_->commands += commands;
-    uint64_t syscalls = 0;
-    Status s = c->stream().Write(wire, opt_.write_timeout_ms, &syscalls);
-    counters_->writes += syscalls;
-    if (!s.ok()) Fail(gen, Status(EIO, "writing to redis at " + c->endpoint().ToString() + ": " + s.message()));
-    if (wire.capacity() > (4u << 20)) std::string().swap(wire);  // do not pin a burst's buffer
+    std::deque<std::unique_ptr<Request>> batch;
+    batch.swap(queued_);  // everything queued since the last write goes in this one
+    WriteBatch(lock, batch);
   }
 }
 

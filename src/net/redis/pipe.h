@@ -41,6 +41,7 @@ struct Request {
 // Counters shared by the pipes of one client.
 struct PipeCounters {
   std::atomic<uint64_t> commands{0}, writes{0}, reconnects{0};
+  std::atomic<uint64_t> direct_batches{0};  // batches the submitting thread wrote itself
 };
 
 // What a pipe tells its owner (the client cache), always outside the pipe's lock.
@@ -70,6 +71,8 @@ class Pipe {
   // Connects the first time (synchronously) and starts the threads.
   Status Start();
   // Queues the requests contiguously (one write, in this order) or fails each through done.
+  // When nothing is queued and no write is under way, the calling thread writes them itself
+  // (the synchronous fast path: no hand-off to the writer thread).
   void Submit(std::vector<std::unique_ptr<Request>> reqs);
   // Waits up to timeout_ms until the pipe is connected. False on timeout or when stopped.
   bool WaitConnected(int timeout_ms);
@@ -87,6 +90,9 @@ class Pipe {
   // Drops connection `gen` (if still current) and fails its requests: in flight with
   // `inflight_err`, queued with EIO.
   void Fail(uint64_t gen, const Status& inflight_err);
+  // Moves `reqs` (or the queue) in flight and writes them on this thread. REQUIRES: lock held
+  // on entry, writing_ false; released during the write and on return.
+  void WriteBatch(std::unique_lock<std::mutex>& lock, std::deque<std::unique_ptr<Request>>& batch);
   void Reconnect();
   Result<Conns> Dial();
 
@@ -105,6 +111,7 @@ class Pipe {
   Conns conn_;        // null while disconnected
   uint64_t gen_ = 0;  // bumped on every connect and every failure
   bool stop_ = false;
+  bool writing_ = false;  // a thread (the writer or a submitter) is writing to conn_
   std::atomic<bool> tracking_{false};
   std::thread writer_, reader_;
 };
