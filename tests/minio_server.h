@@ -90,15 +90,16 @@ class MinioServer : public ServerProcess {
     return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
   }
   // Temporary credentials of the root user from MinIO's STS: AssumeRole, a form POST signed
-  // for service "sts". MinIO sets up its IAM after S3 already answers, so an "initialising"
-  // refusal is asked again until a deadline (30 s).
-  Result<object::sigv4::Credentials> TemporaryCredentials() const {
+  // for service "sts". MinIO sets up its IAM after S3 already answers and says "not
+  // initialized" until then: the request is polled (PollReady, 30 s at most) until another
+  // answer comes.
+  Result<object::sigv4::Credentials> TemporaryCredentials() {
     const std::string form = "Action=AssumeRole&Version=2011-06-15&DurationSeconds=900";
     net::http::HttpOptions o;
     o.ca_file = ca_file();
     net::http::HttpClient client(o);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (;;) {
+    Result<net::http::HttpResponse> reply = Err(EIO, "AssumeRole not sent");
+    auto answered = [&] {
       object::sigv4::Request req;
       req.method = "POST";
       req.path = "/";
@@ -113,23 +114,21 @@ class MinioServer : public ServerProcess {
       post.url = endpoint() + "/";
       post.headers = req.headers;
       post.body = form;
-      ASSIGN_OR_RETURN(net::http::HttpResponse reply, client.Do(post));
-      bool initialising = reply.body.find("not initialized") != std::string::npos;
-      if (reply.status != 200 && !(initialising && std::chrono::steady_clock::now() < deadline)) {
-        return Err(EIO, "AssumeRole: HTTP " + std::to_string(reply.status) + ": " + reply.body);
-      }
-      if (reply.status != 200) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // IAM not up yet: ask again
-        continue;
-      }
-      ASSIGN_OR_RETURN(object::XmlNode doc, object::ParseXml(reply.body));
-      const object::XmlNode* result = doc.Child("AssumeRoleResult");
-      const object::XmlNode* c = result ? result->Child("Credentials") : nullptr;
-      if (c == nullptr) return Err(EIO, "AssumeRole: no credentials in " + reply.body);
-      return object::sigv4::Credentials{std::string(c->ChildText("AccessKeyId")),
-                                        std::string(c->ChildText("SecretAccessKey")),
-                                        std::string(c->ChildText("SessionToken"))};
-    }
+      reply = client.Do(post);
+      return !reply || reply->body.find("not initialized") == std::string::npos;
+    };
+    RETURN_IF_ERROR(PollReady(pid_, "minio's STS", std::chrono::seconds(30), answered,
+                              [&] { return Log(); }));
+    if (!reply) return Err(reply.error());
+    if (reply->status != 200)
+      return Err(EIO, "AssumeRole: HTTP " + std::to_string(reply->status) + ": " + reply->body);
+    ASSIGN_OR_RETURN(object::XmlNode doc, object::ParseXml(reply->body));
+    const object::XmlNode* result = doc.Child("AssumeRoleResult");
+    const object::XmlNode* c = result ? result->Child("Credentials") : nullptr;
+    if (c == nullptr) return Err(EIO, "AssumeRole: no credentials in " + reply->body);
+    return object::sigv4::Credentials{std::string(c->ChildText("AccessKeyId")),
+                                      std::string(c->ChildText("SecretAccessKey")),
+                                      std::string(c->ChildText("SessionToken"))};
   }
 
   // The certificate to trust for a TLS server ("" without TLS).

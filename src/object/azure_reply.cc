@@ -3,6 +3,7 @@
 #include <charconv>
 #include <map>
 
+#include "object/http_status.h"
 #include "object/s3_reply.h"  // ParseS3Time reads the RFC 1123 dates Azure sends too
 #include "object/xml.h"
 #include "util/url.h"
@@ -36,15 +37,6 @@ const std::map<std::string_view, int>& CodeTable() {
   return table;
 }
 
-int ErrnoOfHttp(int status) {
-  if (status == 400) return EINVAL;
-  if (status == 401 || status == 403) return EACCES;
-  if (status == 404) return ENOENT;
-  if (status == 429 || status == 503) return EBUSY;
-  if (status == 507) return ENOSPC;
-  return EIO;
-}
-
 // The first line of `text`, at most 160 bytes.
 std::string FirstLine(std::string_view text) {
   std::string_view line = text.substr(0, text.find_first_of("\r\n"));
@@ -71,12 +63,12 @@ Status AzureStatusOf(const net::http::HttpResponse& resp, std::string_view what)
   if (!e) {
     msg += ": HTTP " + std::to_string(resp.status);
     if (!resp.body.empty()) msg += ": " + FirstLine(resp.body);
-    return Status(ErrnoOfHttp(resp.status), msg);
+    return Status(ErrnoOfHttpStatus(resp.status), msg);
   }
   msg += ": " + e->code;
   if (!e->message.empty()) msg += ": " + e->message;
   auto it = CodeTable().find(e->code);
-  return Status(it != CodeTable().end() ? it->second : ErrnoOfHttp(resp.status), msg);
+  return Status(it != CodeTable().end() ? it->second : ErrnoOfHttpStatus(resp.status), msg);
 }
 
 Result<AzureListPage> ParseListBlobs(std::string_view body) {

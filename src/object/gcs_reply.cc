@@ -4,6 +4,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "object/http_status.h"
+
 namespace tierfs::object {
 
 namespace {
@@ -11,24 +13,7 @@ namespace {
 using nlohmann::json;
 
 int ErrnoOfHttp(int status) {
-  switch (status) {
-    case 400:
-      return EINVAL;
-    case 401:
-    case 403:
-      return EACCES;
-    case 404:
-      return ENOENT;
-    case 409:
-      return EEXIST;
-    case 429:
-    case 503:
-      return EBUSY;
-    case 507:
-      return ENOSPC;
-    default:
-      return EIO;
-  }
+  return status == 409 ? EEXIST : ErrnoOfHttpStatus(status);  // 409: the bucket exists
 }
 
 std::string TextOf(const json& j, const char* key) {

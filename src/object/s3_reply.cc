@@ -4,6 +4,7 @@
 #include <ctime>
 #include <map>
 
+#include "object/http_status.h"
 #include "object/xml.h"
 #include "util/url.h"
 
@@ -44,24 +45,10 @@ const std::map<std::string_view, int>& CodeTable() {
 }
 
 int ErrnoOfStatus(int status) {
-  switch (status) {
-    case 301:  // moved for good (S3 answers PermanentRedirect for a bucket of another region)
-    case 400:
-    case 405:  // method not allowed: not an S3 endpoint
-      return EINVAL;
-    case 401:
-    case 403:
-      return EACCES;
-    case 404:
-      return ENOENT;
-    case 429:
-    case 503:
-      return EBUSY;
-    case 507:
-      return ENOSPC;
-    default:
-      return EIO;
-  }
+  // 301: moved for good (S3 answers PermanentRedirect for a bucket of another region);
+  // 405: method not allowed, not an S3 endpoint.
+  if (status == 301 || status == 405) return EINVAL;
+  return ErrnoOfHttpStatus(status);
 }
 
 // The start of a body that is not S3's, on one line, for the message.

@@ -111,7 +111,9 @@ void Pipe::WriteBatch(std::unique_lock<std::mutex>& lock, std::deque<std::unique
   uint64_t commands = 0;
   // Move to in-flight before writing: a reply may arrive before Write() returns.
   for (auto& r : batch) {
-    wire += r->wire;
+    // The request's bytes are moved, not copied, when it is the first (often the only) one:
+    // nothing reads them after the write.
+    if (wire.empty()) wire = std::move(r->wire); else wire += r->wire;
     commands += r->n;
     r->deadline = deadline;
     inflight_.push_back(std::move(r));
