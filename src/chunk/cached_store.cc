@@ -6,6 +6,7 @@
 #include "chunk/slice_writer.h"
 #include "object/metrics_bridge.h"
 #include "object/object_store.h"
+#include "util/log.h"
 
 namespace tierfs::chunk {
 namespace mb = object::mbridge;
@@ -55,6 +56,9 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
   if (config.block_size == 0) init_status_ = Status(EINVAL, "block size must not be 0");
   hits_ = mb::GetCounter(registry, "tierfs_blockcache_hits", "read from cached block");
   misses_ = mb::GetCounter(registry, "tierfs_blockcache_miss", "missed read from cached block");
+  hit_bytes_ = mb::GetCounter(registry, "tierfs_blockcache_hit_bytes", "read bytes from cached block");
+  miss_bytes_ = mb::GetCounter(registry, "tierfs_blockcache_miss_bytes",
+                               "missed bytes from cached block");
   if (!config.cache_dir.empty() && config.cache_size > 0) {
     std::string root = config.cache_dir + "/";
     if (!config.volume_uuid.empty()) root += config.volume_uuid + "/";
@@ -64,6 +68,7 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
       disk_status_ = disk.error();
     }
   }
+  if (config.writeback) OpenStaging(registry);
   if (config.prefetch > 0) {
     prefetch_pool_ = std::make_unique<ThreadPool>(config.prefetch, kMaxQueuedPrefetch);
   }
@@ -75,7 +80,83 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
   if (disk_) cache_fill_pool_ = std::make_unique<ThreadPool>(1, kMaxQueuedCacheFills);
 }
 
-CachedStore::~CachedStore() = default;
+void CachedStore::OpenStaging(metrics::Registry* registry) {
+  const ChunkConfig& c = config_;
+  if (c.cache_dir.empty() || c.cache_size == 0) {
+    staging_status_ = Status(EINVAL, "write-back needs a cache directory (--cache-dir, --cache-size > 0)");
+    return;
+  }
+  StagingOptions o;
+  o.root = c.cache_dir + "/" + (c.volume_uuid.empty() ? "" : c.volume_uuid + "/") + "rawstaging/";
+  o.upload_delay = c.upload_delay;
+  o.upload_start_hour = c.upload_start_hour;
+  o.upload_end_hour = c.upload_end_hour;
+  o.fsync = c.stage_fsync;
+  o.uploaders = std::max(1, c.max_uploads);
+  o.max_stage_write = std::max(1, c.max_stage_write);
+  o.free_space_ratio = c.free_space_ratio / 2;  // JuiceFS: staging may use 1 - ratio/2 of the disk
+  auto uploaded = [this](const std::string& key, const std::string& path) {
+    if (disk_) disk_->Adopt(key, path);  // the uploaded block keeps serving reads from tier 1
+  };
+  auto remove = [this](const std::string& key) { (void)store_->Delete(key); };
+  auto put = [this](const std::string& key, const std::string& plain) { return PutBlock(key, plain); };
+  if (auto st = Staging::Open(o, put, uploaded, remove, registry)) {
+    staging_ = std::move(*st);
+  } else {
+    staging_status_ = st.error();
+    TIERFS_LOG_ERROR("write-back off: {}", st.error().ToString());
+  }
+}
+
+CachedStore::~CachedStore() {
+  staging_.reset();  // its uploaders call PutBlock and the disk tier
+}
+
+Result<bool> CachedStore::StoreBlock(const std::string& key, const std::string& plain, bool stage) {
+  if (stage && staging_) {
+    Status st = staging_->Stage(key, plain);
+    if (st.ok()) return true;
+    // Busy, full or failing staging disk: upload directly instead of failing the write.
+    if (st.code() != EBUSY) TIERFS_LOG_WARN("write-back: {}; uploading {} directly", st.message(), key);
+  }
+  RETURN_IF_ERROR(PutBlock(key, plain));
+  return false;
+}
+
+Result<CacheCount> CachedStore::CacheSlice(uint64_t id, uint32_t size, CacheOp op) {
+  RETURN_IF_ERROR(init_status_);
+  if (!disk_) return Err(EINVAL, "no disk cache" + (disk_status_.ok() ? "" : ": " + disk_status_.message()));
+  const uint32_t bs = config_.block_size;
+  CacheCount c;
+  for (uint32_t indx = 0; uint64_t{indx} * bs < size; ++indx) {
+    const uint32_t len = std::min<uint32_t>(bs, size - indx * bs);
+    const std::string key = Key(id, indx, len);
+    c.blocks++;
+    c.bytes += len;
+    const bool staged = staging_ && staging_->Contains(key);
+    if (op == CacheOp::kEvict && !staged) {
+      disk_->Remove(key);
+      cache_.Erase(key);
+      continue;
+    }
+    bool cached = staged || disk_->Contains(key);
+    if (!cached && op == CacheOp::kWarm) {
+      ASSIGN_OR_RETURN(BlockData block, FetchBlock(key, len));
+      disk_->Store(key, *block);  // synchronously: warmup's point is that it is there after
+      cached = disk_->Contains(key);
+    }
+    if (cached) {
+      c.cached_blocks++;
+      c.cached_bytes += len;
+    }
+  }
+  return c;
+}
+
+Status CachedStore::FlushStaging(std::chrono::milliseconds max) {
+  if (!staging_) return Status::Ok();
+  return staging_->Flush(max);
+}
 
 Status CachedStore::ReadError(const std::string& key, const Status& st) const {
   switch (st.code()) {
@@ -106,6 +187,11 @@ Status CachedStore::PutBlock(const std::string& key, const std::string& plain) {
 
 Status CachedStore::DeleteBlock(const std::string& key) {
   cache_.Erase(key);
+  if (staging_ && staging_->Remove(key) != Staging::Removed::kAbsent) {
+    // Never uploaded, or its running upload deletes the object when the PUT returns.
+    if (disk_) disk_->Remove(key);
+    return Status::Ok();
+  }
   if (disk_) {
     {
       std::lock_guard lock(fills_mu_);
@@ -160,12 +246,17 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
   Result<BlockData> result = cache_.Get(key);
   if (*result) {
     mb::Inc(hits_);
+  } else if (std::optional<std::string> staged = staging_ ? staging_->Load(key, len) : std::nullopt) {
+    result = BlockData(std::make_shared<const std::string>(std::move(*staged)));
+    cache_.Put(key, *result);
   } else if (std::optional<std::string> local = disk_ ? disk_->Load(key, len) : std::nullopt) {
     mb::Inc(hits_);
+    mb::Inc(hit_bytes_, len);
     result = BlockData(std::make_shared<const std::string>(std::move(*local)));
     cache_.Put(key, *result);
   } else {
     mb::Inc(misses_);
+    mb::Inc(miss_bytes_, len);
     result = FetchBlock(key, len);
     if (result.has_value()) {
       cache_.Put(key, *result);
@@ -241,8 +332,10 @@ bool CachedStore::NoteRead(uint64_t id, uint32_t off, size_t n) {
 Result<bool> CachedStore::ReadSmall(const std::string& key, uint32_t blen, uint32_t boff,
                                     std::span<char> out) {
   if (cache_.Contains(key)) return false;
+  if (staging_ && staging_->ReadAt(key, blen, boff, out)) return true;
   if (disk_ && disk_->ReadAt(key, blen, boff, out)) {
     mb::Inc(hits_);
+    mb::Inc(hit_bytes_, out.size());
     return true;
   }
   if (!codec_->identity() || !config_.ranged_reads || boff == 0) return false;
@@ -251,7 +344,10 @@ Result<bool> CachedStore::ReadSmall(const std::string& key, uint32_t blen, uint3
     if (flights_.contains(key)) return false;  // the whole block is on its way: join that fetch
   }
   ASSIGN_OR_RETURN(bool read, ReadRange(key, boff, out));
-  if (read) mb::Inc(misses_);
+  if (read) {
+    mb::Inc(misses_);
+    mb::Inc(miss_bytes_, out.size());
+  }
   return read;
 }
 
@@ -314,8 +410,8 @@ BufferState CachedStore::Buffer() const {
   return BufferState::kFull;
 }
 
-std::unique_ptr<SliceWriter> CachedStore::NewWriter(uint64_t id) {
-  return NewSliceWriter(this, id);
+std::unique_ptr<SliceWriter> CachedStore::NewWriter(uint64_t id, WriteMode mode) {
+  return NewSliceWriter(this, id, mode);
 }
 
 Status CachedStore::DeleteBlocks(const std::vector<std::string>& keys) {

@@ -39,6 +39,7 @@
 #include "chunk/codec.h"
 #include "chunk/disk_cache.h"
 #include "chunk/memory_budget.h"
+#include "chunk/staging.h"
 #include "util/thread_pool.h"
 
 namespace tierfs::metrics {
@@ -58,7 +59,10 @@ class CachedStore final : public ChunkStore {
   ~CachedStore() override;
 
   Result<size_t> ReadSlice(uint64_t id, uint32_t size, uint32_t off, std::span<char> buf) override;
-  std::unique_ptr<SliceWriter> NewWriter(uint64_t id) override;
+  std::unique_ptr<SliceWriter> NewWriter(uint64_t id, WriteMode mode = WriteMode::kUpload) override;
+  bool WritesBack() const override { return staging_ != nullptr; }
+  Status FlushStaging(std::chrono::milliseconds max) override;
+  Result<CacheCount> CacheSlice(uint64_t id, uint32_t size, CacheOp op) override;
   Status Remove(uint64_t id, uint32_t size) override;
   uint64_t UsedBuffer() const override { return budget_.used(); }
   BufferState Buffer() const override;
@@ -81,6 +85,13 @@ class CachedStore final : public ChunkStore {
   }
   // Encodes and PUTs one block; EIO naming the key when the store fails.
   Status PutBlock(const std::string& key, const std::string& plain);
+  // With `stage` and a staging directory, stages the block (true); when staging refuses it
+  // (busy, full or failing disk) or without `stage`, PUTs it (false). The PUT's error.
+  Result<bool> StoreBlock(const std::string& key, const std::string& plain, bool stage);
+  // Write-back staging, or null (config.writeback off, no cache_dir, or unusable: then
+  // staging_status() says why and blocks are uploaded directly).
+  Staging* staging() { return staging_.get(); }
+  const Status& staging_status() const { return staging_status_; }
   // DELETEs one object; drops it from the read cache.
   Status DeleteBlock(const std::string& key);
   // DeleteBlock of every key on the deletion pool (at most max_deletes at once, shared by all
@@ -90,6 +101,7 @@ class CachedStore final : public ChunkStore {
 
  private:
   struct Flight;
+  void OpenStaging(metrics::Registry* registry);
   // The plaintext of block `key` (`len` bytes): LRU, else joins an in-flight fetch, else GETs.
   Result<BlockData> LoadBlock(const std::string& key, uint32_t len);
   Result<BlockData> FetchBlock(const std::string& key, uint32_t len);
@@ -123,6 +135,10 @@ class CachedStore final : public ChunkStore {
   BlockCache cache_;
   std::unique_ptr<DiskCache> disk_;
   Status disk_status_;
+  std::unique_ptr<Staging> staging_;
+  Status staging_status_;
+  metrics::Counter* hit_bytes_ = nullptr;
+  metrics::Counter* miss_bytes_ = nullptr;
   std::mutex flights_mu_;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
   // Where the last read of a slice ended, direct-mapped by slice id: a collision only loses
@@ -139,7 +155,8 @@ class CachedStore final : public ChunkStore {
   // indexed but unreachable, until evicted).
   std::mutex fills_mu_;
   std::unordered_map<std::string, bool> fills_;
-  // Declared last: destroyed first, running queued tasks while the members above still live.
+  // Declared last: destroyed first, running queued tasks while the members above still live
+  // (the staging uploaders are stopped first of all, in the destructor).
   std::unique_ptr<ThreadPool> prefetch_pool_;
   std::unique_ptr<ThreadPool> upload_pool_;
   std::unique_ptr<ThreadPool> delete_pool_;

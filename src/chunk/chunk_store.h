@@ -42,7 +42,20 @@ struct ChunkConfig {
   // false when a ranged GET costs the whole object anyway (the encryption wrapper fetches and
   // decrypts all of it): small random reads then load and keep whole blocks instead.
   bool ranged_reads = true;
+  // Write-back (`--writeback`, staging.h): blocks of writers made with WriteMode::kStage are
+  // staged under {cache_dir}/{volume_uuid}/rawstaging/ and uploaded later. Needs cache_dir.
+  bool writeback = false;
+  std::chrono::milliseconds upload_delay{0};
+  int upload_start_hour = -1;  // `--upload-hours START,END`; -1 = any hour
+  int upload_end_hour = -1;
+  bool stage_fsync = true;     // fdatasync staged blocks before the slice commit
+  int max_stage_write = 1000;  // concurrent stage writes; more are uploaded directly
+  double free_space_ratio = 0.1;  // keep this fraction of the cache disk free
 };
+
+// Where a writer's blocks go: the object store before Finish returns, or (write-back) the
+// staging directory, uploaded later.
+enum class WriteMode { kUpload, kStage };
 
 // Writes one slice. Offsets are within the slice (0..64 MiB).
 class SliceWriter {
@@ -58,11 +71,31 @@ class SliceWriter {
   // Uploads the remaining bytes as the slice's last block(s) of total `length` and waits until
   // every block of the slice is durable. Returns EIO naming the object on failure.
   virtual Status Finish(uint32_t length) = 0;
-  // Drops the buffer; deletes blocks already uploaded.
+  // Drops the buffer; deletes blocks already uploaded (or staged).
   virtual void Abort() = 0;
+  // A kStage writer's file outgrew the write-back size limit: blocks handed over from now are
+  // uploaded, and Finish uploads the blocks this writer staged before it returns (a staged
+  // block whose upload fails then stays staged and is retried, so Finish still succeeds).
+  // No effect on a kUpload writer.
+  virtual void UploadDirectly() = 0;
 };
 
 enum class BufferState { kRoom, kDraining, kFull };
+
+// `tierfs warmup` on one slice: fill tier 1 with its blocks, count what tier 1 (or staging)
+// holds, or drop its blocks from tier 1 (staged blocks are kept: they are not uploaded yet).
+enum class CacheOp { kWarm, kCheck, kEvict };
+struct CacheCount {
+  uint64_t blocks = 0;         // blocks of the slices looked at
+  uint64_t bytes = 0;          // their bytes
+  uint64_t cached_blocks = 0;  // of those, held locally (after the op)
+  uint64_t cached_bytes = 0;
+  CacheCount& operator+=(const CacheCount& o) {
+    blocks += o.blocks, bytes += o.bytes, cached_blocks += o.cached_blocks;
+    cached_bytes += o.cached_bytes;
+    return *this;
+  }
+};
 
 class ChunkStore {
  public:
@@ -73,9 +106,25 @@ class ChunkStore {
   // the object store's own retries, if it retries); the message names the object key.
   virtual Result<size_t> ReadSlice(uint64_t id, uint32_t size, uint32_t off,
                                    std::span<char> buf) = 0;
-  virtual std::unique_ptr<SliceWriter> NewWriter(uint64_t id) = 0;
-  // Deletes every block object of slice (id, size) (and its tier-1 copies).
+  virtual std::unique_ptr<SliceWriter> NewWriter(uint64_t id,
+                                                WriteMode mode = WriteMode::kUpload) = 0;
+  // Whether write-back staging is in use (config.writeback and a usable staging directory).
+  virtual bool WritesBack() const { return false; }
+  // Uploads every staged block now, waiting up to `max` (`tierfs flush`, `umount --flush`):
+  // OK when none is left; ETIMEDOUT or EIO (uploads failing) with the count left otherwise.
+  virtual Status FlushStaging(std::chrono::milliseconds max) {
+    (void)max;
+    return Status::Ok();
+  }
+  // Deletes every block object of slice (id, size) (and its tier-1 copies). A block still
+  // staged is removed from staging and never uploaded (no DELETE is sent for it).
   virtual Status Remove(uint64_t id, uint32_t size) = 0;
+  // Applies `op` to every block of slice (id, size). EINVAL without a disk cache; for kWarm the
+  // first failing GET's error (ENOENT, EIO naming the key).
+  virtual Result<CacheCount> CacheSlice(uint64_t id, uint32_t size, CacheOp op) {
+    (void)id, (void)size, (void)op;
+    return Err(EINVAL, "no disk cache");
+  }
   // Bytes of write buffers in use (for metrics and tests).
   virtual uint64_t UsedBuffer() const = 0;
   // Write back-pressure (`--buffer-size`), asked by a writer before it copies: kRoom (write),

@@ -9,20 +9,12 @@
 #include <random>
 #include <vector>
 
+#include "util/file_io.h"
+
 namespace tierfs::chunk {
 namespace {
 
 namespace fs = std::filesystem;
-
-int MakeParents(const std::string& path) {
-  size_t pos = 1;
-  while ((pos = path.find('/', pos)) != std::string::npos) {
-    std::string dir = path.substr(0, pos);
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return errno;
-    ++pos;
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -97,27 +89,12 @@ int DiskCache::OpenBlock(const std::string& key, uint32_t len) {
   return -1;
 }
 
-namespace {
-
-// Fills `out` from `fd` at `off`; false on an error or a short file.
-bool PreadAll(int fd, std::span<char> out, uint64_t off) {
-  size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(off + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    got += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-}  // namespace
 
 std::optional<std::string> DiskCache::Load(const std::string& key, uint32_t len) {
   int fd = OpenBlock(key, len);
   if (fd < 0) return std::nullopt;
   std::string data(len, '\0');
-  bool ok = PreadAll(fd, data, 0);
+  bool ok = PreadAll(fd, data, 0) == 0;
   close(fd);
   if (!ok) {
     Remove(key);
@@ -130,7 +107,7 @@ bool DiskCache::ReadAt(const std::string& key, uint32_t len, uint32_t off, std::
   if (uint64_t{off} + out.size() > len) return false;
   int fd = OpenBlock(key, len);
   if (fd < 0) return false;
-  bool ok = PreadAll(fd, out, off);
+  bool ok = PreadAll(fd, out, off) == 0;
   close(fd);
   if (!ok) Remove(key);
   return ok;
@@ -159,6 +136,19 @@ void DiskCache::Store(const std::string& key, std::string_view data) {
     return;
   }
   Index(key, data.size());
+}
+
+bool DiskCache::Adopt(const std::string& key, const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || uint64_t(st.st_size) > capacity_) return false;
+  std::string dest = root_ + key;
+  if (rename(path.c_str(), dest.c_str()) != 0) {
+    if (errno != ENOENT || MakeParents(dest) != 0 || rename(path.c_str(), dest.c_str()) != 0) {
+      return false;
+    }
+  }
+  Index(key, uint64_t(st.st_size));
+  return true;
 }
 
 void DiskCache::Remove(const std::string& key) {

@@ -42,6 +42,10 @@ class DiskCache {
   // Best effort; evicts older blocks to make room.
   void Store(const std::string& key, std::string_view data);
   void Remove(const std::string& key);
+  // Moves the complete block file at `path` (same file system, e.g. an uploaded staged block)
+  // into the cache as `key` by rename(2). False (the file left where it is) when it does not
+  // fit or the rename fails.
+  bool Adopt(const std::string& key, const std::string& path);
   // Whether `key` is indexed (a later Load may still miss if its file went away).
   bool Contains(const std::string& key) const;
 

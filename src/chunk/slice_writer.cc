@@ -18,13 +18,16 @@ struct Uploads {
   std::condition_variable cv;
   int pending = 0;
   Status error;                       // first failure
-  std::vector<std::string> uploaded;  // keys stored so far
+  std::vector<std::string> uploaded;  // keys stored so far (in the object store or staged)
+  std::vector<std::string> staged;    // of those, the staged ones
 };
 
 class SliceWriterImpl final : public SliceWriter {
  public:
-  SliceWriterImpl(CachedStore* store, uint64_t id)
-      : store_(store), id_(id), bs_(store->config().block_size), up_(std::make_shared<Uploads>()) {}
+  SliceWriterImpl(CachedStore* store, uint64_t id, WriteMode mode)
+      : store_(store), id_(id), bs_(store->config().block_size),
+        stage_(mode == WriteMode::kStage && store->staging() != nullptr),
+        up_(std::make_shared<Uploads>()) {}
   ~SliceWriterImpl() override {
     if (!closed_) DropBuffers();  // uploads in flight finish on their own
   }
@@ -34,6 +37,7 @@ class SliceWriterImpl final : public SliceWriter {
   Status FlushTo(uint32_t off) override;
   Status Finish(uint32_t length) override;
   void Abort() override;
+  void UploadDirectly() override { direct_ = stage_; stage_ = false; }
 
  private:
   struct Block {
@@ -56,6 +60,8 @@ class SliceWriterImpl final : public SliceWriter {
   CachedStore* const store_;
   const uint64_t id_;
   const uint32_t bs_;
+  bool stage_;           // blocks go to staging (write-back)
+  bool direct_ = false;  // was staging, then told to upload: Finish uploads what it staged
   std::vector<Block> blocks_;
   uint32_t frozen_ = 0;  // blocks [0, frozen_) were handed to the pool
   bool closed_ = false;  // finished or aborted
@@ -137,22 +143,24 @@ void SliceWriterImpl::Upload(uint32_t indx, uint32_t len, bool here) {
     ++up_->pending;
   }
   store_->budget().StartDrain(charged);
-  auto done = [store = store_, up = up_, charged](const std::string& key, const Status& st) {
+  auto done = [store = store_, up = up_, charged](const std::string& key, Result<bool> st) {
     store->budget().FinishDrain(charged);
     std::lock_guard lock(up->mu);
-    if (st.ok()) {
+    if (st.has_value()) {
       up->uploaded.push_back(key);
+      if (*st) up->staged.push_back(key);
     } else if (up->error.ok()) {
-      up->error = st;
+      up->error = st.error();
     }
     if (--up->pending == 0) up->cv.notify_all();
   };
-  if (here) return done(key, store_->PutBlock(key, *data));
-  Status queued = store_->upload_pool().Submit([store = store_, key, data, done] {
-    done(key, store->PutBlock(key, *data));
+  const bool stage = stage_;
+  if (here) return done(key, store_->StoreBlock(key, *data, stage));
+  Status queued = store_->upload_pool().Submit([store = store_, key, data, done, stage] {
+    done(key, store->StoreBlock(key, *data, stage));
   });
   if (!queued.ok()) {  // the store is being destroyed: a caller bug, reported as a failed upload
-    done(key, Status(EIO, "upload of " + key + " not started: " + queued.ToString()));
+    done(key, Err(EIO, "upload of " + key + " not started: " + queued.ToString()));
   }
 }
 
@@ -187,8 +195,15 @@ Status SliceWriterImpl::Finish(uint32_t length) {
   closed_ = true;
   DropBuffers();  // bytes written beyond `length`
   WaitUploads();
-  std::lock_guard lock(up_->mu);
-  if (!up_->error.ok()) return Status(EIO, up_->error.message());
+  std::vector<std::string> staged;
+  {
+    std::lock_guard lock(up_->mu);
+    if (!up_->error.ok()) return Status(EIO, up_->error.message());
+    if (direct_) staged = up_->staged;
+  }
+  // The file outgrew the write-back limit: what this slice staged goes up now. A failure
+  // leaves the block staged (durable, retried by the uploaders): the slice still commits.
+  for (const std::string& key : staged) (void)store_->staging()->UploadNow(key);
   return Status::Ok();
 }
 
@@ -221,8 +236,8 @@ void SliceWriterImpl::WaitUploads() {
 
 }  // namespace
 
-std::unique_ptr<SliceWriter> NewSliceWriter(CachedStore* store, uint64_t id) {
-  return std::make_unique<SliceWriterImpl>(store, id);
+std::unique_ptr<SliceWriter> NewSliceWriter(CachedStore* store, uint64_t id, WriteMode mode) {
+  return std::make_unique<SliceWriterImpl>(store, id, mode);
 }
 
 }  // namespace tierfs::chunk

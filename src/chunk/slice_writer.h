@@ -23,6 +23,7 @@ class CachedStore;
 inline constexpr uint64_t kMinWriteBuffer = 64 << 10;
 
 // REQUIRES: `store` outlives the writer's uploads (CachedStore's pool guarantees it).
-std::unique_ptr<SliceWriter> NewSliceWriter(CachedStore* store, uint64_t id);
+// With WriteMode::kStage (and a staging directory) blocks are staged instead of uploaded.
+std::unique_ptr<SliceWriter> NewSliceWriter(CachedStore* store, uint64_t id, WriteMode mode);
 
 }  // namespace tierfs::chunk

@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "util/status.h"
+
 namespace tierfs::cli {
 
 // Prints "tierfs <cmd>: <msg>" on stderr and returns 1.
@@ -61,6 +63,13 @@ struct MountFlags {
   bool no_bgjob = false;
   bool read_only = false;
   bool enable_xattr = false;  // accepted for JuiceFS compatibility; xattrs are always on
+  bool writeback = false;
+  std::string writeback_max_size = "25M";  // bytes unless suffixed; 0 = no limit
+  std::string upload_delay = "0";          // seconds unless suffixed
+  std::string upload_hours;                // "START,END" (or START-END), local hours
+  int max_stage_write = 1000;
+  bool no_stage_fsync = false;
+  double free_space_ratio = 0.1;
   std::vector<std::string> fuse_options;
 };
 void AddMount(CLI::App& app, MountFlags& f, int& rc);
@@ -71,5 +80,11 @@ void AddInfo(CLI::App& app, int& rc);
 void AddDump(CLI::App& app, int& rc);
 void AddLoad(CLI::App& app, int& rc);
 void AddObjbench(CLI::App& app, int& rc);
+void AddFlush(CLI::App& app, int& rc);
+void AddWarmup(CLI::App& app, int& rc);
+
+// Uploads every staged block of the mount holding `path`, waiting up to `timeout_ms`
+// (flush_cmd.cc); the mount's error (ETIMEDOUT, EIO with the count left) otherwise.
+Status FlushMount(const std::string& path, int64_t timeout_ms);
 
 }  // namespace tierfs::cli

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   tierfs::cli::AddDump(app, rc);
   tierfs::cli::AddLoad(app, rc);
   tierfs::cli::AddObjbench(app, rc);
+  tierfs::cli::AddFlush(app, rc);
+  tierfs::cli::AddWarmup(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -55,6 +55,28 @@ Result<std::optional<int64_t>> Mbps(const std::string& flag, const std::string& 
   return std::optional<int64_t>(*v);
 }
 
+// "START,END" or "START-END", hours 0..23 (JuiceFS cmd/mount.go parseHours); START == END
+// means any hour.
+Status ParseUploadHours(const std::string& text, int* start, int* end) {
+  *start = *end = -1;
+  if (text.empty()) return Status::Ok();
+  size_t sep = text.find_first_of(",-");
+  auto hour = [](const std::string& t, int* out) {
+    if (t.empty() || t.size() > 2 || !std::all_of(t.begin(), t.end(), ::isdigit)) return false;
+    *out = std::stoi(t);
+    return *out <= 23;
+  };
+  int s = 0, e = 0;
+  if (sep == std::string::npos || !hour(text.substr(0, sep), &s) || !hour(text.substr(sep + 1), &e)) {
+    return Status(EINVAL, "--upload-hours: want START,END in hours 0-23, got \"" + text + "\"");
+  }
+  if (s != e) {
+    *start = s;
+    *end = e;
+  }
+  return Status::Ok();
+}
+
 Status CheckMountpoint(const std::string& mp) {
   struct stat st;
   if (::stat(mp.c_str(), &st) != 0) {
@@ -97,6 +119,20 @@ Result<MountSettings> Settings(const MountFlags& f) {
   s.prefetch = std::clamp(f.prefetch, 0, 64);
   s.no_bgjob = f.no_bgjob;
   s.read_only = f.read_only;
+  s.writeback = f.writeback;
+  ASSIGN_OR_RETURN(s.writeback_max_size, ParseBytes(f.writeback_max_size, 1));
+  ASSIGN_OR_RETURN(s.upload_delay_ms, Millis("--upload-delay", f.upload_delay));
+  RETURN_IF_ERROR(ParseUploadHours(f.upload_hours, &s.upload_start_hour, &s.upload_end_hour));
+  if (f.max_stage_write < 0) return Err(EINVAL, "--max-stage-write must not be negative");
+  s.max_stage_write = f.max_stage_write == 0 ? INT32_MAX : f.max_stage_write;  // 0: no limit
+  s.stage_fsync = !f.no_stage_fsync;
+  if (f.free_space_ratio < 0 || f.free_space_ratio >= 1) {
+    return Err(EINVAL, "--free-space-ratio must be in [0, 1)");
+  }
+  s.free_space_ratio = f.free_space_ratio == 0 ? 0.1 : f.free_space_ratio;  // JuiceFS: 0 -> 0.1
+  if (s.writeback && s.cache_dir.empty()) {
+    return Err(EINVAL, "--writeback needs a disk cache (--cache-dir, and --cache-size > 0)");
+  }
   for (const auto& o : f.fuse_options) {
     // -o a,b,c as libfuse takes it.
     size_t start = 0;
@@ -189,6 +225,22 @@ void AddMount(CLI::App& app, MountFlags& f, int& rc) {
   c->add_flag("--no-bgjob", f.no_bgjob, "do not run background cleanup jobs");
   c->add_flag("--read-only", f.read_only, "mount read-only");
   c->add_flag("--enable-xattr", f.enable_xattr, "accepted for JuiceFS compatibility (always on)");
+  c->add_flag("--writeback", f.writeback,
+              "stage written blocks on the cache disk and upload them in the background");
+  c->add_option("--writeback-max-size", f.writeback_max_size,
+                "files larger than this are uploaded directly, not staged (bytes unless suffixed; 0 = "
+                "no limit)")
+      ->capture_default_str();
+  c->add_option("--upload-delay", f.upload_delay, "delay before a staged block is uploaded (s)")
+      ->capture_default_str();
+  c->add_option("--upload-hours", f.upload_hours, "upload staged blocks only between these hours (START,END)");
+  c->add_option("--max-stage-write", f.max_stage_write,
+                "concurrent stage writes; more are uploaded directly (0 = no limit)")
+      ->capture_default_str();
+  c->add_flag("--no-stage-fsync", f.no_stage_fsync,
+              "do not fsync staged blocks before their commit (faster; a machine crash may lose them)");
+  c->add_option("--free-space-ratio", f.free_space_ratio, "minimum free space ratio of the cache disk")
+      ->capture_default_str();
   c->add_option("-o", f.fuse_options, "FUSE options, comma separated (allow_other, ...)");
   c->callback([&f, &rc] { rc = Run(f); });
 }

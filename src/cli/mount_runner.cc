@@ -135,7 +135,18 @@ int RunMount(const MountSettings& s, int ready_fd) {
   cc.volume_uuid = v->format.uuid;
   cc.prefetch = s.prefetch;
   cc.ranged_reads = v->format.encrypt_key.empty();
+  cc.writeback = s.writeback;
+  cc.upload_delay = std::chrono::milliseconds(s.upload_delay_ms);
+  cc.upload_start_hour = s.upload_start_hour;
+  cc.upload_end_hour = s.upload_end_hour;
+  cc.stage_fsync = s.stage_fsync;
+  cc.max_stage_write = s.max_stage_write;
+  cc.free_space_ratio = s.free_space_ratio;
   auto chunks = chunk::NewChunkStore(store.get(), cc, &registry);
+  if (s.writeback && !chunks->WritesBack()) {
+    Report(ready_fd, "--writeback: the staging directory cannot be used");
+    return 1;
+  }
 
   vfs::VfsConfig vc;
   vc.attr_timeout = s.attr_timeout;
@@ -153,6 +164,9 @@ int RunMount(const MountSettings& s, int ready_fd) {
   vc.download_limit = v->transfer.limits.download_bytes_per_sec;
   vc.get_timeout_ms = v->transfer.get_timeout_ms;
   vc.put_timeout_ms = v->transfer.put_timeout_ms;
+  vc.writeback = chunks->WritesBack();
+  vc.writeback_max_size = s.writeback_max_size;
+  vc.upload_delay_ms = s.upload_delay_ms;
   vfs::Vfs fs(v->meta.get(), chunks.get(), &registry, vc);
 
   meta::MetaOptions mo;

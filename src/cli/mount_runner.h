@@ -31,6 +31,13 @@ struct MountSettings {
   int64_t put_timeout_ms = 60'000;
   bool no_bgjob = false;
   bool read_only = false;
+  bool writeback = false;
+  uint64_t writeback_max_size = 25ULL << 20;  // bytes; 0 = no limit
+  int64_t upload_delay_ms = 0;
+  int upload_start_hour = -1, upload_end_hour = -1;  // -1: any hour
+  int max_stage_write = 1000;
+  bool stage_fsync = true;
+  double free_space_ratio = 0.1;
   std::vector<std::string> fuse_options;
 };
 

@@ -1,4 +1,5 @@
-// tierfs umount MOUNTPOINT [--force]: unmounts (lazily with --force, like `juicefs umount -f`).
+// tierfs umount MOUNTPOINT [--force] [--flush]: unmounts (lazily with --force, like `juicefs
+// umount -f`); with --flush it first waits until every staged (write-back) block is uploaded.
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,9 +47,19 @@ void AddUmount(CLI::App& app, int& rc) {
   CLI::App* c = app.add_subcommand("umount", "Unmount a volume");
   static std::string mp;
   static bool force = false;
+  static bool flush = false;
   c->add_option("MOUNTPOINT", mp, "mount point")->required();
   c->add_flag("-f,--force", force, "detach even if busy (lazy unmount)");
-  c->callback([&rc] { rc = Run(mp, force); });
+  c->add_flag("--flush", flush, "wait until every staged block is uploaded, then unmount");
+  c->callback([&rc] {
+    if (flush) {
+      if (Status st = FlushMount(mp, 24LL * 3600 * 1000); !st.ok()) {
+        rc = Fail("umount", "flush of " + mp + " failed, not unmounted: " + st.message());
+        return;
+      }
+    }
+    rc = Run(mp, force);
+  });
 }
 
 }  // namespace tierfs::cli

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "object/key.h"
+#include "util/file_io.h"
 
 namespace tierfs::object {
 namespace {
@@ -27,28 +28,6 @@ std::string RandomHex() {
 }
 
 // mkdir -p of every directory above `path` (a file path under an existing or creatable root).
-int MakeParents(const std::string& path) {
-  size_t pos = 1;
-  while ((pos = path.find('/', pos)) != std::string::npos) {
-    std::string dir = path.substr(0, pos);
-    if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) return errno;
-    ++pos;
-  }
-  return 0;
-}
-
-int WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
-
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
@@ -112,7 +91,7 @@ Status FileStore::Put(std::string_view key, std::string_view data) {
 
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0 && errno == ENOENT) {
-    if (int e = MakeParents(path); e != 0) return StatusFromErrno(e, "mkdir for", path);
+    if (int e = MakeParents(path, 0777); e != 0) return StatusFromErrno(e, "mkdir for", path);
     fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   }
   if (fd < 0) return StatusFromErrno(errno, "create", tmp);
@@ -216,7 +195,7 @@ Status FileStore::Create() {
                               ": " + std::strerror(e));
   };
   std::string probe = root_ + "." + std::string("probe") + std::string(kTmpInfix) + RandomHex();
-  if (int e = MakeParents(probe); e != 0) {
+  if (int e = MakeParents(probe, 0777); e != 0) {
     if (e == ENOSPC || e == EDQUOT) return StatusFromErrno(e, "mkdir", root_);
     return denied(e, "cannot create the directory");
   }

@@ -20,9 +20,9 @@ struct FileWriter::OpenSlice {
 };
 
 FileWriter::FileWriter(meta::Ino ino, meta::Meta* meta, chunk::ChunkStore* store,
-                       uint32_t block_size, ThreadPool* pool, Hooks hooks)
+                       uint32_t block_size, ThreadPool* pool, Hooks hooks, uint64_t stage_limit)
     : ino_(ino), meta_(meta), store_(store), block_size_(block_size), pool_(pool),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)), stage_limit_(stage_limit) {}
 
 FileWriter::~FileWriter() {
   // The VFS flushes before dropping a writer; whatever is left was never acknowledged.
@@ -61,6 +61,14 @@ Status FileWriter::Write(uint64_t off, std::span<const char> data) {
   std::unique_lock lk(mu_);
   if (!error_.ok()) return Status(EIO, "earlier write failed: " + error_.ToString());
   last_write_ = std::chrono::steady_clock::now();
+  const uint64_t extent = std::max<uint64_t>(extent_, off + data.size());
+  if (stage_limit_ > 0 && extent_ <= stage_limit_ && extent > stage_limit_) {
+    // The file outgrew the write-back limit. Frozen slices belong to the commit task now.
+    for (auto& s : slices_) {
+      if (!s->frozen) s->writer->UploadDirectly();
+    }
+  }
+  extent_ = extent;
   while (!data.empty()) {
     uint32_t indx = uint32_t(off >> meta::kChunkBits);
     uint32_t pos = uint32_t(off & (meta::kChunkSize - 1));
@@ -100,7 +108,8 @@ Status FileWriter::WriteChunk(uint32_t indx, uint32_t pos, std::span<const char>
     auto fresh = std::make_unique<OpenSlice>();
     fresh->indx = indx;
     fresh->pos = pos;
-    fresh->writer = store_->NewWriter(*id);
+    const bool stage = stage_limit_ > 0 && extent_ <= stage_limit_;
+    fresh->writer = store_->NewWriter(*id, stage ? chunk::WriteMode::kStage : chunk::WriteMode::kUpload);
     s = fresh.get();
     slices_.push_back(std::move(fresh));
     ++created_;

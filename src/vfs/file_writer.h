@@ -46,8 +46,12 @@ class FileWriter {
   };
   // meta, store and pool are not owned and must outlive the writer. Hooks may be empty; they
   // are called without the writer's locks held, from the commit pool / the writing thread.
+  // Write-back: while every byte written through this writer lies below `stage_limit` bytes
+  // (`--writeback-max-size`), slices are written with WriteMode::kStage; 0 = never stage. When a
+  // write reaches past it, the open slices are told to upload directly (their staged blocks go
+  // up before their commit) and new slices upload; slices committed before stay staged.
   FileWriter(meta::Ino ino, meta::Meta* meta, chunk::ChunkStore* store, uint32_t block_size,
-             ThreadPool* pool, Hooks hooks = {});
+             ThreadPool* pool, Hooks hooks = {}, uint64_t stage_limit = 0);
   ~FileWriter();
 
   // Buffers data at file offset `off` (bytes).
@@ -88,6 +92,7 @@ class FileWriter {
   const uint32_t block_size_;
   ThreadPool* pool_;
   const Hooks hooks_;
+  const uint64_t stage_limit_;
 
   std::mutex write_mu_;  // serialises Write calls; taken before mu_
   mutable std::mutex mu_;
@@ -97,6 +102,7 @@ class FileWriter {
   uint64_t created_ = 0;  // slices ever created
   uint64_t done_ = 0;     // slices committed (or dropped after an error), in creation order
   uint64_t length_ = 0;
+  uint64_t extent_ = 0;  // largest end offset ever written (not reset by commits)
   std::chrono::steady_clock::time_point last_write_{};
   Status error_;
 };

@@ -85,6 +85,7 @@ struct Handle {
 };
 
 // Virtual inodes of the mount root (JuiceFS vfs/internal.go numbering).
+inline constexpr meta::Ino kControlIno = meta::kMinInternalIno + 1;
 inline constexpr meta::Ino kStatsIno = meta::kMinInternalIno + 3;
 inline constexpr meta::Ino kConfigIno = meta::kMinInternalIno + 4;
 inline bool IsInternal(meta::Ino ino) { return ino > meta::kMinInternalIno && ino < meta::kTrashIno; }

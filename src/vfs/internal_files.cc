@@ -1,6 +1,7 @@
-// The mount root's virtual files (JuiceFS vfs/internal.go): .stats (metrics, 0444) and
-// .config (the running configuration as JSON, secrets removed, 0400). Content is produced at
-// open, so one open sees one consistent snapshot.
+// The mount root's virtual files (JuiceFS vfs/internal.go): .stats (metrics, 0444), .config
+// (the running configuration as JSON, secrets removed, 0400) and .control (0600, not listed:
+// commands of `tierfs flush` and `tierfs warmup`, control_file.cc). Content is produced at
+// open (a .control reply at each write), so one open sees one consistent snapshot.
 #include <fcntl.h>
 
 #include <chrono>
@@ -14,10 +15,12 @@
 namespace tierfs::vfs {
 
 Result<meta::Attr> Vfs::InternalAttr(meta::Ino ino) const {
-  if (ino != kStatsIno && ino != kConfigIno) return Err(ENOENT, "no such internal file");
+  if (ino != kStatsIno && ino != kConfigIno && ino != kControlIno) {
+    return Err(ENOENT, "no such internal file");
+  }
   meta::Attr a;
   a.type = meta::FileType::kFile;
-  a.mode = ino == kStatsIno ? 0444 : 0400;
+  a.mode = ino == kStatsIno ? 0444 : ino == kControlIno ? 0600 : 0400;
   a.nlink = 1;
   a.parent = meta::kRootIno;
   int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -29,11 +32,15 @@ Result<meta::Attr> Vfs::InternalAttr(meta::Ino ino) const {
 }
 
 Result<OpenOut> Vfs::OpenInternal(meta::Ino ino, int flags) {
-  if ((flags & O_ACCMODE) != O_RDONLY) return Err(EACCES, "internal files are read-only");
+  if ((flags & O_ACCMODE) != O_RDONLY && ino != kControlIno) {
+    return Err(EACCES, "internal files are read-only");
+  }
   auto h = std::make_shared<Handle>();
   h->ino = ino;
   h->internal = true;
-  if (ino == kStatsIno) {
+  if (ino == kControlIno) {
+    // Content is the reply to the last command written.
+  } else if (ino == kStatsIno) {
     h->content = registry_ ? registry_->StatsText() : std::string();
   } else if (ino == kConfigIno) {
     nlohmann::ordered_json j;
@@ -51,6 +58,8 @@ Result<OpenOut> Vfs::OpenInternal(meta::Ino ino, int flags) {
                   {"GetTimeout", config_.get_timeout_ms * 1'000'000},
                   {"PutTimeout", config_.put_timeout_ms * 1'000'000},
                   {"CacheDir", config_.cache_dir},
+                  {"Writeback", config_.writeback},
+                  {"UploadDelay", config_.upload_delay_ms * 1'000'000},
                   {"BufferSize", config_.buffer_size}};
     j["AttrTimeout"] = config_.attr_timeout;
     j["EntryTimeout"] = config_.entry_timeout;

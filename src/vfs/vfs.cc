@@ -199,9 +199,13 @@ FileWriter* Vfs::WriterOf(InodeState& st, meta::Ino ino) {
       s->Committed(indx, slice, end);
     };
     hooks.on_pressure = [this] { RelieveBufferPressure(); };
+    uint64_t stage_limit = 0;  // no write-back
+    if (store_->WritesBack()) {
+      stage_limit = config_.writeback_max_size == 0 ? UINT64_MAX : config_.writeback_max_size;
+    }
     st.writer = std::make_unique<FileWriter>(ino, meta_, store_,
                                              uint32_t(config_.format.BlockSizeBytes()),
-                                             commit_pool_.get(), std::move(hooks));
+                                             commit_pool_.get(), std::move(hooks), stage_limit);
   }
   return st.writer.get();
 }
@@ -241,6 +245,7 @@ Result<EntryOut> Vfs::Lookup(const meta::Context& ctx, meta::Ino parent, std::st
   if (parent == meta::kRootIno) {
     if (name == ".stats") return MakeEntry(kStatsIno, *InternalAttr(kStatsIno));
     if (name == ".config") return MakeEntry(kConfigIno, *InternalAttr(kConfigIno));
+    if (name == ".control") return MakeEntry(kControlIno, *InternalAttr(kControlIno));
     if (name == ".trash") {
       ASSIGN_OR_RETURN(meta::Attr a, meta_->GetAttr(ctx, meta::kTrashIno));
       return MakeEntry(meta::kTrashIno, a);

@@ -61,6 +61,11 @@ struct VfsConfig {
   int64_t download_limit = 0;  // bytes/s; 0 = none
   int64_t get_timeout_ms = 60'000;
   int64_t put_timeout_ms = 60'000;
+  // Write-back (when the chunk store stages): files larger than this (bytes) are uploaded
+  // directly (`--writeback-max-size`; 0 = no limit).
+  uint64_t writeback_max_size = 25ULL << 20;
+  bool writeback = false;      // shown in .config
+  int64_t upload_delay_ms = 0;  // shown in .config
 };
 
 // What lookup/mknod/create reply: the inode, its attributes and how long the kernel may cache.
@@ -221,6 +226,8 @@ class Vfs {
   std::shared_ptr<Handle> GetHandle(uint64_t fh);
   std::shared_ptr<Handle> TakeHandle(uint64_t fh);
   Result<OpenOut> OpenInternal(meta::Ino ino, int flags);
+  // Runs one .control command (control_file.cc) and returns its reply text.
+  std::string Control(std::string_view command);
   Result<meta::Attr> InternalAttr(meta::Ino ino) const;
 
   meta::Meta* meta_;

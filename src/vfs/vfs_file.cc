@@ -169,7 +169,11 @@ Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, 
                           std::span<const char> data) {
   auto h = GetHandle(fh);
   if (!h) return Err(EBADF, "unknown file handle");
-  if (h->internal) return Err(EACCES, "internal file is read-only");
+  if (h->internal) {
+    if (h->ino != kControlIno) return Err(EACCES, "internal file is read-only");
+    h->content = Control(std::string_view(data.data(), data.size()));
+    return data.size();
+  }
   if ((h->flags & O_ACCMODE) == O_RDONLY) return Err(EBADF, "not open for writing");
   if (off + data.size() > (1ULL << 50)) return Err(EFBIG, "offset too large");
   FileWriter* w = WriterOf(*h->inode, ino);

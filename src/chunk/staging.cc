@@ -1,0 +1,428 @@
+#include "chunk/staging.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "metrics/registry.h"
+#include "util/file_io.h"
+#include "util/log.h"
+
+namespace tierfs::chunk {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr auto kFirstBackoff = std::chrono::seconds(1);
+constexpr auto kMaxBackoff = std::chrono::minutes(1);
+// Uploaders wake at least this often to refresh the age gauge and to notice upload hours.
+constexpr auto kMaxSleep = std::chrono::seconds(1);
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool AllHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(uint8_t(c)) != 0; });
+}
+
+}  // namespace
+
+bool ParseStagedKey(std::string_view key, uint32_t* len) {
+  // chunks/{A}/{B}/{id}_{indx}_{len}, A decimal or two hex digits, B decimal.
+  if (!key.starts_with("chunks/")) return false;
+  key.remove_prefix(7);
+  size_t s1 = key.find('/');
+  if (s1 == std::string_view::npos) return false;
+  std::string_view a = key.substr(0, s1);
+  if (!AllDigits(a) && !(a.size() == 2 && AllHex(a))) return false;
+  key.remove_prefix(s1 + 1);
+  size_t s2 = key.find('/');
+  if (s2 == std::string_view::npos || !AllDigits(key.substr(0, s2))) return false;
+  std::string_view name = key.substr(s2 + 1);
+  size_t u1 = name.find('_');
+  size_t u2 = u1 == std::string_view::npos ? u1 : name.find('_', u1 + 1);
+  if (u2 == std::string_view::npos) return false;
+  std::string_view l = name.substr(u2 + 1);
+  if (!AllDigits(name.substr(0, u1)) || !AllDigits(name.substr(u1 + 1, u2 - u1 - 1)) ||
+      !AllDigits(l) || l.size() > 10) {
+    return false;
+  }
+  uint64_t v = std::stoull(std::string(l));
+  if (v > UINT32_MAX) return false;
+  if (len != nullptr) *len = uint32_t(v);
+  return true;
+}
+
+Staging::Staging(StagingOptions options, UploadFn upload, UploadedFn uploaded, RemoveFn remove,
+                 metrics::Registry* registry)
+    : opt_(std::move(options)), root_(opt_.root), upload_(std::move(upload)),
+      uploaded_(std::move(uploaded)), remove_(std::move(remove)) {
+  if (registry == nullptr) return;
+  blocks_gauge_ = registry->GetGauge("tierfs_staging_blocks", "Number of blocks in the staging path.");
+  bytes_gauge_ = registry->GetGauge("tierfs_staging_block_bytes",
+                                    "Total bytes of blocks in the staging path.");
+  errors_ = registry->GetCounter("tierfs_staging_errors",
+                                 "Failed stage writes and failed uploads of staged blocks.");
+  staged_ = registry->GetCounter("tierfs_staging_writes", "Blocks written to the staging path.");
+  reads_ = registry->GetCounter("tierfs_staging_reads", "Reads served from staged blocks.");
+  read_bytes_ = registry->GetCounter("tierfs_staging_read_bytes",
+                                     "Bytes read from staged blocks.");
+  dropped_ = registry->GetCounter("tierfs_staging_dropped",
+                                  "Staged blocks removed before their upload (never uploaded).");
+  uploads_ = registry->GetCounter("tierfs_staging_uploads", "Staged blocks uploaded.");
+  oldest_gauge_ = registry->GetFloatGauge("tierfs_staging_oldest_block_age_seconds",
+                                         "Seconds since the oldest staged block was staged.");
+  uploading_gauge_ = registry->GetGauge("tierfs_staging_uploading",
+                                        "Staged blocks being uploaded now.");
+  queue_gauge_ = registry->GetGauge("tierfs_staging_upload_queue",
+                                    "Staged blocks waiting for their upload.");
+  delay_seconds_ = registry->GetCounter(
+      "tierfs_staging_block_delay_seconds",
+      "Total seconds uploaded blocks spent staged before their upload ended.");
+}
+
+Result<std::unique_ptr<Staging>> Staging::Open(StagingOptions options, UploadFn upload,
+                                               UploadedFn uploaded, RemoveFn remove,
+                                               metrics::Registry* registry) {
+  if (options.root.empty()) return Err(EINVAL, "staging directory not set");
+  if (options.root.back() != '/') options.root += '/';
+  if (int e = MakeParents(options.root); e != 0) {
+    return Err(e == ENOSPC ? ENOSPC : EACCES,
+               "cannot create staging directory " + options.root + ": " + std::strerror(e));
+  }
+  std::unique_ptr<Staging> s(new Staging(std::move(options), std::move(upload),
+                                         std::move(uploaded), std::move(remove), registry));
+  std::error_code ec;
+  fs::recursive_directory_iterator it(s->root_, ec), end;
+  size_t found = 0;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code fec;
+    if (!it->is_regular_file(fec)) continue;
+    std::string path = it->path().string();
+    if (path.ends_with(".tmp")) {
+      unlink(path.c_str());  // a crash in the middle of a stage write: never acknowledged
+      continue;
+    }
+    std::string key = path.substr(s->root_.size());
+    uint32_t len = 0;
+    struct stat st;
+    if (!ParseStagedKey(key, &len) || ::stat(path.c_str(), &st) != 0) continue;
+    if (uint64_t(st.st_size) != len) {
+      // Not what we (or JuiceFS) write: a torn file from a machine crash without fsync.
+      TIERFS_LOG_WARN("staging: {} has {} bytes, its key says {}; left in place, not uploaded",
+                      path, st.st_size, len);
+      continue;
+    }
+    auto mtime = Clock::time_point(std::chrono::duration_cast<Clock::duration>(
+        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+    s->Index(key, len, mtime);
+    ++found;
+  }
+  if (ec) return Err(EIO, "cannot scan staging directory " + s->root_ + ": " + ec.message());
+  if (found > 0) TIERFS_LOG_INFO("staging: {} staged blocks found in {}", found, s->root_);
+  s->UpdateGauges();
+  for (int i = 0; i < std::max(1, s->opt_.uploaders); i++) {
+    s->threads_.emplace_back([p = s.get()] { p->UploaderLoop(); });
+  }
+  return s;
+}
+
+Staging::~Staging() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  changed_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void Staging::Index(const std::string& key, uint64_t size, Clock::time_point staged) {
+  std::lock_guard lk(mu_);
+  if (auto it = index_.find(key); it != index_.end()) {
+    // Staged again (a rewrite of the same block key cannot happen: slice ids are unique; a
+    // rescan can): keep the older time so the deadline still holds.
+    return;
+  }
+  Entry e;
+  e.staged = staged;
+  e.size = size;
+  e.due = staged + opt_.upload_delay;
+  e.seq = next_seq_++;
+  queue_.emplace(std::make_pair(staged, e.seq), key);
+  index_.emplace(key, e);
+  bytes_ += size;
+}
+
+Status Staging::Stage(const std::string& key, std::string_view plain) {
+  {
+    std::lock_guard lk(mu_);
+    if (writing_ >= opt_.max_stage_write) return Status(EBUSY, "too many concurrent stage writes");
+    ++writing_;
+  }
+  struct Done {
+    Staging* s;
+    ~Done() {
+      std::lock_guard lk(s->mu_);
+      --s->writing_;
+    }
+  } done{this};
+  const std::string path = Path(key);
+  const std::string tmp = path + ".tmp";
+  struct statvfs vfs;
+  if (statvfs(root_.c_str(), &vfs) == 0 && vfs.f_blocks > 0) {
+    double free_after = (double(vfs.f_bavail) * vfs.f_frsize - double(plain.size())) /
+                        (double(vfs.f_blocks) * vfs.f_frsize);
+    if (free_after < opt_.free_space_ratio) {
+      if (errors_) errors_->Inc();
+      return Status(ENOSPC, "staging disk " + root_ + " is full");
+    }
+  }
+  if (int e = MakeParents(path); e != 0) {
+    if (errors_) errors_->Inc();
+    return Status(e == ENOSPC ? ENOSPC : EIO, "cannot create the directory of " + path + ": " +
+                                                  std::strerror(e));
+  }
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int err = fd < 0 ? errno : WriteAll(fd, plain);
+  if (err == 0 && opt_.fsync && fdatasync(fd) != 0) err = errno;
+  if (fd >= 0 && close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err == 0 && opt_.fsync) err = FsyncDir(path.substr(0, path.rfind('/')));
+  if (err != 0) {
+    unlink(tmp.c_str());
+    if (errors_) errors_->Inc();
+    return Status(err == ENOSPC || err == EDQUOT ? ENOSPC : EIO,
+                  "cannot stage " + key + " in " + root_ + ": " + std::strerror(err));
+  }
+  Index(key, plain.size(), Clock::now());
+  if (staged_) staged_->Inc();
+  UpdateGauges();
+  wake_.notify_one();
+  return Status::Ok();
+}
+
+bool Staging::Contains(const std::string& key) const {
+  std::lock_guard lk(mu_);
+  auto it = index_.find(key);
+  return it != index_.end() && !it->second.removed;
+}
+
+bool Staging::ReadAt(const std::string& key, uint32_t len, uint32_t off, std::span<char> out) {
+  if (!Contains(key)) return false;
+  int fd = open(Path(key).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // uploaded (and moved) meanwhile: the caller reads elsewhere
+  struct stat st;
+  bool ok = fstat(fd, &st) == 0 && uint64_t(st.st_size) == len && PreadAll(fd, out, off) == 0;
+  close(fd);
+  if (ok) {
+    if (reads_) reads_->Inc();
+    if (read_bytes_) read_bytes_->Inc(out.size());
+  }
+  return ok;
+}
+
+std::optional<std::string> Staging::Load(const std::string& key, uint32_t len) {
+  std::string data(len, '\0');
+  if (!ReadAt(key, len, 0, std::span<char>(data.data(), len))) return std::nullopt;
+  return data;
+}
+
+Staging::Removed Staging::Remove(const std::string& key) {
+  std::unique_lock lk(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return Removed::kAbsent;
+  if (it->second.uploading) {
+    it->second.removed = true;
+    return Removed::kUploading;
+  }
+  queue_.erase({it->second.staged, it->second.seq});
+  bytes_ -= it->second.size;
+  index_.erase(it);
+  lk.unlock();
+  unlink(Path(key).c_str());
+  if (dropped_) dropped_->Inc();
+  UpdateGauges();
+  changed_.notify_all();
+  return Removed::kDropped;
+}
+
+bool InUploadWindow(int start, int end, int hour) {
+  if (start < 0 || end < 0 || start == end) return true;
+  return start < end ? (hour >= start && hour < end) : (hour >= start || hour < end);
+}
+
+bool Staging::InUploadHours(Clock::time_point now) const {
+  if (opt_.upload_start_hour < 0 || opt_.upload_end_hour < 0) return true;
+  std::time_t t = Clock::to_time_t(now);
+  std::tm local{};
+  localtime_r(&t, &local);
+  return InUploadWindow(opt_.upload_start_hour, opt_.upload_end_hour, local.tm_hour);
+}
+
+std::pair<const std::string*, Staging::Clock::time_point> Staging::NextDue(Clock::time_point now) {
+  Clock::time_point next = now + kMaxSleep;
+  if (flushing_ == 0 && !InUploadHours(now)) return {nullptr, next};
+  // Oldest first. Entries under back-off or still within the delay are skipped; the delay is
+  // the same for all, so the first entry not yet due ends the scan unless it is backing off.
+  for (const auto& [order, key] : queue_) {
+    const Entry& e = index_.at(key);
+    if (e.uploading) continue;
+    if (flushing_ > 0 && e.backoff.count() == 0) return {&key, now};
+    if (e.due <= now) return {&key, now};
+    next = std::min(next, e.due);
+    if (e.backoff.count() == 0) break;
+  }
+  return {nullptr, next};
+}
+
+void Staging::UploaderLoop() {
+  std::unique_lock lk(mu_);
+  while (!stop_) {
+    auto [key, next] = NextDue(Clock::now());
+    if (key == nullptr) {
+      wake_.wait_until(lk, next);
+      lk.unlock();
+      UpdateGauges();
+      lk.lock();
+      continue;
+    }
+    std::string k = *key;
+    index_.at(k).uploading = true;
+    ++uploading_;
+    lk.unlock();
+    Status st = UploadOne(k);
+    Retire(k, st);
+    lk.lock();
+  }
+}
+
+Status Staging::UploadOne(const std::string& key) {
+  uint64_t size;
+  {
+    std::lock_guard lk(mu_);
+    size = index_.at(key).size;
+  }
+  std::optional<std::string> plain;
+  {
+    std::string data(size, '\0');
+    int fd = open(Path(key).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status(EIO, "cannot open staged block " + Path(key) + ": " + std::strerror(errno));
+    int err = PreadAll(fd, data, 0);
+    close(fd);
+    if (err != 0) {
+      return Status(EIO, "cannot read staged block " + Path(key) + ": " + std::strerror(err));
+    }
+    plain = std::move(data);
+  }
+  return upload_(key, *plain);
+}
+
+void Staging::Retire(const std::string& key, const Status& st) {
+  std::unique_lock lk(mu_);
+  --uploading_;
+  auto it = index_.find(key);
+  Entry& e = it->second;
+  e.uploading = false;
+  if (!st.ok() && !e.removed) {
+    e.backoff = e.backoff.count() == 0 ? std::chrono::milliseconds(kFirstBackoff)
+                                       : std::min<std::chrono::milliseconds>(2 * e.backoff, kMaxBackoff);
+    e.due = Clock::now() + e.backoff;
+    last_error_ = st;
+    const auto backoff_ms = e.backoff.count();
+    lk.unlock();
+    if (errors_) errors_->Inc();
+    TIERFS_LOG_WARN("staging: upload of {} failed (retried in {} ms): {}", key, backoff_ms,
+                    st.ToString());
+    changed_.notify_all();
+    return;
+  }
+  const bool removed = e.removed;
+  const auto staged = e.staged;
+  queue_.erase({e.staged, e.seq});
+  bytes_ -= e.size;
+  index_.erase(it);
+  lk.unlock();
+  const std::string path = Path(key);
+  if (removed) {
+    // Deleted while its PUT ran: the object may now exist (even a failed PUT may have landed);
+    // delete it, the caller did not.
+    if (remove_) remove_(key);
+    unlink(path.c_str());
+    if (dropped_) dropped_->Inc();
+  } else {
+    if (uploads_) uploads_->Inc();
+    if (delay_seconds_) {
+      auto waited = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - staged);
+      delay_seconds_->Inc(uint64_t(std::max<int64_t>(0, waited.count())));
+    }
+    if (uploaded_) uploaded_(key, path);
+    unlink(path.c_str());  // ENOENT when adopted
+  }
+  UpdateGauges();
+  changed_.notify_all();
+}
+
+Status Staging::UploadNow(const std::string& key) {
+  {
+    std::unique_lock lk(mu_);
+    for (;;) {
+      auto it = index_.find(key);
+      if (it == index_.end() || it->second.removed) return Status::Ok();
+      if (!it->second.uploading) {
+        it->second.uploading = true;
+        ++uploading_;
+        break;
+      }
+      changed_.wait(lk);  // an uploader has it: wait for its outcome
+    }
+  }
+  Status st = UploadOne(key);
+  Retire(key, st);
+  return st;
+}
+
+Status Staging::Flush(std::chrono::milliseconds max) {
+  const auto deadline = Clock::now() + max;
+  std::unique_lock lk(mu_);
+  ++flushing_;
+  for (auto& [key, e] : index_) e.backoff = std::chrono::milliseconds(0);
+  wake_.notify_all();
+  bool drained = changed_.wait_until(lk, deadline, [&] { return index_.empty() || stop_; });
+  --flushing_;
+  if (drained && index_.empty()) return Status::Ok();
+  std::string left = std::to_string(index_.size()) + " staged blocks not uploaded";
+  if (!last_error_.ok()) return Status(EIO, left + "; last error: " + last_error_.ToString());
+  return Status(ETIMEDOUT, left);
+}
+
+Staging::Stats Staging::stats() const {
+  std::lock_guard lk(mu_);
+  Stats s;
+  s.blocks = index_.size();
+  s.bytes = bytes_;
+  s.uploading = uploading_;
+  if (!queue_.empty()) {
+    s.oldest_age_s = std::chrono::duration<double>(Clock::now() - queue_.begin()->first.first).count();
+  }
+  return s;
+}
+
+void Staging::UpdateGauges() {
+  if (blocks_gauge_ == nullptr) return;
+  Stats s = stats();
+  blocks_gauge_->Set(int64_t(s.blocks));
+  bytes_gauge_->Set(int64_t(s.bytes));
+  oldest_gauge_->Set(s.oldest_age_s);
+  uploading_gauge_->Set(int64_t(s.uploading));
+  queue_gauge_->Set(int64_t(s.blocks - std::min(s.blocks, s.uploading)));
+}
+
+}  // namespace tierfs::chunk
