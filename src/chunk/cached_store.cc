@@ -60,9 +60,16 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
   miss_bytes_ = mb::GetCounter(registry, "tierfs_blockcache_miss_bytes",
                                "missed bytes from cached block");
   if (!config.cache_dir.empty() && config.cache_size > 0) {
-    std::string root = config.cache_dir + "/";
-    if (!config.volume_uuid.empty()) root += config.volume_uuid + "/";
-    if (auto disk = DiskCache::Open(root + "raw/", config.cache_size)) {
+    std::vector<std::string> roots;
+    for (const std::string& dir : SplitCacheDirs(config.cache_dir)) roots.push_back(VolumeDir(dir) + "raw/");
+    DiskCacheOptions o;
+    o.capacity = config.cache_size;
+    o.checksum = config.cache_checksum;
+    o.eviction = config.cache_eviction;
+    o.expire = config.cache_expire;
+    o.free_space_ratio = config.free_space_ratio;
+    o.registry = registry;
+    if (auto disk = DiskTier::Open(roots, o)) {
       disk_ = std::move(*disk);
     } else {
       disk_status_ = disk.error();
@@ -82,12 +89,15 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
 
 void CachedStore::OpenStaging(metrics::Registry* registry) {
   const ChunkConfig& c = config_;
-  if (c.cache_dir.empty() || c.cache_size == 0) {
+  if (SplitCacheDirs(c.cache_dir).empty() || c.cache_size == 0) {
     staging_status_ = Status(EINVAL, "write-back needs a cache directory (--cache-dir, --cache-size > 0)");
     return;
   }
   StagingOptions o;
-  o.root = c.cache_dir + "/" + (c.volume_uuid.empty() ? "" : c.volume_uuid + "/") + "rawstaging/";
+  // In the first cache directory, where uploaded blocks are adopted into its raw/ by rename.
+  o.root = VolumeDir(SplitCacheDirs(c.cache_dir).at(0)) + "rawstaging/";
+  o.checksum = c.cache_checksum;
+  o.deadline = c.upload_deadline;
   o.upload_delay = c.upload_delay;
   o.upload_start_hour = c.upload_start_hour;
   o.upload_end_hour = c.upload_end_hour;
@@ -106,6 +116,10 @@ void CachedStore::OpenStaging(metrics::Registry* registry) {
     staging_status_ = st.error();
     TIERFS_LOG_ERROR("write-back off: {}", st.error().ToString());
   }
+}
+
+std::string CachedStore::VolumeDir(const std::string& dir) const {
+  return dir + "/" + (config_.volume_uuid.empty() ? "" : config_.volume_uuid + "/");
 }
 
 CachedStore::~CachedStore() {
@@ -261,7 +275,8 @@ Result<BlockData> CachedStore::LoadBlock(const std::string& key, uint32_t len) {
     if (result.has_value()) {
       cache_.Put(key, *result);
       // Filling the disk tier on the read path halved cold sequential reads: do it behind.
-      if (disk_) QueueFill(key, *result);
+      // --cache-partial-only: full blocks (a large file's) are not kept (JuiceFS shouldCache).
+      if (disk_ && !(config_.cache_partial_only && len == config_.block_size)) QueueFill(key, *result);
     }
   }
   {

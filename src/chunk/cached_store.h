@@ -37,7 +37,7 @@
 #include "chunk/block_cache.h"
 #include "chunk/chunk_store.h"
 #include "chunk/codec.h"
-#include "chunk/disk_cache.h"
+#include "chunk/disk_tier.h"
 #include "chunk/memory_budget.h"
 #include "chunk/staging.h"
 #include "util/thread_pool.h"
@@ -75,7 +75,7 @@ class CachedStore final : public ChunkStore {
   BlockCache& cache() { return cache_; }
   // Tier 1, or null when config.cache_dir is empty or unusable (then disk_status() says why:
   // the store works without it).
-  DiskCache* disk_cache() { return disk_.get(); }
+  DiskTier* disk_cache() { return disk_.get(); }
   const Status& disk_status() const { return disk_status_; }
   ThreadPool& upload_pool() { return *upload_pool_; }
   // The single thread that writes downloaded blocks to the disk tier (null without one).
@@ -102,6 +102,8 @@ class CachedStore final : public ChunkStore {
  private:
   struct Flight;
   void OpenStaging(metrics::Registry* registry);
+  // "{dir}/{volume_uuid}/": where a cache directory keeps this volume's raw/ and rawstaging/.
+  std::string VolumeDir(const std::string& dir) const;
   // The plaintext of block `key` (`len` bytes): LRU, else joins an in-flight fetch, else GETs.
   Result<BlockData> LoadBlock(const std::string& key, uint32_t len);
   Result<BlockData> FetchBlock(const std::string& key, uint32_t len);
@@ -133,7 +135,7 @@ class CachedStore final : public ChunkStore {
   metrics::Counter* misses_ = nullptr;
   MemoryBudget budget_;
   BlockCache cache_;
-  std::unique_ptr<DiskCache> disk_;
+  std::unique_ptr<DiskTier> disk_;
   Status disk_status_;
   std::unique_ptr<Staging> staging_;
   Status staging_status_;

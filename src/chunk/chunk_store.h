@@ -15,6 +15,8 @@
 #include <span>
 #include <string>
 
+#include "chunk/cache_file.h"
+#include "chunk/disk_cache.h"
 #include "util/status.h"
 
 namespace tierfs::object {
@@ -50,7 +52,13 @@ struct ChunkConfig {
   int upload_end_hour = -1;
   bool stage_fsync = true;     // fdatasync staged blocks before the slice commit
   int max_stage_write = 1000;  // concurrent stage writes; more are uploaded directly
+  std::chrono::milliseconds upload_deadline{0};  // staging.h StagingOptions::deadline
   double free_space_ratio = 0.1;  // keep this fraction of the cache disk free
+  // Tier 1 (disk_cache.h): cache_dir may list several directories separated by ':'.
+  ChecksumLevel cache_checksum = ChecksumLevel::kExtend;  // --verify-cache-checksum
+  Eviction cache_eviction = Eviction::kLru;               // --cache-eviction
+  std::chrono::seconds cache_expire{0};                   // --cache-expire; 0 = never
+  bool cache_partial_only = false;  // --cache-partial-only: keep only blocks < block_size
 };
 
 // Where a writer's blocks go: the object store before Finish returns, or (write-back) the

@@ -23,6 +23,8 @@ constexpr auto kFirstBackoff = std::chrono::seconds(1);
 constexpr auto kMaxBackoff = std::chrono::minutes(1);
 // Uploaders wake at least this often to refresh the age gauge and to notice upload hours.
 constexpr auto kMaxSleep = std::chrono::seconds(1);
+// Upload throughput is estimated over this window (for the deadline's burst check).
+constexpr auto kRateWindow = std::chrono::seconds(5);
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -83,6 +85,9 @@ Staging::Staging(StagingOptions options, UploadFn upload, UploadedFn uploaded, R
                                         "Staged blocks being uploaded now.");
   queue_gauge_ = registry->GetGauge("tierfs_staging_upload_queue",
                                     "Staged blocks waiting for their upload.");
+  max_delay_ = registry->GetFloatGauge(
+      "tierfs_staging_block_delay_max_seconds",
+      "Longest time an uploaded block spent staged, from its stage write to the end of its upload.");
   delay_seconds_ = registry->GetCounter(
       "tierfs_staging_block_delay_seconds",
       "Total seconds uploaded blocks spent staged before their upload ended.");
@@ -114,7 +119,7 @@ Result<std::unique_ptr<Staging>> Staging::Open(StagingOptions options, UploadFn 
     uint32_t len = 0;
     struct stat st;
     if (!ParseStagedKey(key, &len) || ::stat(path.c_str(), &st) != 0) continue;
-    if (uint64_t(st.st_size) != len) {
+    if (!ShapeOf(len, uint64_t(st.st_size)).valid) {
       // Not what we (or JuiceFS) write: a torn file from a machine crash without fsync.
       TIERFS_LOG_WARN("staging: {} has {} bytes, its key says {}; left in place, not uploaded",
                       path, st.st_size, len);
@@ -165,6 +170,7 @@ Status Staging::Stage(const std::string& key, std::string_view plain) {
   {
     std::lock_guard lk(mu_);
     if (writing_ >= opt_.max_stage_write) return Status(EBUSY, "too many concurrent stage writes");
+    if (BehindDeadline(Clock::now())) return Status(EBUSY, "staged uploads are behind their deadline");
     ++writing_;
   }
   struct Done {
@@ -192,6 +198,7 @@ Status Staging::Stage(const std::string& key, std::string_view plain) {
   }
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   int err = fd < 0 ? errno : WriteAll(fd, plain);
+  if (err == 0 && opt_.checksum != ChecksumLevel::kNone) err = WriteAll(fd, ChecksumTail(plain));
   if (err == 0 && opt_.fsync && fdatasync(fd) != 0) err = errno;
   if (fd >= 0 && close(fd) != 0 && err == 0) err = errno;
   if (err == 0 && rename(tmp.c_str(), path.c_str()) != 0) err = errno;
@@ -220,7 +227,11 @@ bool Staging::ReadAt(const std::string& key, uint32_t len, uint32_t off, std::sp
   int fd = open(Path(key).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;  // uploaded (and moved) meanwhile: the caller reads elsewhere
   struct stat st;
-  bool ok = fstat(fd, &st) == 0 && uint64_t(st.st_size) == len && PreadAll(fd, out, off) == 0;
+  bool ok = false;
+  if (fstat(fd, &st) == 0) {
+    CacheFileShape shape = ShapeOf(len, uint64_t(st.st_size));
+    ok = shape.valid && ReadCacheFile(fd, len, shape, opt_.checksum, off, out) == 0;
+  }
   close(fd);
   if (ok) {
     if (reads_) reads_->Inc();
@@ -257,6 +268,22 @@ Staging::Removed Staging::Remove(const std::string& key) {
 bool InUploadWindow(int start, int end, int hour) {
   if (start < 0 || end < 0 || start == end) return true;
   return start < end ? (hour >= start && hour < end) : (hour >= start || hour < end);
+}
+
+bool Staging::BehindDeadline(Clock::time_point now) {
+  if (opt_.deadline.count() <= 0 || queue_.empty() || !InUploadHours(now)) return false;
+  const Entry& oldest = index_.at(queue_.begin()->second);
+  if (now - oldest.due > opt_.deadline / 3) return true;
+  // A burst: the bytes waiting would take longer to upload, at the rate uploads made over the
+  // last kRateWindow, than the delay and two thirds of the deadline.
+  while (!recent_.empty() && now - recent_.front().first > kRateWindow) {
+    recent_bytes_ -= recent_.front().second;
+    recent_.pop_front();
+  }
+  if (now - first_upload_ < kRateWindow || recent_bytes_ == 0) return false;  // no estimate yet
+  const double rate = double(recent_bytes_) / std::chrono::duration<double>(kRateWindow).count();
+  const auto drain = std::chrono::duration<double>(double(bytes_) / rate);
+  return drain > opt_.upload_delay + opt_.deadline * 2 / 3;
 }
 
 bool Staging::InUploadHours(Clock::time_point now) const {
@@ -315,10 +342,16 @@ Status Staging::UploadOne(const std::string& key) {
     std::string data(size, '\0');
     int fd = open(Path(key).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Status(EIO, "cannot open staged block " + Path(key) + ": " + std::strerror(errno));
-    int err = PreadAll(fd, data, 0);
+    struct stat st;
+    int err = fstat(fd, &st) == 0 ? 0 : errno;
+    CacheFileShape shape = err == 0 ? ShapeOf(uint32_t(size), uint64_t(st.st_size)) : CacheFileShape{};
+    if (err == 0 && !shape.valid) err = EBADMSG;
+    // A whole-block read: verified at every level but none.
+    if (err == 0) err = ReadCacheFile(fd, uint32_t(size), shape, opt_.checksum, 0, data);
     close(fd);
     if (err != 0) {
-      return Status(EIO, "cannot read staged block " + Path(key) + ": " + std::strerror(err));
+      return Status(EIO, "cannot read staged block " + Path(key) + ": " +
+                             (err == EBADMSG ? "checksum mismatch" : std::strerror(err)));
     }
     plain = std::move(data);
   }
@@ -346,6 +379,7 @@ void Staging::Retire(const std::string& key, const Status& st) {
   }
   const bool removed = e.removed;
   const auto staged = e.staged;
+  const uint64_t size = e.size;
   queue_.erase({e.staged, e.seq});
   bytes_ -= e.size;
   index_.erase(it);
@@ -359,10 +393,19 @@ void Staging::Retire(const std::string& key, const Status& st) {
     if (dropped_) dropped_->Inc();
   } else {
     if (uploads_) uploads_->Inc();
-    if (delay_seconds_) {
-      auto waited = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - staged);
-      delay_seconds_->Inc(uint64_t(std::max<int64_t>(0, waited.count())));
+    const double waited = std::chrono::duration<double>(Clock::now() - staged).count();
+    if (delay_seconds_) delay_seconds_->Inc(uint64_t(std::max(0.0, waited)));
+    double worst;
+    {
+      std::lock_guard l2(mu_);
+      max_delay_s_ = std::max(max_delay_s_, waited);
+      worst = max_delay_s_;
+      auto now = Clock::now();
+      if (recent_.empty() && recent_bytes_ == 0 && first_upload_ == Clock::time_point()) first_upload_ = now;
+      recent_.emplace_back(now, size);
+      recent_bytes_ += size;
     }
+    if (max_delay_) max_delay_->Set(worst);
     if (uploaded_) uploaded_(key, path);
     unlink(path.c_str());  // ENOENT when adopted
   }
@@ -409,6 +452,7 @@ Staging::Stats Staging::stats() const {
   s.blocks = index_.size();
   s.bytes = bytes_;
   s.uploading = uploading_;
+  s.max_delay_s = max_delay_s_;
   if (!queue_.empty()) {
     s.oldest_age_s = std::chrono::duration<double>(Clock::now() - queue_.begin()->first.first).count();
   }

@@ -1,7 +1,8 @@
 // Staging: write-back (`--writeback`) blocks kept on the local disk until they are uploaded.
 //
 // A staged block is the file `{root}{key}` (root = `{cache_dir}/{volume_uuid}/rawstaging/`, key
-// = the object key "chunks/..."), holding the block's plaintext, uncompressed: JuiceFS's
+// = the object key "chunks/..."), holding the block's plaintext, uncompressed (and JuiceFS's
+// checksum tail, cache_file.h): JuiceFS's
 // staging layout (FORMAT.md §6, JuiceFS pkg/chunk/disk_cache.go), so either client uploads what
 // the other staged. Stage() writes `{path}.tmp`, fdatasyncs it (unless `fsync` is off), renames it
 // and fsyncs the directory: when Stage returns OK the block survives a crash of the process or
@@ -26,6 +27,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -39,6 +41,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "chunk/cache_file.h"
 #include "util/status.h"
 
 namespace tierfs::metrics {
@@ -62,6 +65,17 @@ struct StagingOptions {
   int max_stage_write = 1000;  // concurrent Stage calls; more get EBUSY (the caller uploads)
   // Stage refuses (ENOSPC) when the file system would keep less than this fraction free.
   double free_space_ratio = 0.05;
+  // Staged files carry JuiceFS's checksum tail unless none; files with or without one are read
+  // (cache_file.h), verified as the level says (an upload reads whole blocks: always verified).
+  ChecksumLevel checksum = ChecksumLevel::kExtend;
+  // `--upload-deadline`: once the oldest staged block is overdue (past its upload delay) by a
+  // third of this, Stage refuses new blocks (EBUSY: they are uploaded directly, which slows the
+  // writers to the upload bandwidth) until the backlog is back within it; 0 = no deadline.
+  // The same when the staged bytes would take longer than upload_delay + 2/3 of the deadline
+  // to upload at the rate uploads made over the last 5 s (a burst). So a block waits at most
+  // about upload_delay + deadline while the upload rate holds. Not applied outside the upload
+  // hours.
+  std::chrono::milliseconds deadline{0};
 };
 
 class Staging {
@@ -111,6 +125,7 @@ class Staging {
     uint64_t bytes = 0;
     double oldest_age_s = 0;  // seconds since the oldest staged block was staged
     uint64_t uploading = 0;
+    double max_delay_s = 0;  // longest stage-to-upload-end time of an uploaded block, seconds
   };
   Stats stats() const;
   const std::string& root() const { return root_; }
@@ -134,6 +149,9 @@ class Staging {
   // first waiting entry becomes due. Caller holds mu_.
   std::pair<const std::string*, Clock::time_point> NextDue(Clock::time_point now);
   bool InUploadHours(Clock::time_point now) const;  // InUploadWindow at `now`'s local hour
+  // Whether new blocks should be uploaded directly to hold the deadline (see StagingOptions).
+  // Caller holds mu_.
+  bool BehindDeadline(Clock::time_point now);
   // Reads, uploads and retires `key` (marked uploading by the caller). Runs without mu_.
   Status UploadOne(const std::string& key);
   void Retire(const std::string& key, const Status& st);
@@ -168,7 +186,13 @@ class Staging {
   metrics::Counter* read_bytes_ = nullptr;
   metrics::Counter* dropped_ = nullptr;
   metrics::Counter* uploads_ = nullptr;
-  metrics::Counter* delay_seconds_ = nullptr;  // sum of staging delays of uploaded blocks (ms)
+  metrics::Counter* delay_seconds_ = nullptr;  // sum of staging delays of uploaded blocks (s)
+  metrics::FloatGauge* max_delay_ = nullptr;   // the longest of them
+  double max_delay_s_ = 0;                     // under mu_
+  // Uploads of the last few seconds (end time, bytes): the upload rate the deadline plans with.
+  std::deque<std::pair<Clock::time_point, uint64_t>> recent_;
+  uint64_t recent_bytes_ = 0;
+  Clock::time_point first_upload_{};
   std::vector<std::thread> threads_;
 };
 

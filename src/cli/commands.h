@@ -67,9 +67,14 @@ struct MountFlags {
   std::string writeback_max_size = "25M";  // bytes unless suffixed; 0 = no limit
   std::string upload_delay = "0";          // seconds unless suffixed
   std::string upload_hours;                // "START,END" (or START-END), local hours
+  std::string upload_deadline = "10m";     // 0 = none
   int max_stage_write = 1000;
   bool no_stage_fsync = false;
   double free_space_ratio = 0.1;
+  std::string verify_cache_checksum = "extend";
+  std::string cache_eviction = "lru";
+  std::string cache_expire = "0";
+  bool cache_partial_only = false;
   std::vector<std::string> fuse_options;
 };
 void AddMount(CLI::App& app, MountFlags& f, int& rc);

@@ -14,6 +14,8 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "chunk/cache_file.h"
+#include "chunk/disk_cache.h"
 #include "cli/mount_runner.h"
 #include "util/units.h"
 #include "util/url.h"
@@ -122,6 +124,7 @@ Result<MountSettings> Settings(const MountFlags& f) {
   s.writeback = f.writeback;
   ASSIGN_OR_RETURN(s.writeback_max_size, ParseBytes(f.writeback_max_size, 1));
   ASSIGN_OR_RETURN(s.upload_delay_ms, Millis("--upload-delay", f.upload_delay));
+  ASSIGN_OR_RETURN(s.upload_deadline_ms, Millis("--upload-deadline", f.upload_deadline));
   RETURN_IF_ERROR(ParseUploadHours(f.upload_hours, &s.upload_start_hour, &s.upload_end_hour));
   if (f.max_stage_write < 0) return Err(EINVAL, "--max-stage-write must not be negative");
   s.max_stage_write = f.max_stage_write == 0 ? INT32_MAX : f.max_stage_write;  // 0: no limit
@@ -130,6 +133,13 @@ Result<MountSettings> Settings(const MountFlags& f) {
     return Err(EINVAL, "--free-space-ratio must be in [0, 1)");
   }
   s.free_space_ratio = f.free_space_ratio == 0 ? 0.1 : f.free_space_ratio;  // JuiceFS: 0 -> 0.1
+  if (auto v = chunk::ParseChecksumLevel(f.verify_cache_checksum); !v) return Err(v.error());
+  if (auto v = chunk::ParseEviction(f.cache_eviction); !v) return Err(v.error());
+  s.verify_cache_checksum = f.verify_cache_checksum;
+  s.cache_eviction = f.cache_eviction;
+  ASSIGN_OR_RETURN(int64_t expire_ms, Millis("--cache-expire", f.cache_expire));
+  s.cache_expire_s = (expire_ms + 999) / 1000;
+  s.cache_partial_only = f.cache_partial_only;
   if (s.writeback && s.cache_dir.empty()) {
     return Err(EINVAL, "--writeback needs a disk cache (--cache-dir, and --cache-size > 0)");
   }
@@ -234,6 +244,9 @@ void AddMount(CLI::App& app, MountFlags& f, int& rc) {
   c->add_option("--upload-delay", f.upload_delay, "delay before a staged block is uploaded (s)")
       ->capture_default_str();
   c->add_option("--upload-hours", f.upload_hours, "upload staged blocks only between these hours (START,END)");
+  c->add_option("--upload-deadline", f.upload_deadline,
+                "when staged blocks wait this long past the delay, new writes upload directly (0 = never)")
+      ->capture_default_str();
   c->add_option("--max-stage-write", f.max_stage_write,
                 "concurrent stage writes; more are uploaded directly (0 = no limit)")
       ->capture_default_str();
@@ -241,6 +254,15 @@ void AddMount(CLI::App& app, MountFlags& f, int& rc) {
               "do not fsync staged blocks before their commit (faster; a machine crash may lose them)");
   c->add_option("--free-space-ratio", f.free_space_ratio, "minimum free space ratio of the cache disk")
       ->capture_default_str();
+  c->add_option("--verify-cache-checksum", f.verify_cache_checksum,
+                "checksum checks of cached blocks: none, full, shrink, extend")
+      ->capture_default_str();
+  c->add_option("--cache-eviction", f.cache_eviction, "cache eviction policy: lru, 2-random, none")
+      ->capture_default_str();
+  c->add_option("--cache-expire", f.cache_expire, "drop cached blocks not read for this long (s; 0 = never)")
+      ->capture_default_str();
+  c->add_flag("--cache-partial-only", f.cache_partial_only,
+              "cache only blocks smaller than the block size (small files, file ends)");
   c->add_option("-o", f.fuse_options, "FUSE options, comma separated (allow_other, ...)");
   c->callback([&f, &rc] { rc = Run(f); });
 }

@@ -137,11 +137,16 @@ int RunMount(const MountSettings& s, int ready_fd) {
   cc.ranged_reads = v->format.encrypt_key.empty();
   cc.writeback = s.writeback;
   cc.upload_delay = std::chrono::milliseconds(s.upload_delay_ms);
+  cc.upload_deadline = std::chrono::milliseconds(s.upload_deadline_ms);
   cc.upload_start_hour = s.upload_start_hour;
   cc.upload_end_hour = s.upload_end_hour;
   cc.stage_fsync = s.stage_fsync;
   cc.max_stage_write = s.max_stage_write;
   cc.free_space_ratio = s.free_space_ratio;
+  cc.cache_checksum = chunk::ParseChecksumLevel(s.verify_cache_checksum).value_or(chunk::ChecksumLevel::kExtend);
+  cc.cache_eviction = chunk::ParseEviction(s.cache_eviction).value_or(chunk::Eviction::kLru);
+  cc.cache_expire = std::chrono::seconds(s.cache_expire_s);
+  cc.cache_partial_only = s.cache_partial_only;
   auto chunks = chunk::NewChunkStore(store.get(), cc, &registry);
   if (s.writeback && !chunks->WritesBack()) {
     Report(ready_fd, "--writeback: the staging directory cannot be used");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,10 +35,15 @@ struct MountSettings {
   bool writeback = false;
   uint64_t writeback_max_size = 25ULL << 20;  // bytes; 0 = no limit
   int64_t upload_delay_ms = 0;
+  int64_t upload_deadline_ms = 600'000;
   int upload_start_hour = -1, upload_end_hour = -1;  // -1: any hour
   int max_stage_write = 1000;
   bool stage_fsync = true;
   double free_space_ratio = 0.1;
+  std::string verify_cache_checksum = "extend";  // checked by the mount command
+  std::string cache_eviction = "lru";
+  int64_t cache_expire_s = 0;
+  bool cache_partial_only = false;
   std::vector<std::string> fuse_options;
 };
 

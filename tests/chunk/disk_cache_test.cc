@@ -9,6 +9,7 @@
 #include <mutex>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "chunk/cached_store.h"
 #include "object/faulty_store.h"
@@ -125,9 +126,9 @@ TEST_F(DiskCacheTest, ChunkStoreReadsThroughTier1) {
     ASSERT_EQ(store.ReadSlice(1, data.size(), 0, buf).value_or(0), data.size());
     EXPECT_EQ(gets.load(), 2);
   }
-  // Plaintext (not lz4) in JuiceFS's cache layout.
-  EXPECT_EQ(fs::file_size(dir_ + "/8f3c/raw/chunks/0/0/1_0_65536"), 65536u);
-  EXPECT_EQ(fs::file_size(dir_ + "/8f3c/raw/chunks/0/0/1_1_34464"), 34464u);
+  // Plaintext (not lz4) in JuiceFS's cache layout, with its CRC-32C tail (4 bytes per 32 KiB).
+  EXPECT_EQ(fs::file_size(dir_ + "/8f3c/raw/chunks/0/0/1_0_65536"), 65536u + 8);
+  EXPECT_EQ(fs::file_size(dir_ + "/8f3c/raw/chunks/0/0/1_1_34464"), 34464u + 8);
   // A new store (cold memory) is served from disk without GETs.
   CachedStore store(&objects, cfg, nullptr);
   std::string buf(data.size(), '\0');
@@ -234,6 +235,64 @@ TEST_F(DiskCacheTest, BlockDeletedWhileItsFillIsQueuedIsNotCached) {
     store.cache_fill_pool()->Stop();
     EXPECT_TRUE(store.disk_cache()->Contains(store.Key(8, 0, data.size())));
   }
+}
+
+}  // namespace
+}  // namespace tierfs::chunk
+
+namespace tierfs::chunk {
+namespace {
+
+class EvictionTest : public DiskCacheTest {};
+
+TEST_F(EvictionTest, NoneKeepsWhatIsThereAndDropsNewBlocks) {
+  DiskCacheOptions o;
+  o.capacity = 10;
+  o.eviction = Eviction::kNone;
+  o.checksum = ChecksumLevel::kNone;
+  auto dc = DiskCache::Open(dir_, o);
+  ASSERT_TRUE(dc.has_value());
+  (*dc)->Store("a", "1111");
+  (*dc)->Store("b", "2222");
+  (*dc)->Store("c", "3333");  // would pass the capacity: not cached
+  EXPECT_TRUE((*dc)->Contains("a"));
+  EXPECT_TRUE((*dc)->Contains("b"));
+  EXPECT_FALSE((*dc)->Contains("c"));
+  EXPECT_FALSE(fs::exists(dir_ + "/c"));
+}
+
+TEST_F(EvictionTest, TwoRandomStaysWithinCapacityAndEvictsTheOlderOfItsSample) {
+  DiskCacheOptions o;
+  o.capacity = 40;
+  o.eviction = Eviction::kTwoRandom;
+  auto dc = DiskCache::Open(dir_, o);
+  ASSERT_TRUE(dc.has_value());
+  for (int i = 0; i < 200; i++) {
+    (*dc)->Store("k" + std::to_string(i), "abcd");
+    // A hot block, read after every store, is never the older of a sample of two.
+    ASSERT_TRUE((*dc)->Load("k0", 4).has_value()) << i;
+    ASSERT_LE((*dc)->bytes(), 40u);
+  }
+  EXPECT_EQ((*dc)->blocks(), 10u);
+}
+
+TEST_F(EvictionTest, ExpiredBlocksAreDroppedOnALaterStore) {
+  auto now = std::chrono::steady_clock::now();
+  DiskCacheOptions o;
+  o.expire = std::chrono::seconds(10);
+  o.now = [&now] { return now; };
+  auto dc = DiskCache::Open(dir_, o);
+  ASSERT_TRUE(dc.has_value());
+  (*dc)->Store("old", "1111");
+  now += std::chrono::seconds(5);
+  (*dc)->Store("mid", "3333");
+  EXPECT_TRUE((*dc)->Contains("old"));
+  now += std::chrono::seconds(6);  // "old" is 11 s old, "mid" 6 s
+  (*dc)->Store("new", "2222");
+  EXPECT_TRUE((*dc)->Contains("mid"));
+  EXPECT_FALSE((*dc)->Contains("old"));
+  EXPECT_FALSE(fs::exists(dir_ + "/old"));
+  EXPECT_TRUE((*dc)->Contains("new"));
 }
 
 }  // namespace

@@ -116,7 +116,7 @@ TEST_F(StagingTest, StagedBlockIsAFileAtItsKeyReadableBeforeItsUpload) {
   Open();
   ASSERT_TRUE(staging_->Stage("chunks/0/0/5_0_6", "abcdef").ok());
   const std::string path = opt_.root + "chunks/0/0/5_0_6";
-  EXPECT_EQ(ReadFile(path), "abcdef");
+  EXPECT_EQ(ReadFile(path), "abcdef" + ChecksumTail("abcdef"));  // JuiceFS's CRC tail
   struct stat st;
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);

@@ -241,3 +241,97 @@ def test_kill_minus_9_in_write_back_loses_no_fsynced_file(fs, jfs, workdir, mini
 
 if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "writer":
     writer(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+
+
+# --- tier 1 shared with JuiceFS ----------------------------------------------------------------
+
+GETS = ("GetObject",)
+
+
+def _fill_and_read_back(filler, reader, jfs, fs, vol, workdir, minio, files):
+    """`filler` writes `files` and fills its cache directory (warmup); `reader` mounts on the same
+    directory (a symlink of its own flavor's cache dir) and reads everything: no GET at MinIO."""
+    m = vol.mount(workdir / "mnt", binary=filler)
+    try:
+        for name, data in files.items():
+            (m / name).write_bytes(data)
+        p = filler.run("warmup", m.path, timeout=600)
+        assert p.returncode == 0, p.stderr
+        # JuiceFS writes cache files behind its warmup's return: poll its own check.
+        def all_cached():
+            c = filler.run("warmup", "--check", m.path, timeout=600)
+            return "(100.0%)" in c.stdout + c.stderr
+        wait_until(all_cached, 120, f"{filler.flavor}'s cache to hold every block")
+    finally:
+        m.umount()
+    own, other = vol.root / f"cache-{reader.flavor}", vol.root / f"cache-{filler.flavor}"
+    shutil.rmtree(own, ignore_errors=True)
+    own.symlink_to(other)
+    m = vol.mount(workdir / "mnt", binary=reader)
+    try:
+        drop_caches()
+        gets = minio.requests(GETS)
+        for name, data in files.items():
+            assert hashlib.sha256((m / name).read_bytes()).digest() == hashlib.sha256(data).digest(), name
+        assert minio.requests(GETS) - gets == 0, f"{reader.flavor} downloaded blocks {filler.flavor} had cached"
+        if reader.flavor == "tierfs":
+            stats = (m / ".stats").read_text()
+            hits = int(stats.split("tierfs_blockcache_hits ", 1)[1].split("\n", 1)[0])
+            assert hits > 0, stats
+        # The control: evicted, the same reads download (so the count above could have failed).
+        p = reader.run("warmup", "--evict", m.path, timeout=600)
+        assert p.returncode == 0, p.stderr
+        drop_caches()
+        gets = minio.requests(GETS)
+        for name in files:
+            (m / name).read_bytes()
+        assert minio.requests(GETS) - gets >= len(files)
+    finally:
+        m.umount()
+
+
+@pytest.mark.parametrize("direction", ["juicefs-fills", "tierfs-fills"])
+def test_a_cache_directory_filled_by_one_client_serves_the_other(fs, jfs, workdir, minio, direction):
+    vol = Volume(workdir, fs, minio=minio).format()
+    rnd = random.Random(5)
+    files = {f"f{i}": _data(rnd.choice([3000, 70 * KiB, 4 * MiB, 9 * MiB + 5]), i) for i in range(12)}
+    filler, reader = (jfs, fs) if direction == "juicefs-fills" else (fs, jfs)
+    _fill_and_read_back(filler, reader, jfs, fs, vol, workdir, minio, files)
+
+
+def _stat(m, name: str) -> float:
+    for line in (m / ".stats").read_text().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in .stats")
+
+
+def test_no_staged_block_waits_past_delay_plus_deadline_under_sustained_writes(fs, workdir, minio):
+    """Writes at up to 1.3x the upload bandwidth (--upload-limit 8 Mbps, 0.85 of it used) for 24 s:
+    the staging backlog would grow without bound; the deadline makes writers upload directly
+    before any staged block is overdue by more than the deadline."""
+    delay, deadline = 2.0, 6.0
+    vol = Volume(workdir, fs, minio=minio).format()
+    m = vol.mount(workdir / "mnt", extra=["--writeback", "--upload-delay", str(delay), "--upload-deadline",
+                                          str(deadline), "--upload-limit", "8"])
+    try:
+        rate = 1.3 * 8e6 / 8 * 0.85  # bytes/s
+        size = 64 * KiB
+        t0, written = time.monotonic(), 0
+        while time.monotonic() - t0 < 24:
+            t = time.monotonic()
+            (m / f"f{written}").write_bytes(_data(size, written))
+            written += 1
+            # Pacing the load (not waiting for the system): at most `rate`; a slow write is
+            # not made up for by a burst after it.
+            time.sleep(max(0.0, size / rate - (time.monotonic() - t)))
+        staged_any = _stat(m, "tierfs_staging_uploads") > 0
+        _flush(fs, m)
+        worst = _stat(m, "tierfs_staging_block_delay_max_seconds")
+        direct = _stat(m, "tierfs_staging_uploads") < written
+        print(f"{written} files; worst staged wait {worst:.2f} s (delay {delay} + deadline {deadline})")
+        assert staged_any, "nothing was uploaded from staging during the run"
+        assert direct, "the deadline never sent a write directly: the load did not test it"
+        assert worst <= delay + deadline, f"a staged block waited {worst:.1f} s"
+    finally:
+        m.umount()
