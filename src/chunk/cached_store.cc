@@ -404,7 +404,11 @@ Result<size_t> CachedStore::ReadSlice(uint64_t id, uint32_t size, uint32_t off,
       // Not for small random reads: each would load up to `prefetch` whole blocks it never
       // reads, evicting the blocks it does.
       if (!small_random && done + take == n && boff + take > blen / 2) {
-        for (uint32_t ahead = 1; ahead <= uint32_t(std::max(config_.prefetch, 0)); ahead++) {
+        uint32_t blocks_ahead = uint32_t(std::max(config_.prefetch, 0));
+        if (config_.max_readahead > 0) {  // --max-readahead bounds the bytes fetched ahead
+          blocks_ahead = std::min<uint32_t>(blocks_ahead, uint32_t(config_.max_readahead / bs));
+        }
+        for (uint32_t ahead = 1; ahead <= blocks_ahead; ahead++) {
           if (uint64_t{indx + ahead} * bs >= size) break;
           uint32_t next_len = std::min<uint32_t>(bs, size - (indx + ahead) * bs);
           Prefetch(Key(id, indx + ahead, next_len), next_len);

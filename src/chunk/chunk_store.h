@@ -41,6 +41,9 @@ struct ChunkConfig {
   // Additions (chunk branch), appended so existing designated initializers stay valid:
   uint64_t read_cache_size = 64ULL << 20;  // bytes of recently read blocks kept in memory
   int prefetch = 1;            // read-ahead threads for sequential reads (0 = no read-ahead)
+  // `--max-readahead`: bytes a sequential reader may have fetched ahead of it (whole blocks,
+  // rounded down; 0 = prefetch blocks).
+  uint64_t max_readahead = 0;
   // false when a ranged GET costs the whole object anyway (the encryption wrapper fetches and
   // decrypts all of it): small random reads then load and keep whole blocks instead.
   bool ranged_reads = true;

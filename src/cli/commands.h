@@ -75,6 +75,7 @@ struct MountFlags {
   std::string cache_eviction = "lru";
   std::string cache_expire = "0";
   bool cache_partial_only = false;
+  std::string max_readahead = "0";  // MiB unless suffixed; 0 = --prefetch blocks
   std::vector<std::string> fuse_options;
 };
 void AddMount(CLI::App& app, MountFlags& f, int& rc);

@@ -140,6 +140,7 @@ Result<MountSettings> Settings(const MountFlags& f) {
   ASSIGN_OR_RETURN(int64_t expire_ms, Millis("--cache-expire", f.cache_expire));
   s.cache_expire_s = (expire_ms + 999) / 1000;
   s.cache_partial_only = f.cache_partial_only;
+  ASSIGN_OR_RETURN(s.max_readahead, ParseBytes(f.max_readahead, 1 << 20));
   if (s.writeback && s.cache_dir.empty()) {
     return Err(EINVAL, "--writeback needs a disk cache (--cache-dir, and --cache-size > 0)");
   }
@@ -229,6 +230,9 @@ void AddMount(CLI::App& app, MountFlags& f, int& rc) {
   c->add_option("--get-timeout", f.get_timeout, "timeout of one GET attempt (s)")
       ->capture_default_str();
   c->add_option("--put-timeout", f.put_timeout, "timeout of one PUT attempt (s)")
+      ->capture_default_str();
+  c->add_option("--max-readahead", f.max_readahead,
+                "most bytes fetched ahead of a sequential reader (MiB unless suffixed; 0 = --prefetch blocks)")
       ->capture_default_str();
   c->add_option("--prefetch", f.prefetch, "blocks read ahead of a sequential reader")
       ->capture_default_str();

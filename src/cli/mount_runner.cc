@@ -147,6 +147,7 @@ int RunMount(const MountSettings& s, int ready_fd) {
   cc.cache_eviction = chunk::ParseEviction(s.cache_eviction).value_or(chunk::Eviction::kLru);
   cc.cache_expire = std::chrono::seconds(s.cache_expire_s);
   cc.cache_partial_only = s.cache_partial_only;
+  cc.max_readahead = s.max_readahead;
   auto chunks = chunk::NewChunkStore(store.get(), cc, &registry);
   if (s.writeback && !chunks->WritesBack()) {
     Report(ready_fd, "--writeback: the staging directory cannot be used");

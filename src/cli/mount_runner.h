@@ -44,6 +44,7 @@ struct MountSettings {
   std::string cache_eviction = "lru";
   int64_t cache_expire_s = 0;
   bool cache_partial_only = false;
+  uint64_t max_readahead = 0;  // bytes
   std::vector<std::string> fuse_options;
 };
 

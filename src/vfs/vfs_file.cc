@@ -171,6 +171,8 @@ Result<size_t> Vfs::Write(const meta::Context& ctx, meta::Ino ino, uint64_t fh, 
   if (!h) return Err(EBADF, "unknown file handle");
   if (h->internal) {
     if (h->ino != kControlIno) return Err(EACCES, "internal file is read-only");
+    // 0600 root's: checked here too, for mounts without default_permissions.
+    if (ctx.uid != 0) return Err(EACCES, ".control takes commands from root only");
     h->content = Control(std::string_view(data.data(), data.size()));
     return data.size();
   }

@@ -426,13 +426,16 @@ INSTANTIATE_TEST_SUITE_P(Codecs, CachedStoreTest, ::testing::Values("none", "lz4
 // bytes that came from the object store.
 class CachedStoreRangeTest : public ::testing::Test {
  protected:
-  void Make(const std::string& compression, bool ranged_reads = true) {
+  void Make(const std::string& compression, bool ranged_reads = true, int prefetch = 1,
+            uint64_t max_readahead = 0) {
     chunks_.reset();
     objects_ = std::make_unique<object::MeteredStore>(std::make_unique<MemStore>(), &reg_);
     ChunkConfig cfg;
     cfg.block_size = kBs;
     cfg.compression = compression;
     cfg.ranged_reads = ranged_reads;
+    cfg.prefetch = prefetch;
+    cfg.max_readahead = max_readahead;
     chunks_ = std::make_unique<CachedStore>(objects_.get(), cfg, nullptr);
     auto w = chunks_->NewWriter(1);
     ASSERT_TRUE(w->WriteAt(data_, 0).ok());
@@ -481,6 +484,18 @@ TEST_F(CachedStoreRangeTest, LargeAndSequentialReadsReadAhead) {
   (void)Fetched(0, kBs);  // large: block 0 whole, and block 1 read ahead (maybe done already)
   chunks_.reset();
   EXPECT_EQ(GetBytes(), 2u * kBs);
+}
+
+TEST_F(CachedStoreRangeTest, ReadAheadFetchesPrefetchBlocksWithinMaxReadahead) {
+  Make("none", true, /*prefetch=*/2);
+  (void)Fetched(0, kBs);  // blocks 1 and 2 read ahead
+  chunks_.reset();
+  EXPECT_EQ(GetBytes(), 3u * kBs);
+  const uint64_t before = GetBytes();
+  Make("none", true, /*prefetch=*/2, /*max_readahead=*/kBs + kBs / 2);  // one whole block
+  (void)Fetched(0, kBs);
+  chunks_.reset();
+  EXPECT_EQ(GetBytes() - before, 2u * kBs);
 }
 
 TEST_F(CachedStoreRangeTest, SmallRandomReadsStartNoReadAhead) {

@@ -335,3 +335,65 @@ def test_no_staged_block_waits_past_delay_plus_deadline_under_sustained_writes(f
         assert worst <= delay + deadline, f"a staged block waited {worst:.1f} s"
     finally:
         m.umount()
+
+
+def test_warmup_check_and_evict_through_the_mount(fs, workdir, minio):
+    vol = Volume(workdir, fs, minio=minio).format()
+    m = vol.mount(workdir / "mnt", extra=["--cache-partial-only"])  # reads cache no full block
+    try:
+        (m / "d").mkdir()
+        for i in range(3):
+            (m / "d" / f"f{i}").write_bytes(_data(6 * MiB, i))  # one full block, one partial each
+        def check():
+            p = fs.run("warmup", "--check", m / "d", check=True)
+            return float(p.stdout.rsplit("(", 1)[1].split("%", 1)[0])
+        drop_caches()
+        for i in range(3):
+            (m / "d" / f"f{i}").read_bytes()  # caches the partial blocks only, behind the reads
+        wait_until(lambda: check() > 25, 60, "the read blocks to reach the disk cache")
+        assert check() < 40, check()  # 3 x 2 MiB of 18 MiB: no full block
+        p = fs.run("warmup", m / "d", check=True)
+        assert "3 files, 6 blocks" in p.stdout, p.stdout
+        assert check() == 100.0
+        gets = minio.requests(GETS)
+        drop_caches()
+        for i in range(3):
+            assert (m / "d" / f"f{i}").read_bytes() == _data(6 * MiB, i)
+        assert minio.requests(GETS) == gets
+        fs.run("warmup", "--evict", m / "d" / "f0", check=True)
+        assert 60 < check() < 70, check()
+    finally:
+        m.umount()
+
+
+def test_bad_write_back_and_cache_input_gets_one_line(fs, workdir, minio):
+    from harness import assert_clear_error
+    vol = Volume(workdir, fs, minio=minio).format()
+    mnt = workdir / "mnt"
+    mnt.mkdir()
+    for flags, pattern in [
+        (["--writeback", "--cache-size", "0"], "writeback needs a disk cache"),
+        (["--upload-hours", "25,3"], "upload-hours"),
+        (["--upload-hours", "abc"], "upload-hours"),
+        (["--cache-eviction", "fifo"], "cache-eviction"),
+        (["--verify-cache-checksum", "bogus"], "verify-cache-checksum"),
+        (["--free-space-ratio", "1.5"], "free-space-ratio"),
+        (["--upload-delay", "soon"], "upload-delay"),
+    ]:
+        p = fs.run("mount", vol.meta_url, mnt, *flags)
+        assert_clear_error(p, pattern)
+        assert not is_mounted(mnt)
+    assert_clear_error(fs.run("flush", workdir), "not inside a tierfs mount")
+    assert_clear_error(fs.run("warmup", workdir / "nothing"), "nothing")
+    m = vol.mount(mnt)
+    try:
+        assert_clear_error(fs.run("warmup", "--check", "--evict", m.path), "exclude")
+        (m / "f").write_bytes(b"x")
+        p = fs.run("flush", m.path)  # no write-back: nothing to do
+        assert p.returncode == 0, p.stderr
+        # .control is root's: another user is refused.
+        p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                            "sh", "-c", f"echo flush > {m.path}/.control"], capture_output=True, text=True)
+        assert p.returncode != 0
+    finally:
+        m.umount()
