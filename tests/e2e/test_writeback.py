@@ -397,3 +397,29 @@ def test_bad_write_back_and_cache_input_gets_one_line(fs, workdir, minio):
         assert p.returncode != 0
     finally:
         m.umount()
+
+
+def test_a_full_staging_disk_falls_back_to_direct_uploads(fs, workdir, minio):
+    """The cache directory is a 16 MiB tmpfs: once staging would leave it under
+    --free-space-ratio/2 free, blocks are uploaded directly; no write fails."""
+    vol = Volume(workdir, fs, minio=minio).format()
+    cache = workdir / "cache-tierfs"
+    cache.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(cache)], check=True)
+    try:
+        m = vol.mount(workdir / "mnt", extra=WRITEBACK)
+        try:
+            puts = minio.requests()
+            files = {f"f{i}": _data(1 * MiB + i, i) for i in range(40)}  # 40 MiB > the disk
+            for name, data in files.items():
+                (m / name).write_bytes(data)
+            assert minio.requests() - puts >= 20, "nothing fell back to a direct upload"
+            assert len(_staged(vol)) >= 4, "nothing was staged"
+            for name, data in files.items():
+                assert (m / name).read_bytes() == data, name
+            _flush(fs, m)
+        finally:
+            m.umount()
+    finally:
+        subprocess.run(["umount", str(cache)], check=False)
+    _read_back_from_the_bucket(vol, workdir / "mnt", {k: hashlib.sha256(v).hexdigest() for k, v in files.items()})
