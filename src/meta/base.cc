@@ -284,7 +284,7 @@ Result<std::vector<Entry>> BaseMeta::Readdir(const Context& ctx, Ino ino, bool p
 
 Result<Attr> BaseMeta::Open(const Context& ctx, Ino ino, uint32_t flags) {
   OpScope op(metrics_, "Open");
-  ASSIGN_OR_RETURN(Attr a, GetAttr(ctx, ino));
+  ASSIGN_OR_RETURN(Attr a, engine_->GetFreshAttr(ino));
   int mask = 0;
   switch (flags & O_ACCMODE) {
     case O_RDONLY: mask = kMaskRead; break;
@@ -306,10 +306,21 @@ Result<Attr> BaseMeta::Open(const Context& ctx, Ino ino, uint32_t flags) {
 
 void BaseMeta::NoteRemoved(const Removed& r) {
   if (r.freed) QueueDelete(r.ino);
-  if (r.sustained) {
+  if (!r.sustained) return;
+  uint64_t sid;
+  {
     std::lock_guard lk(mu_);
-    sustained_.insert(r.ino);
+    // The removal saw the inode open, but its last close (FUSE RELEASE comes after close(2)
+    // returned, concurrently with the unlink) may have run since, before this insert: then no
+    // Close will release it, so release it here. Close and this check both hold mu_.
+    if (open_.contains(r.ino)) {
+      sustained_.insert(r.ino);
+      return;
+    }
+    sid = sid_;
   }
+  auto freed = engine_->DoReleaseSustained(sid, r.ino);
+  if (freed && *freed) QueueDelete(r.ino);
 }
 
 Status BaseMeta::Close(const Context& ctx, Ino ino) {
