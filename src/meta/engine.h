@@ -169,6 +169,11 @@ class Engine {
 
   // ---- namespace ----
   virtual std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) = 0;
+  // The attr as the server has it now, bypassing any client-side cache (close-to-open: an open
+  // must not resolve to an inode another client already removed, and a removed inode must
+  // leave the cache so that the kernel's retried lookup resolves the name again). Default: an
+  // engine without a client cache reads fresh anyway.
+  virtual Result<Attr> GetFreshAttr(Ino ino) { return std::move(GetAttrs(std::span<const Ino>(&ino, 1))[0]); }
   // `parent` must be a directory the caller may search (checked here, inside the read).
   virtual Result<Entry> DoLookup(const Context& ctx, Ino parent, std::string_view name) = 0;
   // Reads the attr, calls `update` on it (which applies perm.h rules) and stores the result.

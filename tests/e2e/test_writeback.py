@@ -131,7 +131,12 @@ def test_files_deleted_before_their_upload_cause_no_put(fs, workdir, minio):
                 os.truncate(p, 0)
             p.unlink()
         # Deletions of staged blocks are done by the mount's cleanup, which may trail the unlinks.
-        wait_until(lambda: _staged(vol) == [], 120, "staged blocks of the deleted files to go")
+        try:
+            wait_until(lambda: _staged(vol) == [], 120, "staged blocks of the deleted files to go")
+        except AssertionError:
+            left = _staged(vol)
+            stats = [l for l in (m / ".stats").read_text().splitlines() if "staging" in l]
+            raise AssertionError(f"{len(left)} staged files left, e.g. {left[:5]}; {stats}")
         assert minio.requests() - puts == 0
         stats = (m / ".stats").read_text()
         dropped = int(stats.split("tierfs_staging_dropped ", 1)[1].split("\n", 1)[0])

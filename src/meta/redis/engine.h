@@ -57,6 +57,7 @@ class RedisEngine : public Engine {
   void SetDirStats(bool on) override { dir_stats_.store(on); }
 
   std::vector<Result<Attr>> GetAttrs(std::span<const Ino> inos) override;
+  Result<Attr> GetFreshAttr(Ino ino) override;
   Result<Entry> DoLookup(const Context& ctx, Ino parent, std::string_view name) override;
   // The kernel hooks, called under hooks_mu_ (shared): after SetHooks returns, a replaced hook is
   // never called again (the tracker's delayed checks go through these too).

@@ -115,6 +115,14 @@ std::vector<Result<Attr>> RedisEngine::GetAttrs(std::span<const Ino> inos) {
   return out;
 }
 
+Result<Attr> RedisEngine::GetFreshAttr(Ino ino) {
+  // Dropped first, so the read goes to the server (and is tracked again); a nil there also
+  // leaves nothing stale behind for the lookup that follows an ESTALE.
+  const std::string k = keys_.Inode(ino);
+  client_->Invalidate(std::span<const std::string>(&k, 1));
+  return std::move(GetAttrs(std::span<const Ino>(&ino, 1))[0]);
+}
+
 Result<Entry> RedisEngine::DoLookup(const Context& ctx, Ino parent, std::string_view name) {
   return LookupOnce(ctx, parent, name, 2);
 }
