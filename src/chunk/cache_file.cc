@@ -1,8 +1,12 @@
 #include "chunk/cache_file.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "object/crc32c.h"
@@ -31,6 +35,13 @@ int VerifyPieces(int fd, uint32_t len, uint32_t first, uint32_t last, const char
 }
 
 }  // namespace
+
+Result<Eviction> ParseEviction(std::string_view text) {
+  if (text == "lru") return Eviction::kLru;
+  if (text == "2-random") return Eviction::kTwoRandom;
+  if (text == "none") return Eviction::kNone;
+  return Err(EINVAL, "--cache-eviction: want lru, 2-random or none, got \"" + std::string(text) + "\"");
+}
 
 Result<ChecksumLevel> ParseChecksumLevel(std::string_view text) {
   if (text == "none") return ChecksumLevel::kNone;
@@ -91,6 +102,39 @@ int ReadCacheFile(int fd, uint32_t len, const CacheFileShape& shape, ChecksumLev
                              : uint32_t(end / kChecksumPiece);
   if (first >= last) return 0;
   return VerifyPieces(fd, len, first, last, out.data() + (uint64_t{first} * kChecksumPiece - off));
+}
+
+int ReadBlockFile(const std::string& path, uint32_t len, ChecksumLevel level, uint32_t off,
+                  std::span<char> out) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  struct stat st;
+  int err = fstat(fd, &st) == 0 ? 0 : errno;
+  CacheFileShape shape;
+  if (err == 0) shape = ShapeOf(len, uint64_t(st.st_size));
+  if (err == 0 && !shape.valid) err = EBADMSG;
+  if (err == 0) err = ReadCacheFile(fd, len, shape, level, off, out);
+  close(fd);
+  return err;
+}
+
+Status ScanBlockFiles(const std::string& root,
+                      const std::function<void(const std::string& key, const struct stat& st)>& fn) {
+  std::error_code ec;
+  std::filesystem::recursive_directory_iterator it(root, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code fec;
+    if (!it->is_regular_file(fec)) continue;
+    const std::string path = it->path().string();
+    if (path.ends_with(".tmp")) {
+      unlink(path.c_str());
+      continue;
+    }
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) fn(path.substr(root.size()), st);
+  }
+  if (ec) return Status(EIO, "cannot scan " + root + ": " + ec.message());
+  return Status::Ok();
 }
 
 }  // namespace tierfs::chunk

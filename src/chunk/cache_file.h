@@ -7,7 +7,10 @@
 // Thread-safety: pure functions (ReadCacheFile reads a caller's fd with pread).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +23,10 @@ namespace tierfs::chunk {
 // covers entirely) | extend (default: a read is widened to whole pieces, all verified).
 enum class ChecksumLevel { kNone, kFull, kShrink, kExtend };
 Result<ChecksumLevel> ParseChecksumLevel(std::string_view text);  // EINVAL naming the values
+
+// `--cache-eviction` (disk_cache.h): lru | 2-random | none; EINVAL naming the values.
+enum class Eviction { kLru, kTwoRandom, kNone };
+Result<Eviction> ParseEviction(std::string_view text);
 
 inline constexpr uint32_t kChecksumPiece = 32 << 10;  // bytes per CRC
 
@@ -49,5 +56,16 @@ CacheFileShape ShapeOf(uint32_t len, uint64_t size);
 // checksum mismatch). REQUIRES: off + out.size() <= len.
 int ReadCacheFile(int fd, uint32_t len, const CacheFileShape& shape, ChecksumLevel level,
                   uint32_t off, std::span<char> out);
+// The same for the file at `path`: opens it, checks its shape, reads and verifies. 0, or the
+// errno of a failing open (ENOENT: no such file), EBADMSG (a size that fits no shape, or a
+// checksum mismatch), EIO (a short or failing read).
+int ReadBlockFile(const std::string& path, uint32_t len, ChecksumLevel level, uint32_t off,
+                  std::span<char> out);
+
+// Walks the block files under `root` (ending in '/'), removing leftover "*.tmp" files (a
+// crash in the middle of a write: never acknowledged), and calls fn(key relative to root, its
+// stat) for every other regular file. EIO naming the directory when it cannot be walked.
+Status ScanBlockFiles(const std::string& root,
+                      const std::function<void(const std::string& key, const struct stat& st)>& fn);
 
 }  // namespace tierfs::chunk

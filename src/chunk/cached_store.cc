@@ -59,9 +59,16 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
   hit_bytes_ = mb::GetCounter(registry, "tierfs_blockcache_hit_bytes", "read bytes from cached block");
   miss_bytes_ = mb::GetCounter(registry, "tierfs_blockcache_miss_bytes",
                                "missed bytes from cached block");
-  if (!config.cache_dir.empty() && config.cache_size > 0) {
+  // "{dir}/{volume_uuid}/" of every cache directory: raw/ and (the first's) rawstaging/.
+  std::vector<std::string> volume_dirs;
+  if (config.cache_size > 0) {
+    for (const std::string& dir : SplitCacheDirs(config.cache_dir)) {
+      volume_dirs.push_back(dir + "/" + (config.volume_uuid.empty() ? "" : config.volume_uuid + "/"));
+    }
+  }
+  if (!volume_dirs.empty()) {
     std::vector<std::string> roots;
-    for (const std::string& dir : SplitCacheDirs(config.cache_dir)) roots.push_back(VolumeDir(dir) + "raw/");
+    for (const std::string& dir : volume_dirs) roots.push_back(dir + "raw/");
     DiskCacheOptions o;
     o.capacity = config.cache_size;
     o.checksum = config.cache_checksum;
@@ -75,7 +82,11 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
       disk_status_ = disk.error();
     }
   }
-  if (config.writeback) OpenStaging(registry);
+  if (config.writeback && volume_dirs.empty()) {
+    staging_status_ = Status(EINVAL, "write-back needs a cache directory (--cache-dir, --cache-size > 0)");
+  } else if (config.writeback) {
+    OpenStaging(volume_dirs[0] + "rawstaging/", registry);
+  }
   if (config.prefetch > 0) {
     prefetch_pool_ = std::make_unique<ThreadPool>(config.prefetch, kMaxQueuedPrefetch);
   }
@@ -87,15 +98,10 @@ CachedStore::CachedStore(object::ObjectStore* store, const ChunkConfig& config,
   if (disk_) cache_fill_pool_ = std::make_unique<ThreadPool>(1, kMaxQueuedCacheFills);
 }
 
-void CachedStore::OpenStaging(metrics::Registry* registry) {
+void CachedStore::OpenStaging(const std::string& root, metrics::Registry* registry) {
   const ChunkConfig& c = config_;
-  if (SplitCacheDirs(c.cache_dir).empty() || c.cache_size == 0) {
-    staging_status_ = Status(EINVAL, "write-back needs a cache directory (--cache-dir, --cache-size > 0)");
-    return;
-  }
   StagingOptions o;
-  // In the first cache directory, where uploaded blocks are adopted into its raw/ by rename.
-  o.root = VolumeDir(SplitCacheDirs(c.cache_dir).at(0)) + "rawstaging/";
+  o.root = root;
   o.checksum = c.cache_checksum;
   o.deadline = c.upload_deadline;
   o.upload_delay = c.upload_delay;
@@ -116,10 +122,6 @@ void CachedStore::OpenStaging(metrics::Registry* registry) {
     staging_status_ = st.error();
     TIERFS_LOG_ERROR("write-back off: {}", st.error().ToString());
   }
-}
-
-std::string CachedStore::VolumeDir(const std::string& dir) const {
-  return dir + "/" + (config_.volume_uuid.empty() ? "" : config_.volume_uuid + "/");
 }
 
 CachedStore::~CachedStore() {

@@ -101,9 +101,9 @@ class CachedStore final : public ChunkStore {
 
  private:
   struct Flight;
-  void OpenStaging(metrics::Registry* registry);
-  // "{dir}/{volume_uuid}/": where a cache directory keeps this volume's raw/ and rawstaging/.
-  std::string VolumeDir(const std::string& dir) const;
+  // Write-back staging in `root` (the first cache directory's rawstaging/: its uploaded
+  // blocks are renamed into that directory's raw/).
+  void OpenStaging(const std::string& root, metrics::Registry* registry);
   // The plaintext of block `key` (`len` bytes): LRU, else joins an in-flight fetch, else GETs.
   Result<BlockData> LoadBlock(const std::string& key, uint32_t len);
   Result<BlockData> FetchBlock(const std::string& key, uint32_t len);

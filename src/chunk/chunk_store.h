@@ -12,11 +12,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "chunk/cache_file.h"
-#include "chunk/disk_cache.h"
 #include "util/status.h"
 
 namespace tierfs::object {
@@ -151,6 +152,10 @@ class ChunkStore {
 // "chunks/{id/1e6}/{id/1e3}/{id}_{indx}_{len}" or, with hash_prefix,
 // "chunks/{id%256:02X}/{id/1e6}/{id}_{indx}_{len}". Relative to the volume prefix "{Name}/".
 std::string BlockKey(uint64_t id, uint32_t indx, uint32_t len, bool hash_prefix);
+// The block length `len` that a key ending in "_{len}" names (decimal, at most UINT32_MAX), or
+// nullopt for other names. Used where only the key tells a file's logical size (tier 1,
+// staging).
+std::optional<uint32_t> BlockKeyLength(std::string_view key);
 
 // `store` is not owned and must outlive the ChunkStore; `registry` may be null.
 std::unique_ptr<ChunkStore> NewChunkStore(object::ObjectStore* store, const ChunkConfig& config,

@@ -2,51 +2,26 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cstring>
-#include <filesystem>
 #include <vector>
 
+#include "chunk/chunk_store.h"
 #include "metrics/registry.h"
+#include "object/metrics_bridge.h"
 #include "util/file_io.h"
 #include "util/log.h"
 
 namespace tierfs::chunk {
 namespace {
 
-namespace fs = std::filesystem;
+using object::mbridge::Add;
+using object::mbridge::Inc;
 
 constexpr int kErrorsBeforeOutOfService = 3;
 
-// The block length a cache key names ("..._{indx}_{len}"), or nullopt for other names.
-std::optional<uint64_t> KeyLength(const std::string& key) {
-  size_t us = key.rfind('_');
-  if (us == std::string::npos || us + 1 >= key.size() || key.size() - us > 11) return std::nullopt;
-  uint64_t v = 0;
-  for (size_t i = us + 1; i < key.size(); i++) {
-    if (key[i] < '0' || key[i] > '9') return std::nullopt;
-    v = v * 10 + uint64_t(key[i] - '0');
-  }
-  return v;
-}
-
-void Add(metrics::Gauge* g, int64_t d) {
-  if (g != nullptr) g->Add(d);
-}
-void Inc(metrics::Counter* c, uint64_t n = 1) {
-  if (c != nullptr) c->Inc(n);
-}
-
 }  // namespace
-
-Result<Eviction> ParseEviction(std::string_view text) {
-  if (text == "lru") return Eviction::kLru;
-  if (text == "2-random") return Eviction::kTwoRandom;
-  if (text == "none") return Eviction::kNone;
-  return Err(EINVAL, "--cache-eviction: want lru, 2-random or none, got \"" + std::string(text) + "\"");
-}
 
 DiskCache::DiskCache(std::string root, DiskCacheOptions options)
     : root_(std::move(root)), opt_(options) {
@@ -75,24 +50,13 @@ Result<std::unique_ptr<DiskCache>> DiskCache::Open(std::string root, DiskCacheOp
                "cannot create cache directory " + root + ": " + std::strerror(e));
   }
   std::unique_ptr<DiskCache> cache(new DiskCache(root, options));
-  std::error_code ec;
-  fs::recursive_directory_iterator it(root, ec), end;
   std::vector<std::pair<std::string, uint64_t>> found;
-  for (; !ec && it != end; it.increment(ec)) {
-    std::error_code fec;
-    if (!it->is_regular_file(fec)) continue;
-    std::string path = it->path().string();
-    if (path.ends_with(".tmp")) {
-      unlink(path.c_str());  // a crash mid-write
-      continue;
-    }
-    std::string key = path.substr(root.size());
-    uint64_t size = it->file_size(fec);
+  RETURN_IF_ERROR(ScanBlockFiles(root, [&](const std::string& key, const struct stat& st) {
     // Logical bytes: the key's block length (a JuiceFS file may carry checksums, a footer).
-    auto len = KeyLength(key);
+    auto len = BlockKeyLength(key);
+    const uint64_t size = uint64_t(st.st_size);
     found.emplace_back(key, len && *len <= size ? *len : size);
-  }
-  if (ec) return Err(EIO, "cannot scan cache directory " + root + ": " + ec.message());
+  }));
   for (auto& [key, size] : found) cache->Index(key, size);
   return cache;
 }
@@ -181,30 +145,14 @@ void DiskCache::NoteIoError(int err, const std::string& what) {
   }
 }
 
-int DiskCache::OpenBlock(const std::string& key, uint32_t len, CacheFileShape* shape) {
-  if (!healthy()) return -1;
-  {
-    std::lock_guard lock(mu_);
-    auto it = index_.find(key);
-    if (it == index_.end()) return -1;
-    lru_.splice(lru_.begin(), lru_, it->second.pos);
-    it->second.atime = opt_.now();
-  }
-  std::string path = root_ + key;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd >= 0 && fstat(fd, &st) == 0) {
-    *shape = ShapeOf(len, uint64_t(st.st_size));
-    if (shape->valid) return fd;
-  } else if (fd < 0) {
-    NoteIoError(errno, "open " + path);
-  }
-  if (fd >= 0) {
-    close(fd);
-    Inc(corrupt_);
-  }
-  Remove(key);  // gone, damaged or foreign: fall back to the object store
-  return -1;
+bool DiskCache::Touch(const std::string& key) {
+  if (!healthy()) return false;
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return false;
+  lru_.splice(lru_.begin(), lru_, it->second.pos);
+  it->second.atime = opt_.now();
+  return true;
 }
 
 std::optional<std::string> DiskCache::Load(const std::string& key, uint32_t len) {
@@ -214,34 +162,25 @@ std::optional<std::string> DiskCache::Load(const std::string& key, uint32_t len)
 }
 
 bool DiskCache::ReadAt(const std::string& key, uint32_t len, uint32_t off, std::span<char> out) {
-  if (uint64_t{off} + out.size() > len) return false;
-  CacheFileShape shape;
-  int fd = OpenBlock(key, len, &shape);
-  if (fd < 0) return false;
-  int err = ReadCacheFile(fd, len, shape, opt_.checksum, off, out);
-  close(fd);
+  if (uint64_t{off} + out.size() > len || !Touch(key)) return false;
+  const int err = ReadBlockFile(root_ + key, len, opt_.checksum, off, out);
   if (err == 0) {
     NoteIoOk();
     return true;
   }
   if (err == EBADMSG) {
-    TIERFS_LOG_WARN("cached block {}{} fails its checksum: dropped, read from the object store",
+    TIERFS_LOG_WARN("cached block {}{} has a bad size or checksum: dropped, read from the object store",
                     root_, key);
     Inc(corrupt_);
   } else {
-    NoteIoError(err, "read " + root_ + key);
+    NoteIoError(err, "read " + root_ + key);  // ENOENT: gone behind our back, not an error
   }
-  Remove(key);
+  Remove(key);  // gone, damaged or foreign: fall back to the object store
   return false;
 }
 
 bool DiskCache::RoomOnDisk(uint64_t need) const {
-  if (opt_.free_space_ratio <= 0) return true;
-  struct statvfs v;
-  if (statvfs(root_.c_str(), &v) != 0 || v.f_blocks == 0) return true;
-  double free_after = (double(v.f_bavail) * double(v.f_frsize) - double(need)) /
-                      (double(v.f_blocks) * double(v.f_frsize));
-  return free_after >= opt_.free_space_ratio;
+  return opt_.free_space_ratio <= 0 || FreeRatioAfter(root_, need) >= opt_.free_space_ratio;
 }
 
 void DiskCache::Store(const std::string& key, std::string_view data) {
@@ -287,7 +226,7 @@ void DiskCache::Store(const std::string& key, std::string_view data) {
 bool DiskCache::Adopt(const std::string& key, const std::string& path) {
   struct stat st;
   if (!healthy() || ::stat(path.c_str(), &st) != 0) return false;
-  uint64_t len = KeyLength(key).value_or(uint64_t(st.st_size));
+  uint64_t len = BlockKeyLength(key).value_or(uint64_t(st.st_size));
   if (len > opt_.capacity) return false;
   std::string dest = root_ + key;
   if (rename(path.c_str(), dest.c_str()) != 0) {

@@ -44,9 +44,6 @@ class Registry;
 
 namespace tierfs::chunk {
 
-enum class Eviction { kLru, kTwoRandom, kNone };
-Result<Eviction> ParseEviction(std::string_view text);  // lru | 2-random | none; EINVAL
-
 struct DiskCacheOptions {
   uint64_t capacity = 100ULL << 30;  // bytes
   ChecksumLevel checksum = ChecksumLevel::kExtend;
@@ -98,9 +95,9 @@ class DiskCache {
  private:
   DiskCache(std::string root, DiskCacheOptions options);
   void Index(const std::string& key, uint64_t size);
-  // Opens the file of an indexed `key` (marking it recently used) when its size fits a block
-  // of `len` bytes; -1 otherwise (a file that went away or has another size is dropped).
-  int OpenBlock(const std::string& key, uint32_t len, CacheFileShape* shape);
+  // Marks an indexed `key` recently used; false when it is not indexed (or the directory is
+  // out of service).
+  bool Touch(const std::string& key);
   // Forgets `key` and returns whether it was indexed. Caller holds mu_.
   bool ForgetLocked(const std::string& key);
   // Picks the next victim by the eviction policy, never `keep`; "" when none. Caller holds mu_.

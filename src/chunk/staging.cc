@@ -2,22 +2,22 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 
+#include "chunk/chunk_store.h"
 #include "metrics/registry.h"
+#include "object/metrics_bridge.h"
 #include "util/file_io.h"
 #include "util/log.h"
 
 namespace tierfs::chunk {
 namespace {
 
-namespace fs = std::filesystem;
+using object::mbridge::Inc;
 
 constexpr auto kFirstBackoff = std::chrono::seconds(1);
 constexpr auto kMaxBackoff = std::chrono::minutes(1);
@@ -51,14 +51,10 @@ bool ParseStagedKey(std::string_view key, uint32_t* len) {
   size_t u1 = name.find('_');
   size_t u2 = u1 == std::string_view::npos ? u1 : name.find('_', u1 + 1);
   if (u2 == std::string_view::npos) return false;
-  std::string_view l = name.substr(u2 + 1);
-  if (!AllDigits(name.substr(0, u1)) || !AllDigits(name.substr(u1 + 1, u2 - u1 - 1)) ||
-      !AllDigits(l) || l.size() > 10) {
-    return false;
-  }
-  uint64_t v = std::stoull(std::string(l));
-  if (v > UINT32_MAX) return false;
-  if (len != nullptr) *len = uint32_t(v);
+  if (!AllDigits(name.substr(0, u1)) || !AllDigits(name.substr(u1 + 1, u2 - u1 - 1))) return false;
+  auto l = BlockKeyLength(name);
+  if (!l) return false;
+  if (len != nullptr) *len = *l;
   return true;
 }
 
@@ -104,33 +100,21 @@ Result<std::unique_ptr<Staging>> Staging::Open(StagingOptions options, UploadFn 
   }
   std::unique_ptr<Staging> s(new Staging(std::move(options), std::move(upload),
                                          std::move(uploaded), std::move(remove), registry));
-  std::error_code ec;
-  fs::recursive_directory_iterator it(s->root_, ec), end;
   size_t found = 0;
-  for (; !ec && it != end; it.increment(ec)) {
-    std::error_code fec;
-    if (!it->is_regular_file(fec)) continue;
-    std::string path = it->path().string();
-    if (path.ends_with(".tmp")) {
-      unlink(path.c_str());  // a crash in the middle of a stage write: never acknowledged
-      continue;
-    }
-    std::string key = path.substr(s->root_.size());
+  RETURN_IF_ERROR(ScanBlockFiles(s->root_, [&](const std::string& key, const struct stat& st) {
     uint32_t len = 0;
-    struct stat st;
-    if (!ParseStagedKey(key, &len) || ::stat(path.c_str(), &st) != 0) continue;
+    if (!ParseStagedKey(key, &len)) return;
     if (!ShapeOf(len, uint64_t(st.st_size)).valid) {
       // Not what we (or JuiceFS) write: a torn file from a machine crash without fsync.
-      TIERFS_LOG_WARN("staging: {} has {} bytes, its key says {}; left in place, not uploaded",
-                      path, st.st_size, len);
-      continue;
+      TIERFS_LOG_WARN("staging: {}{} has {} bytes, its key says {}; left in place, not uploaded",
+                      s->root_, key, st.st_size, len);
+      return;
     }
     auto mtime = Clock::time_point(std::chrono::duration_cast<Clock::duration>(
         std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
     s->Index(key, len, mtime);
     ++found;
-  }
-  if (ec) return Err(EIO, "cannot scan staging directory " + s->root_ + ": " + ec.message());
+  }));
   if (found > 0) TIERFS_LOG_INFO("staging: {} staged blocks found in {}", found, s->root_);
   s->UpdateGauges();
   for (int i = 0; i < std::max(1, s->opt_.uploaders); i++) {
@@ -182,21 +166,19 @@ Status Staging::Stage(const std::string& key, std::string_view plain) {
   } done{this};
   const std::string path = Path(key);
   const std::string tmp = path + ".tmp";
-  struct statvfs vfs;
-  if (statvfs(root_.c_str(), &vfs) == 0 && vfs.f_blocks > 0) {
-    double free_after = (double(vfs.f_bavail) * vfs.f_frsize - double(plain.size())) /
-                        (double(vfs.f_blocks) * vfs.f_frsize);
-    if (free_after < opt_.free_space_ratio) {
-      if (errors_) errors_->Inc();
-      return Status(ENOSPC, "staging disk " + root_ + " is full");
-    }
-  }
-  if (int e = MakeParents(path); e != 0) {
-    if (errors_) errors_->Inc();
-    return Status(e == ENOSPC ? ENOSPC : EIO, "cannot create the directory of " + path + ": " +
-                                                  std::strerror(e));
+  if (FreeRatioAfter(root_, plain.size()) < opt_.free_space_ratio) {
+    Inc(errors_);
+    return Status(ENOSPC, "staging disk " + root_ + " is full");
   }
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT) {  // the first block of its directory
+    if (int e = MakeParents(path); e != 0) {
+      Inc(errors_);
+      return Status(e == ENOSPC ? ENOSPC : EIO, "cannot create the directory of " + path + ": " +
+                                                    std::strerror(e));
+    }
+    fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  }
   int err = fd < 0 ? errno : WriteAll(fd, plain);
   if (err == 0 && opt_.checksum != ChecksumLevel::kNone) err = WriteAll(fd, ChecksumTail(plain));
   if (err == 0 && opt_.fsync && fdatasync(fd) != 0) err = errno;
@@ -205,12 +187,12 @@ Status Staging::Stage(const std::string& key, std::string_view plain) {
   if (err == 0 && opt_.fsync) err = FsyncDir(path.substr(0, path.rfind('/')));
   if (err != 0) {
     unlink(tmp.c_str());
-    if (errors_) errors_->Inc();
+    Inc(errors_);
     return Status(err == ENOSPC || err == EDQUOT ? ENOSPC : EIO,
                   "cannot stage " + key + " in " + root_ + ": " + std::strerror(err));
   }
   Index(key, plain.size(), Clock::now());
-  if (staged_) staged_->Inc();
+  Inc(staged_);
   UpdateGauges();
   wake_.notify_one();
   return Status::Ok();
@@ -223,21 +205,11 @@ bool Staging::Contains(const std::string& key) const {
 }
 
 bool Staging::ReadAt(const std::string& key, uint32_t len, uint32_t off, std::span<char> out) {
-  if (!Contains(key)) return false;
-  int fd = open(Path(key).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;  // uploaded (and moved) meanwhile: the caller reads elsewhere
-  struct stat st;
-  bool ok = false;
-  if (fstat(fd, &st) == 0) {
-    CacheFileShape shape = ShapeOf(len, uint64_t(st.st_size));
-    ok = shape.valid && ReadCacheFile(fd, len, shape, opt_.checksum, off, out) == 0;
-  }
-  close(fd);
-  if (ok) {
-    if (reads_) reads_->Inc();
-    if (read_bytes_) read_bytes_->Inc(out.size());
-  }
-  return ok;
+  // A file gone meanwhile was uploaded (and moved): the caller reads it elsewhere.
+  if (!Contains(key) || ReadBlockFile(Path(key), len, opt_.checksum, off, out) != 0) return false;
+  Inc(reads_);
+  Inc(read_bytes_, out.size());
+  return true;
 }
 
 std::optional<std::string> Staging::Load(const std::string& key, uint32_t len) {
@@ -259,7 +231,7 @@ Staging::Removed Staging::Remove(const std::string& key) {
   index_.erase(it);
   lk.unlock();
   unlink(Path(key).c_str());
-  if (dropped_) dropped_->Inc();
+  Inc(dropped_);
   UpdateGauges();
   changed_.notify_all();
   return Removed::kDropped;
@@ -337,25 +309,13 @@ Status Staging::UploadOne(const std::string& key) {
     std::lock_guard lk(mu_);
     size = index_.at(key).size;
   }
-  std::optional<std::string> plain;
-  {
-    std::string data(size, '\0');
-    int fd = open(Path(key).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status(EIO, "cannot open staged block " + Path(key) + ": " + std::strerror(errno));
-    struct stat st;
-    int err = fstat(fd, &st) == 0 ? 0 : errno;
-    CacheFileShape shape = err == 0 ? ShapeOf(uint32_t(size), uint64_t(st.st_size)) : CacheFileShape{};
-    if (err == 0 && !shape.valid) err = EBADMSG;
-    // A whole-block read: verified at every level but none.
-    if (err == 0) err = ReadCacheFile(fd, uint32_t(size), shape, opt_.checksum, 0, data);
-    close(fd);
-    if (err != 0) {
-      return Status(EIO, "cannot read staged block " + Path(key) + ": " +
-                             (err == EBADMSG ? "checksum mismatch" : std::strerror(err)));
-    }
-    plain = std::move(data);
+  std::string plain(size, '\0');
+  // A whole-block read: verified at every level but none.
+  if (int err = ReadBlockFile(Path(key), uint32_t(size), opt_.checksum, 0, plain); err != 0) {
+    return Status(EIO, "cannot read staged block " + Path(key) + ": " +
+                           (err == EBADMSG ? "bad size or checksum" : std::strerror(err)));
   }
-  return upload_(key, *plain);
+  return upload_(key, plain);
 }
 
 void Staging::Retire(const std::string& key, const Status& st) {
@@ -371,15 +331,22 @@ void Staging::Retire(const std::string& key, const Status& st) {
     last_error_ = st;
     const auto backoff_ms = e.backoff.count();
     lk.unlock();
-    if (errors_) errors_->Inc();
+    Inc(errors_);
     TIERFS_LOG_WARN("staging: upload of {} failed (retried in {} ms): {}", key, backoff_ms,
                     st.ToString());
     changed_.notify_all();
     return;
   }
   const bool removed = e.removed;
-  const auto staged = e.staged;
-  const uint64_t size = e.size;
+  const auto now = Clock::now();
+  const double waited = std::chrono::duration<double>(now - e.staged).count();
+  if (!removed) {
+    max_delay_s_ = std::max(max_delay_s_, waited);
+    if (first_upload_ == Clock::time_point()) first_upload_ = now;
+    recent_.emplace_back(now, e.size);
+    recent_bytes_ += e.size;
+  }
+  const double worst = max_delay_s_;
   queue_.erase({e.staged, e.seq});
   bytes_ -= e.size;
   index_.erase(it);
@@ -390,21 +357,10 @@ void Staging::Retire(const std::string& key, const Status& st) {
     // delete it, the caller did not.
     if (remove_) remove_(key);
     unlink(path.c_str());
-    if (dropped_) dropped_->Inc();
+    Inc(dropped_);
   } else {
-    if (uploads_) uploads_->Inc();
-    const double waited = std::chrono::duration<double>(Clock::now() - staged).count();
-    if (delay_seconds_) delay_seconds_->Inc(uint64_t(std::max(0.0, waited)));
-    double worst;
-    {
-      std::lock_guard l2(mu_);
-      max_delay_s_ = std::max(max_delay_s_, waited);
-      worst = max_delay_s_;
-      auto now = Clock::now();
-      if (recent_.empty() && recent_bytes_ == 0 && first_upload_ == Clock::time_point()) first_upload_ = now;
-      recent_.emplace_back(now, size);
-      recent_bytes_ += size;
-    }
+    Inc(uploads_);
+    Inc(delay_seconds_, uint64_t(std::max(0.0, waited)));
     if (max_delay_) max_delay_->Set(worst);
     if (uploaded_) uploaded_(key, path);
     unlink(path.c_str());  // ENOENT when adopted

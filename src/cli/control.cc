@@ -9,15 +9,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "vfs/inode_state.h"
+
 namespace tierfs::cli {
 namespace {
 
-// vfs/inode_state.h kControlIno: meta::kMinInternalIno + 1 (JuiceFS's numbering).
-constexpr uint64_t kControlIno = 0x7FFFFFFF00000001ULL;
-
 bool IsControl(const std::string& dir) {
   struct stat st;
-  return ::stat((dir + "/.control").c_str(), &st) == 0 && st.st_ino == kControlIno;
+  return ::stat((dir + "/.control").c_str(), &st) == 0 && st.st_ino == vfs::kControlIno;
 }
 
 }  // namespace

@@ -15,7 +15,6 @@
 
 #include "cli/commands.h"
 #include "chunk/cache_file.h"
-#include "chunk/disk_cache.h"
 #include "cli/mount_runner.h"
 #include "util/units.h"
 #include "util/url.h"
@@ -133,10 +132,8 @@ Result<MountSettings> Settings(const MountFlags& f) {
     return Err(EINVAL, "--free-space-ratio must be in [0, 1)");
   }
   s.free_space_ratio = f.free_space_ratio == 0 ? 0.1 : f.free_space_ratio;  // JuiceFS: 0 -> 0.1
-  if (auto v = chunk::ParseChecksumLevel(f.verify_cache_checksum); !v) return Err(v.error());
-  if (auto v = chunk::ParseEviction(f.cache_eviction); !v) return Err(v.error());
-  s.verify_cache_checksum = f.verify_cache_checksum;
-  s.cache_eviction = f.cache_eviction;
+  ASSIGN_OR_RETURN(s.cache_checksum, chunk::ParseChecksumLevel(f.verify_cache_checksum));
+  ASSIGN_OR_RETURN(s.cache_eviction, chunk::ParseEviction(f.cache_eviction));
   ASSIGN_OR_RETURN(int64_t expire_ms, Millis("--cache-expire", f.cache_expire));
   s.cache_expire_s = (expire_ms + 999) / 1000;
   s.cache_partial_only = f.cache_partial_only;

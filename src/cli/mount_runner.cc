@@ -143,8 +143,8 @@ int RunMount(const MountSettings& s, int ready_fd) {
   cc.stage_fsync = s.stage_fsync;
   cc.max_stage_write = s.max_stage_write;
   cc.free_space_ratio = s.free_space_ratio;
-  cc.cache_checksum = chunk::ParseChecksumLevel(s.verify_cache_checksum).value_or(chunk::ChecksumLevel::kExtend);
-  cc.cache_eviction = chunk::ParseEviction(s.cache_eviction).value_or(chunk::Eviction::kLru);
+  cc.cache_checksum = s.cache_checksum;
+  cc.cache_eviction = s.cache_eviction;
   cc.cache_expire = std::chrono::seconds(s.cache_expire_s);
   cc.cache_partial_only = s.cache_partial_only;
   cc.max_readahead = s.max_readahead;

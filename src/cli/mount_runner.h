@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chunk/cache_file.h"
 #include "util/status.h"
 
 namespace tierfs::cli {
@@ -40,8 +41,8 @@ struct MountSettings {
   int max_stage_write = 1000;
   bool stage_fsync = true;
   double free_space_ratio = 0.1;
-  std::string verify_cache_checksum = "extend";  // checked by the mount command
-  std::string cache_eviction = "lru";
+  chunk::ChecksumLevel cache_checksum = chunk::ChecksumLevel::kExtend;
+  chunk::Eviction cache_eviction = chunk::Eviction::kLru;
   int64_t cache_expire_s = 0;
   bool cache_partial_only = false;
   uint64_t max_readahead = 0;  // bytes

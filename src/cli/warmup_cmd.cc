@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/control.h"
 #include "cli/progress.h"
+#include "meta/types.h"
 #include "util/units.h"
 
 namespace tierfs::cli {
@@ -21,8 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kBatch = 256;  // inodes per control command
-// meta::kMinInternalIno: .stats, .config, .control and the trash (and all under it) are skipped.
-constexpr uint64_t kMinInternalIno = 0x7FFFFFFF00000000ULL;
+// Internal inodes (.stats, .config, .control, the trash and all under it) are skipped.
+using meta::kMinInternalIno;
 
 struct Counts {
   uint64_t files = 0, blocks = 0, bytes = 0, cached_blocks = 0, cached_bytes = 0;

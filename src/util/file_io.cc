@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,6 +46,13 @@ int FsyncDir(const std::string& dir) {
   int rc = fsync(fd) == 0 ? 0 : errno;
   close(fd);
   return rc;
+}
+
+double FreeRatioAfter(const std::string& path, uint64_t need) {
+  struct statvfs v;
+  if (statvfs(path.c_str(), &v) != 0 || v.f_blocks == 0) return 1.0;
+  return (double(v.f_bavail) * double(v.f_frsize) - double(need)) /
+         (double(v.f_blocks) * double(v.f_frsize));
 }
 
 }  // namespace tierfs

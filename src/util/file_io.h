@@ -20,5 +20,8 @@ int WriteAll(int fd, std::string_view data);
 int PreadAll(int fd, std::span<char> out, uint64_t off);
 // fsync(2) of directory `dir` (makes a rename or create inside it durable).
 int FsyncDir(const std::string& dir);
+// The fraction of the file system holding `path` that would be free (to unprivileged users)
+// after writing `need` more bytes; 1.0 when statvfs fails (no known limit).
+double FreeRatioAfter(const std::string& path, uint64_t need);
 
 }  // namespace tierfs

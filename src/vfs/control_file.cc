@@ -5,7 +5,6 @@
 //   warmup|check|evict INO...     tier-1 fill / count / drop of the files' blocks
 // Replies: "ok\n" or "ok blocks B bytes N cached_blocks C cached_bytes M files F\n", or
 // "error ERRNO MESSAGE\n". The write itself returns once the command is done.
-#include <charconv>
 #include <set>
 #include <sstream>
 

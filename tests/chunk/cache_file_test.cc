@@ -9,6 +9,7 @@
 #include <random>
 
 #include "chunk/disk_cache.h"
+#include "temp_dir.h"
 
 namespace tierfs::chunk {
 namespace {
@@ -24,19 +25,15 @@ std::string Random(size_t n, uint32_t seed) {
 
 class CacheFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/tierfs-cf-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
   // Writes `bytes` to a file and returns it open for reading.
   int File(const std::string& bytes) {
     std::string path = dir_ + "/f" + std::to_string(n_++);
     std::ofstream(path, std::ios::binary) << bytes;
     return open(path.c_str(), O_RDONLY);
   }
-  std::string dir_;
+  tierfs::testing::TempDir tmp_{"tierfs-cf"};
+  const std::string dir_ = tmp_.path();
   int n_ = 0;
 };
 

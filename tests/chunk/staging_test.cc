@@ -15,6 +15,7 @@
 #include "chunk/cached_store.h"
 #include "object/faulty_store.h"
 #include "object/mem_store.h"
+#include "temp_dir.h"
 
 namespace tierfs::chunk {
 namespace {
@@ -69,18 +70,13 @@ struct Uploads {
 class StagingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/tierfs-stage-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(dir_.empty());
     opt_.root = dir_ + "/uuid/rawstaging/";
     opt_.upload_delay = std::chrono::hours(1);
     opt_.uploaders = 2;
     opt_.free_space_ratio = 0;
   }
-  void TearDown() override {
-    staging_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { staging_.reset(); }
   void Open() {
     auto s = Staging::Open(
         opt_, [this](const std::string& k, const std::string& p) { return up_.Upload(k, p); }, {},
@@ -92,7 +88,8 @@ class StagingTest : public ::testing::Test {
     ASSERT_TRUE(s.has_value()) << s.error().ToString();
     staging_ = std::move(*s);
   }
-  std::string dir_;
+  tierfs::testing::TempDir tmp_{"tierfs-stage"};
+  const std::string dir_ = tmp_.path();
   StagingOptions opt_;
   Uploads up_;
   std::unique_ptr<Staging> staging_;
@@ -262,9 +259,7 @@ TEST_F(StagingTest, AFlushUploadsOutsideTheUploadHours) {
 class WritebackStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/tierfs-wb-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(dir_.empty());
     auto faulty = std::make_unique<object::FaultyStore>(std::make_unique<object::MemStore>());
     objects_ = std::move(faulty);
     config_.block_size = 64 << 10;
@@ -278,10 +273,7 @@ class WritebackStoreTest : public ::testing::Test {
     chunks_ = std::make_unique<CachedStore>(objects_.get(), config_, nullptr);
     ASSERT_TRUE(chunks_->WritesBack()) << chunks_->staging_status().ToString();
   }
-  void TearDown() override {
-    chunks_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { chunks_.reset(); }
   size_t Objects() {
     auto l = objects_->List("");
     return l ? l->size() : 0;
@@ -293,7 +285,8 @@ class WritebackStoreTest : public ::testing::Test {
     if (direct_later) w->UploadDirectly();
     ASSERT_TRUE(w->Finish(uint32_t(data.size())).ok());
   }
-  std::string dir_;
+  tierfs::testing::TempDir tmp_{"tierfs-wb"};
+  const std::string dir_ = tmp_.path();
   ChunkConfig config_;
   std::unique_ptr<object::FaultyStore> objects_;
   std::unique_ptr<CachedStore> chunks_;
