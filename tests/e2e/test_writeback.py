@@ -149,13 +149,16 @@ def test_files_deleted_before_their_upload_cause_no_put(fs, workdir, minio):
 # --- crash loop -----------------------------------------------------------------------------
 
 def writer(root: str, journal: str, seed: int):
-    """Writes files with fsync until killed; journals "name sha256" after each fsync returned."""
+    """Writes files with fsync until killed; journals "> name" before a file's first write and
+    "name sha256" after its fsync returned."""
     rnd = random.Random(seed)
     with open(journal, "a") as j:
         for i in range(100000):
             name = f"{root}/w{seed}_{i}"
             size = rnd.choice([0, 5, 4 * KiB, 60 * KiB, 300 * KiB, 1 * MiB + 17, 5 * MiB])
             data = rnd.randbytes(size)
+            j.write(f"> {os.path.basename(name)}\n")
+            j.flush()
             try:
                 fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
                 for off in range(0, size, 128 * KiB):
@@ -175,8 +178,15 @@ def _journal(path: Path) -> dict[str, str]:
     out = {}
     for line in path.read_text().splitlines():
         name, digest = line.split()
-        out[name] = digest
+        if name != ">":  # "> name": a file being written, not yet fsynced
+            out[name] = digest
     return out
+
+
+def _in_flight(path: Path) -> bool:
+    """Whether the writer's last journal line says it is in the middle of a file."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    return bool(lines) and lines[-1].startswith("> ")
 
 
 def _crash_round(fs, vol, mnt: Path, journal: Path, seed: int, rnd: random.Random, minio_down=None):
@@ -184,14 +194,15 @@ def _crash_round(fs, vol, mnt: Path, journal: Path, seed: int, rnd: random.Rando
     before = len(_journal(journal))
     w = subprocess.Popen([sys.executable, __file__, "writer", str(mnt / "data"), str(journal), str(seed)])
     try:
+        # The kill comes after a random number of fsynced files, while the next one is being
+        # written (its "> name" line is the journal's last).
         target = before + rnd.randint(1, 25)
-        wait_until(lambda: len(_journal(journal)) >= target or w.poll() is not None, 120,
-                   f"the writer to journal {target} files")
+        wait_until(lambda: (len(_journal(journal)) >= target and _in_flight(journal)) or w.poll() is not None,
+                   120, f"the writer to journal {target} files")
         if minio_down is not None:
             minio_down()
-            wait_until(lambda: len(_journal(journal)) >= target + 3 or w.poll() is not None, 120,
-                       "writes to go on with MinIO down")
-        time.sleep(rnd.random() * 0.05)  # a random moment, not a synchronisation
+            wait_until(lambda: (len(_journal(journal)) >= target + 3 and _in_flight(journal))
+                       or w.poll() is not None, 120, "writes to go on with MinIO down")
         os.kill(m.proc.pid, signal.SIGKILL)
         m.proc.wait(timeout=30)
     finally:
