@@ -32,6 +32,10 @@ if [ "${TIERFS_SKIP_BUILD:-0}" != 1 ]; then
     { tail -n 60 "$out/ninja.log" >&2; echo "build failed" >&2; finish 0 1 0; }
 fi
 
+# juicefs is installed above: a test that needs it fails instead of skipping when it is not
+# there (unit tests: tests/juicefs_required.h; e2e: the jfs fixture).
+export TIERFS_REQUIRE_JUICEFS=${TIERFS_REQUIRE_JUICEFS:-1}
+
 u_pass=0 u_fail=0 u_skip=0
 if { [ "$tier" = fast ] || [ "$tier" = all ]; } && [ -d build ]; then
   echo "--- unit tests (ctest -L unit)"
@@ -50,7 +54,6 @@ if { [ "$tier" = fast ] || [ "$tier" = all ]; } && [ -d build ]; then
 fi
 
 echo "--- end-to-end tests ($tier)"
-export TIERFS_REQUIRE_JUICEFS=${TIERFS_REQUIRE_JUICEFS:-1}
 case "$tier" in
   fast) marker=(-m "not full and not soak") ;;
   full) marker=(-m "full and not soak") ;;
